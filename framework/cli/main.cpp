@@ -1,0 +1,162 @@
+// The `nas` command line: run pipelines, inspect plugins, print a config template.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "nas/error.h"
+#include "nas/pipeline.h"
+#include "nas/plugin_loader.h"
+#include "nas/registry.h"
+
+namespace {
+
+template <class T>
+void print_component(const nas::Component<T>& c, const std::string& kind) {
+  std::printf("%s (%s)\n  %s\n  plugin: %s (%s)\n", c.name.c_str(), kind.c_str(), c.help.c_str(),
+              c.plugin.c_str(), c.plugin_file.c_str());
+  if (c.schema.specs().empty()) {
+    std::printf("  parameters: none\n");
+    return;
+  }
+  std::printf("  parameters:\n");
+  for (const auto& s : c.schema.specs()) {
+    std::string def = s.default_value ? nas::format_value(*s.default_value) : "(required)";
+    std::printf("    %-18s %-16s default %-12s %s", s.name.c_str(), nas::to_string(s.type),
+                def.c_str(), s.help.c_str());
+    if (!s.choices.empty()) std::printf(" [choices: %s]", nas::join(s.choices, " | ").c_str());
+    std::printf("\n");
+  }
+}
+
+int list_plugins() {
+  const auto& reports = nas::load_plugins();
+  auto& reg = nas::Registry::global();
+  std::printf("plugins searched in: %s\n\n", nas::join(nas::default_plugin_dirs(), ":").c_str());
+  for (const auto& r : reports) {
+    if (r.loaded) std::printf("  loaded  %-16s %-8s %s\n", r.plugin.c_str(), r.version.c_str(), r.file.c_str());
+  }
+  bool failed = false;
+  for (const auto& r : reports) {
+    if (r.loaded) continue;
+    if (!failed) std::printf("\nfailed to load:\n");
+    failed = true;
+    std::printf("  %s\n    %s\n", r.file.c_str(), r.error.c_str());
+  }
+  auto list = [](const char* title, const std::vector<std::string>& names) {
+    std::printf("\n%s: %s\n", title, names.empty() ? "(none)" : nas::join(names).c_str());
+  };
+  list("search spaces", reg.spaces.names());
+  list("datasets", reg.datasets.names());
+  list("proxies", reg.proxies.names());
+  list("votes", reg.votes.names());
+  list("strategies", reg.strategies.names());
+  list("benchmarks", reg.benchmarks.names());
+  return 0;
+}
+
+int inspect(const std::string& name) {
+  nas::load_plugins();
+  auto& reg = nas::Registry::global();
+  bool found = false;
+  auto show = [&](const auto& table) {
+    if (const auto* c = table.find(name)) {
+      print_component(*c, table.kind());
+      found = true;
+    }
+  };
+  show(reg.spaces);
+  show(reg.datasets);
+  show(reg.proxies);
+  show(reg.votes);
+  show(reg.strategies);
+  show(reg.benchmarks);
+  if (!found) {
+    std::vector<std::string> all;
+    auto add = [&](const auto& table) {
+      for (const auto& n : table.names()) all.push_back(n);
+    };
+    add(reg.spaces);
+    add(reg.datasets);
+    add(reg.proxies);
+    add(reg.votes);
+    add(reg.strategies);
+    add(reg.benchmarks);
+    throw nas::UsageError("no component named '" + name + "'; known: " + nas::join(all));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"nas: zero-shot neural architecture search"};
+  app.require_subcommand(1);
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format, "text (progress bar on a terminal) or jsonl")
+      ->check(CLI::IsMember({"text", "jsonl"}));
+  bool quiet = false;
+  app.add_flag("-q,--quiet", quiet, "no progress output");
+
+  auto* run = app.add_subcommand("run", "run a pipeline: nas run PIPELINE.yaml [section.key=value ...]");
+  std::string pipeline;
+  std::vector<std::string> overrides;
+  run->add_option("pipeline", pipeline, "pipeline YAML file")->required();
+  run->add_option("overrides", overrides, "overrides such as run.seed=3 strategy.budget=50");
+
+  auto* plugins = app.add_subcommand("plugins", "list or inspect plugins");
+  plugins->require_subcommand(1);
+  auto* plugins_list = plugins->add_subcommand("list", "every plugin found, and the failed loads");
+  auto* plugins_inspect = plugins->add_subcommand("inspect", "a component's parameters and help");
+  std::string component;
+  plugins_inspect->add_option("name", component, "component name")->required();
+
+  auto* config = app.add_subcommand("config", "configuration helpers");
+  config->require_subcommand(1);
+  auto* config_template = config->add_subcommand("template", "print a commented pipeline");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  auto logger = spdlog::stderr_color_mt("nas");
+  spdlog::set_default_logger(logger);
+  if (log_format == "jsonl") {
+    spdlog::set_pattern(R"({"event":"log","time":"%Y-%m-%dT%H:%M:%S.%e","level":"%l","text":"%v"})");
+  } else {
+    spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
+  }
+
+  try {
+    if (*run) {
+      nas::RunOptions options;
+      options.log_format = log_format == "jsonl" ? nas::LogFormat::kJsonLines : nas::LogFormat::kText;
+      options.progress = !quiet;
+      auto cfg = nas::load_pipeline(pipeline, overrides);
+      nas::run_pipeline(*cfg, options);
+      return 0;
+    }
+    if (*plugins_list) return list_plugins();
+    if (*plugins_inspect) return inspect(component);
+    if (*config_template) {
+      std::fputs(nas::pipeline_template().c_str(), stdout);
+      return 0;
+    }
+  } catch (const nas::UsageError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

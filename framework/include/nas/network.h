@@ -1,0 +1,82 @@
+// Network and Tap: the built model, and the points where proxies see its responses.
+//
+// Contract:
+// * A Network is a torch::nn::Module whose forward() maps a batch of inputs (N, C, H, W) to
+//   logits (N, classes). Spaces subclass it and register their submodules in a fixed,
+//   documented construction order (so a seeded build is reproducible, also against a Python
+//   oracle that builds in the same order).
+// * Every nonlinearity that a proxy may observe is a Tap: a ReLU module that knows the index
+//   of the block it sits in (block 0 nearest the input; the head's taps carry the largest
+//   index, num_blocks() - 1) and, while recording is on, keeps its input, the pre-activation,
+//   as it entered the ReLU (in the autograd graph, so gradients with respect to it can be
+//   taken). LibTorch has no module hooks; taps are how proxies see responses, and proxies
+//   never reach into a space's own classes.
+// * Taps are listed in forward execution order. A tap whose module is skipped in a forward
+//   pass (none in the spaces shipped) records nothing and has_response() is false.
+// This is a torch-level header: include it only in .cpp files that build or probe networks.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/module.h>
+
+namespace nas {
+
+class TapImpl : public torch::nn::Cloneable<TapImpl> {
+ public:
+  TapImpl(int block, std::string label) : block_(block), label_(std::move(label)) {}
+  void reset() override {}
+
+  at::Tensor forward(const at::Tensor& input);
+
+  int block() const { return block_; }
+  const std::string& label() const { return label_; }
+  bool is_head() const { return head_; }
+  void set_head(bool head) { head_ = head; }
+
+  void set_recording(bool on);
+  bool recording() const { return recording_; }
+  bool has_response() const { return response_.defined(); }
+  // The pre-activation recorded by the last forward while recording (undefined otherwise).
+  const at::Tensor& response() const { return response_; }
+  void clear() { response_ = at::Tensor(); }
+
+ private:
+  int block_;
+  std::string label_;
+  bool head_ = false;
+  bool recording_ = false;
+  at::Tensor response_;
+};
+
+TORCH_MODULE(Tap);
+
+class Network : public torch::nn::Module {
+ public:
+  ~Network() override;
+  virtual at::Tensor forward(const at::Tensor& input) = 0;
+
+  // Taps in forward execution order.
+  const std::vector<Tap>& taps() const { return taps_; }
+  // Number of distinct block indices (the head's block is num_blocks() - 1).
+  int num_blocks() const { return num_blocks_; }
+
+  void set_recording(bool on);
+  void clear_responses();
+
+ protected:
+  // Creates a tap in block `block`, registers it under `name` in `owner` and lists it. Call in
+  // forward execution order.
+  Tap make_tap(torch::nn::Module& owner, const std::string& name, int block);
+  void set_num_blocks(int n) { num_blocks_ = n; }
+
+ private:
+  std::vector<Tap> taps_;
+  int num_blocks_ = 0;
+};
+
+}  // namespace nas

@@ -1,0 +1,116 @@
+// Writing a plugin: the one header a plugin author needs besides the interface it implements.
+//
+// A plugin is a shared library with one exported entry point, declared by NAS_PLUGIN, that
+// returns a descriptor: the plugin API version, the LibTorch version and C++ ABI it was built
+// with, its name and version, and a function that registers its components. The loader
+// refuses a library built for another API or LibTorch version, with a message naming the file
+// and both versions, before running any of its code beyond the descriptor.
+//
+//   #include "nas/plugin.h"
+//   #include "nas/proxy.h"
+//   class MyProxy : public nas::Proxy { ... };
+//   void register_my_plugin(nas::PluginRegistrar& r) {
+//     nas::ParamSchema schema;
+//     schema.add_double("alpha", 1.0, "how much to weigh the thing");
+//     r.add_proxy("my_proxy", "one line of help", schema,
+//                 [](const nas::Params& p) { return std::make_shared<MyProxy>(p); });
+//   }
+//   NAS_PLUGIN("my_plugin", "1.0.0", register_my_plugin)
+//
+// Build it with find_package(nas) and nas_add_plugin(my_plugin SOURCES my_plugin.cpp); see
+// plugins/template. Data files a plugin ships are found with PluginRegistrar::data_path().
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/config.hpp>
+#include <torch/version.h>
+
+#include "nas/params.h"
+#include "nas/registry.h"
+
+namespace nas {
+
+// Bump when any interface a plugin implements or calls changes incompatibly.
+inline constexpr int kPluginApiVersion = 1;
+
+class PluginRegistrar;
+
+struct PluginDescriptor {
+  int api_version;
+  const char* torch_version;
+  int cxx11_abi;
+  const char* name;
+  const char* version;
+  void (*register_components)(PluginRegistrar&);
+};
+
+// Handed to a plugin's registration function; stamps every component with the plugin's
+// name and file and keeps the library loaded while any component object lives.
+class PluginRegistrar {
+ public:
+  PluginRegistrar(Registry& registry, std::string plugin, std::string file,
+                  std::shared_ptr<void> library_keepalive);
+
+  void add_proxy(const std::string& name, const std::string& help, ParamSchema schema,
+                 std::function<std::shared_ptr<Proxy>(const Params&)> create);
+  void add_vote(const std::string& name, const std::string& help, ParamSchema schema,
+                std::function<std::shared_ptr<Vote>(const Params&)> create);
+  void add_space(const std::string& name, const std::string& help, ParamSchema schema,
+                 std::function<std::shared_ptr<SearchSpace>(const Params&)> create);
+  void add_strategy(const std::string& name, const std::string& help, ParamSchema schema,
+                    std::function<std::shared_ptr<Strategy>(const Params&)> create);
+  void add_dataset(const std::string& name, const std::string& help, ParamSchema schema,
+                   std::function<std::shared_ptr<Dataset>(const Params&)> create);
+  // A benchmark table shipped by this plugin: `relative_path` is looked up with data_path().
+  void add_benchmark(const std::string& name, const std::string& space,
+                     const std::string& relative_path, const std::string& help);
+
+  // Finds a data file this plugin ships: in $NAS_DATA_PATH/<plugin>, next to the installed
+  // plugin (<prefix>/share/nas/data/<plugin>), then in the source tree it was built from.
+  // Returns the first existing path, or "" when none exists.
+  std::string data_path(const std::string& relative_path, const std::string& source_dir) const;
+
+  const std::string& plugin() const { return plugin_; }
+  const std::string& file() const { return file_; }
+
+ private:
+  template <class T>
+  Component<T> wrap(ComponentRegistry<T>& table, const std::string& name, const std::string& help,
+                    ParamSchema schema, std::function<std::shared_ptr<T>(const Params&)> create);
+
+  Registry& registry_;
+  std::string plugin_;
+  std::string file_;
+  std::shared_ptr<void> keepalive_;
+
+ public:
+  std::string source_data_dir;  // set by NAS_PLUGIN from the build (may be empty)
+};
+
+}  // namespace nas
+
+#ifndef NAS_PLUGIN_SOURCE_DATA_DIR
+#define NAS_PLUGIN_SOURCE_DATA_DIR ""
+#endif
+// Tests override these to build deliberately incompatible plugins.
+#ifndef NAS_PLUGIN_API_VERSION_OVERRIDE
+#define NAS_PLUGIN_API_VERSION_OVERRIDE ::nas::kPluginApiVersion
+#endif
+#ifndef NAS_PLUGIN_TORCH_VERSION_OVERRIDE
+#define NAS_PLUGIN_TORCH_VERSION_OVERRIDE TORCH_VERSION
+#endif
+
+#define NAS_PLUGIN(NAME, VERSION, REGISTER_FUNCTION)                                      \
+  static void nas_plugin_register_trampoline_(::nas::PluginRegistrar& registrar) {        \
+    registrar.source_data_dir = NAS_PLUGIN_SOURCE_DATA_DIR;                                \
+    REGISTER_FUNCTION(registrar);                                                          \
+  }                                                                                        \
+  extern "C" BOOST_SYMBOL_EXPORT const ::nas::PluginDescriptor* nas_plugin_descriptor() { \
+    static const ::nas::PluginDescriptor descriptor{                                       \
+        NAS_PLUGIN_API_VERSION_OVERRIDE, NAS_PLUGIN_TORCH_VERSION_OVERRIDE,                \
+        _GLIBCXX_USE_CXX11_ABI, NAME, VERSION, &nas_plugin_register_trampoline_};         \
+    return &descriptor;                                                                    \
+  }

@@ -1,0 +1,80 @@
+// ProbeContext: what the probe engine hands a proxy for one architecture.
+//
+// Contract: the engine builds the shared network once under the architecture's seed, draws
+// the batch, runs the union of the passes the chosen proxies declared, then calls each proxy
+// with a context whose accessors return the results. Asking for something the proxy did not
+// declare (a pass, labels, a fresh network) throws nas::Error naming the proxy and what is
+// missing: a proxy's declared needs are checked, not trusted. The shared network and the
+// tensors returned are read-only by contract; a proxy that must change weights asks for
+// fresh_network(), a separate build with the same initial weights, built serially beforehand.
+// This is a torch-level header.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+
+#include "nas/arch.h"
+#include "nas/dataset.h"
+#include "nas/proxy.h"
+#include "nas/search_space.h"
+
+namespace nas {
+
+class Network;
+
+// Results of the shared passes for one architecture (filled by the probe engine).
+struct PassResults {
+  std::shared_ptr<Network> network;
+  Batch batch;
+  unsigned passes_run = kPassNone;
+  at::Tensor logits;                       // kPassForward
+  std::vector<at::Tensor> tap_responses;   // kPassForward, one per tap (undefined if silent)
+  std::vector<at::Tensor> tap_gradients;   // kPassTapGradients, one per tap
+  at::Tensor input_jacobian;               // kPassInputJacobian
+  double loss = 0.0;
+};
+
+class ProbeContext {
+ public:
+  ProbeContext(const Arch& arch, const SearchSpace& space, const NetSpec& spec,
+               const ProxyInfo& info, std::uint64_t seed, PassResults* shared,
+               std::shared_ptr<Network> fresh);
+
+  const Arch& arch() const { return arch_; }
+  const SearchSpace& space() const { return space_; }
+  const NetSpec& spec() const { return spec_; }
+  // This proxy's own seed, derived from (master seed, proxy name, arch).
+  std::uint64_t seed() const { return seed_; }
+  // A CPU generator seeded with seed(): draw all randomness from it.
+  at::Generator generator() const;
+
+  const Batch& batch() const;
+  Network& network() const;
+  const at::Tensor& logits() const;
+  const std::vector<at::Tensor>& tap_responses() const;
+  const std::vector<at::Tensor>& tap_gradients() const;
+  const at::Tensor& input_jacobian() const;
+  double loss() const;
+  // A separate network with the shared network's initial weights, for a proxy that declared
+  // modifies_network. Each call returns the same object.
+  std::shared_ptr<Network> fresh_network() const;
+
+ private:
+  void require(unsigned pass, const char* what) const;
+
+  const Arch& arch_;
+  const SearchSpace& space_;
+  NetSpec spec_;
+  ProxyInfo info_;
+  std::uint64_t seed_;
+  PassResults* shared_;
+  std::shared_ptr<Network> fresh_;
+};
+
+}  // namespace nas

@@ -1,0 +1,30 @@
+// Vote: turns several proxies' scores into one comparison and one ranking.
+//
+// Contract: a vote names the proxies it reads (inputs()); the pipeline refuses a vote whose
+// inputs were not computed. compare(a, b) returns +1 when a is better, -1 when b is, 0 for a
+// tie; it need not be transitive (a pairwise majority is not), so strategies compare
+// candidates with it directly, and rank() offers a deterministic total score for whole tables
+// (higher = better; the method is documented per vote). A vote that learns (the Fusion
+// Indicator) is fitted with fit() on scores plus ground truth before use; others ignore fit().
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "nas/score_table.h"
+
+namespace nas {
+
+class Vote {
+ public:
+  virtual ~Vote();
+  virtual std::string name() const = 0;
+  virtual std::vector<std::string> inputs() const = 0;
+  // Rows of `table`.
+  virtual int compare(const ScoreTable& table, std::size_t a, std::size_t b) const = 0;
+  virtual std::vector<double> rank(const ScoreTable& table) const = 0;
+  virtual bool needs_fit() const { return false; }
+  virtual void fit(const ScoreTable& table, const std::vector<double>& targets);
+};
+
+}  // namespace nas

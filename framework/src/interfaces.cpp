@@ -1,0 +1,52 @@
+// Out-of-line virtual destructors and defaults of the core interfaces: they anchor the
+// vtables and type_info in libnas, so dynamic_cast and exceptions work across plugins.
+#include "nas/dataset.h"
+#include "nas/error.h"
+#include "nas/evaluator.h"
+#include "nas/proxy.h"
+#include "nas/search_space.h"
+#include "nas/strategy.h"
+#include "nas/vote.h"
+
+namespace nas {
+
+SearchSpace::~SearchSpace() = default;
+bool SearchSpace::satisfies_constraints(const Arch&) const { return true; }
+std::vector<Arch> SearchSpace::enumerate() const {
+  throw Error("search space '" + name() + "' cannot enumerate its architectures");
+}
+void SearchSpace::require_own(const Arch& arch) const {
+  if (arch.space() != name()) {
+    throw Error("architecture '" + arch.str() + "' belongs to space '" + arch.space() +
+                "', not to '" + name() + "'");
+  }
+}
+
+Dataset::~Dataset() = default;
+Proxy::~Proxy() = default;
+Vote::~Vote() = default;
+void Vote::fit(const ScoreTable&, const std::vector<double>&) {}
+Evaluator::~Evaluator() = default;
+SearchContext::~SearchContext() = default;
+Strategy::~Strategy() = default;
+
+const char* to_string(ScoreStatus status) {
+  switch (status) {
+    case ScoreStatus::kOk: return "ok";
+    case ScoreStatus::kNonFinite: return "non_finite";
+    case ScoreStatus::kError: return "error";
+    case ScoreStatus::kOutOfMemory: return "out_of_memory";
+    case ScoreStatus::kCached: return "cached";
+  }
+  return "unknown";
+}
+
+ScoreStatus score_status_from_string(const std::string& text) {
+  for (ScoreStatus s : {ScoreStatus::kOk, ScoreStatus::kNonFinite, ScoreStatus::kError,
+                        ScoreStatus::kOutOfMemory, ScoreStatus::kCached}) {
+    if (text == to_string(s)) return s;
+  }
+  throw Error("unknown score status '" + text + "' (valid: ok, non_finite, error, out_of_memory)");
+}
+
+}  // namespace nas

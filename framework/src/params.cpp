@@ -1,0 +1,139 @@
+#include "nas/params.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "nas/error.h"
+
+namespace nas {
+
+const char* to_string(ParamType type) {
+  switch (type) {
+    case ParamType::kInt: return "int";
+    case ParamType::kDouble: return "float";
+    case ParamType::kBool: return "bool";
+    case ParamType::kString: return "string";
+    case ParamType::kStringList: return "list of strings";
+    case ParamType::kDoubleList: return "list of floats";
+  }
+  return "unknown";
+}
+
+namespace {
+std::string format_double(double v) {
+  std::ostringstream out;
+  out.precision(17);
+  out << v;
+  return out.str();
+}
+}  // namespace
+
+std::string format_value(const ParamValue& value) {
+  struct Visitor {
+    std::string operator()(std::int64_t v) const { return std::to_string(v); }
+    std::string operator()(double v) const { return format_double(v); }
+    std::string operator()(bool v) const { return v ? "true" : "false"; }
+    std::string operator()(const std::string& v) const { return v; }
+    std::string operator()(const std::vector<std::string>& v) const {
+      return "[" + join(v) + "]";
+    }
+    std::string operator()(const std::vector<double>& v) const {
+      std::vector<std::string> parts;
+      for (double d : v) parts.push_back(format_double(d));
+      return "[" + join(parts) + "]";
+    }
+  };
+  return std::visit(Visitor{}, value);
+}
+
+ParamSchema& ParamSchema::add(ParamSpec spec) {
+  if (find(spec.name)) throw Error("parameter '" + spec.name + "' declared twice");
+  specs_.push_back(std::move(spec));
+  return *this;
+}
+ParamSchema& ParamSchema::add_int(std::string name, std::int64_t def, std::string help) {
+  return add({std::move(name), ParamType::kInt, ParamValue(def), std::move(help), {}});
+}
+ParamSchema& ParamSchema::add_double(std::string name, double def, std::string help) {
+  return add({std::move(name), ParamType::kDouble, ParamValue(def), std::move(help), {}});
+}
+ParamSchema& ParamSchema::add_bool(std::string name, bool def, std::string help) {
+  return add({std::move(name), ParamType::kBool, ParamValue(def), std::move(help), {}});
+}
+ParamSchema& ParamSchema::add_string(std::string name, std::string def, std::string help,
+                                     std::vector<std::string> choices) {
+  return add({std::move(name), ParamType::kString, ParamValue(std::move(def)), std::move(help),
+              std::move(choices)});
+}
+ParamSchema& ParamSchema::add_string_list(std::string name, std::vector<std::string> def,
+                                          std::string help) {
+  return add({std::move(name), ParamType::kStringList, ParamValue(std::move(def)),
+              std::move(help), {}});
+}
+ParamSchema& ParamSchema::add_double_list(std::string name, std::vector<double> def,
+                                          std::string help) {
+  return add({std::move(name), ParamType::kDoubleList, ParamValue(std::move(def)),
+              std::move(help), {}});
+}
+ParamSchema& ParamSchema::add_required(std::string name, ParamType type, std::string help) {
+  return add({std::move(name), type, std::nullopt, std::move(help), {}});
+}
+
+const ParamSpec* ParamSchema::find(const std::string& name) const {
+  for (const auto& s : specs_)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+std::vector<std::string> ParamSchema::names() const {
+  std::vector<std::string> out;
+  for (const auto& s : specs_) out.push_back(s.name);
+  return out;
+}
+
+Params Params::defaults(const ParamSchema& schema, const std::string& component) {
+  Params p;
+  for (const auto& spec : schema.specs()) {
+    if (!spec.default_value) {
+      throw UsageError(component + ": parameter '" + spec.name + "' (" + to_string(spec.type) +
+                       ") is required: " + spec.help);
+    }
+    p.set(spec.name, *spec.default_value);
+  }
+  return p;
+}
+
+const ParamValue& Params::at(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) throw Error("component asked for undeclared parameter '" + name + "'");
+  return it->second;
+}
+
+namespace {
+template <class T>
+const T& typed(const ParamValue& v, const std::string& name, const char* type) {
+  if (const T* p = std::get_if<T>(&v)) return *p;
+  throw Error("parameter '" + name + "' is not of type " + type);
+}
+}  // namespace
+
+std::int64_t Params::get_int(const std::string& name) const {
+  return typed<std::int64_t>(at(name), name, "int");
+}
+double Params::get_double(const std::string& name) const {
+  const ParamValue& v = at(name);
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
+  return typed<double>(v, name, "float");
+}
+bool Params::get_bool(const std::string& name) const { return typed<bool>(at(name), name, "bool"); }
+const std::string& Params::get_string(const std::string& name) const {
+  return typed<std::string>(at(name), name, "string");
+}
+const std::vector<std::string>& Params::get_string_list(const std::string& name) const {
+  return typed<std::vector<std::string>>(at(name), name, "list of strings");
+}
+const std::vector<double>& Params::get_double_list(const std::string& name) const {
+  return typed<std::vector<double>>(at(name), name, "list of floats");
+}
+
+}  // namespace nas

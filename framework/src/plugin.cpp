@@ -1,0 +1,130 @@
+#include "nas/plugin.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+
+#include "nas/dataset.h"
+#include "nas/proxy.h"
+#include "nas/search_space.h"
+#include "nas/strategy.h"
+#include "nas/vote.h"
+
+namespace nas {
+
+Registry& Registry::global() {
+  static Registry registry;
+  return registry;
+}
+
+PluginRegistrar::PluginRegistrar(Registry& registry, std::string plugin, std::string file,
+                                 std::shared_ptr<void> library_keepalive)
+    : registry_(registry),
+      plugin_(std::move(plugin)),
+      file_(std::move(file)),
+      keepalive_(std::move(library_keepalive)) {}
+
+template <class T>
+Component<T> PluginRegistrar::wrap(ComponentRegistry<T>&, const std::string& name,
+                                   const std::string& help, ParamSchema schema,
+                                   std::function<std::shared_ptr<T>(const Params&)> create) {
+  Component<T> c;
+  c.name = name;
+  c.help = help;
+  c.schema = std::move(schema);
+  c.plugin = plugin_;
+  c.plugin_file = file_;
+  // The factory's code lives in the plugin: the holder destroys it before it lets the library
+  // go, and every object the factory creates holds the library too (its deleter runs plugin
+  // code). Lambda capture order is unspecified, hence the explicit holder.
+  struct Holder {
+    std::shared_ptr<void> keep;
+    std::function<std::shared_ptr<T>(const Params&)> create;
+    ~Holder() { create = nullptr; }
+  };
+  auto holder = std::make_shared<Holder>();
+  holder->keep = keepalive_;
+  holder->create = std::move(create);
+  c.create = [holder](const Params& p) -> std::shared_ptr<T> {
+    std::shared_ptr<T> inner = holder->create(p);
+    T* raw = inner.get();
+    auto guard = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<T>>>(
+        holder->keep, std::move(inner));
+    return std::shared_ptr<T>(raw, [guard](T*) mutable {
+      guard->second.reset();  // plugin code runs here, while the library is still loaded
+      guard.reset();
+    });
+  };
+  return c;
+}
+
+void PluginRegistrar::add_proxy(const std::string& name, const std::string& help,
+                                ParamSchema schema,
+                                std::function<std::shared_ptr<Proxy>(const Params&)> create) {
+  registry_.proxies.add(wrap(registry_.proxies, name, help, std::move(schema), std::move(create)));
+}
+void PluginRegistrar::add_vote(const std::string& name, const std::string& help, ParamSchema schema,
+                               std::function<std::shared_ptr<Vote>(const Params&)> create) {
+  registry_.votes.add(wrap(registry_.votes, name, help, std::move(schema), std::move(create)));
+}
+void PluginRegistrar::add_space(const std::string& name, const std::string& help,
+                                ParamSchema schema,
+                                std::function<std::shared_ptr<SearchSpace>(const Params&)> create) {
+  registry_.spaces.add(wrap(registry_.spaces, name, help, std::move(schema), std::move(create)));
+}
+void PluginRegistrar::add_strategy(const std::string& name, const std::string& help,
+                                   ParamSchema schema,
+                                   std::function<std::shared_ptr<Strategy>(const Params&)> create) {
+  registry_.strategies.add(
+      wrap(registry_.strategies, name, help, std::move(schema), std::move(create)));
+}
+void PluginRegistrar::add_dataset(const std::string& name, const std::string& help,
+                                  ParamSchema schema,
+                                  std::function<std::shared_ptr<Dataset>(const Params&)> create) {
+  registry_.datasets.add(wrap(registry_.datasets, name, help, std::move(schema), std::move(create)));
+}
+
+void PluginRegistrar::add_benchmark(const std::string& name, const std::string& space,
+                                    const std::string& relative_path, const std::string& help) {
+  BenchmarkTable table{name, space, data_path(relative_path, source_data_dir), help, plugin_,
+                       file_};
+  if (table.path.empty()) {
+    table.path = relative_path;  // reported as missing when used
+  }
+  Component<BenchmarkTable> c;
+  c.name = name;
+  c.help = help + " [" + table.path + "]";
+  c.plugin = plugin_;
+  c.plugin_file = file_;
+  c.create = [table](const Params&) { return std::make_shared<BenchmarkTable>(table); };
+  registry_.benchmarks.add(std::move(c));
+}
+
+std::string PluginRegistrar::data_path(const std::string& relative_path,
+                                       const std::string& source_dir) const {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> candidates;
+  if (const char* env = std::getenv("NAS_DATA_PATH")) {
+    std::string all = env;
+    std::size_t start = 0;
+    while (start <= all.size()) {
+      std::size_t end = all.find(':', start);
+      if (end == std::string::npos) end = all.size();
+      if (end > start) candidates.push_back(fs::path(all.substr(start, end - start)) / plugin_);
+      start = end + 1;
+    }
+  }
+  // Installed: <prefix>/lib/nas/plugins/libnas_x.so -> <prefix>/share/nas/data/<plugin>.
+  fs::path lib = fs::path(file_).parent_path();
+  candidates.push_back(lib / ".." / ".." / ".." / "share" / "nas" / "data" / plugin_);
+  if (!source_dir.empty()) candidates.push_back(source_dir);
+  for (const auto& dir : candidates) {
+    std::error_code ec;
+    fs::path p = dir / relative_path;
+    if (fs::exists(p, ec)) return fs::weakly_canonical(p, ec).string();
+  }
+  return "";
+}
+
+}  // namespace nas

@@ -1,0 +1,86 @@
+#include "nas/probe_context.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "nas/error.h"
+#include "nas/network.h"
+
+namespace nas {
+
+ProbeContext::ProbeContext(const Arch& arch, const SearchSpace& space, const NetSpec& spec,
+                           const ProxyInfo& info, std::uint64_t seed, PassResults* shared,
+                           std::shared_ptr<Network> fresh)
+    : arch_(arch),
+      space_(space),
+      spec_(spec),
+      info_(info),
+      seed_(seed),
+      shared_(shared),
+      fresh_(std::move(fresh)) {}
+
+at::Generator ProbeContext::generator() const { return at::detail::createCPUGenerator(seed_); }
+
+void ProbeContext::require(unsigned pass, const char* what) const {
+  if (!info_.needs_network) {
+    throw Error("proxy '" + info_.name + "' asked for " + what +
+                " but declared that it needs no network");
+  }
+  if (pass != kPassNone && !(info_.passes & pass)) {
+    throw Error("proxy '" + info_.name + "' asked for " + what +
+                " without declaring the pass that produces it");
+  }
+  if (info_.modifies_network && pass != kPassNone) {
+    throw Error("proxy '" + info_.name + "' modifies its network, so shared pass results (" +
+                what + ") are not computed for it; run the passes on fresh_network()");
+  }
+  if (!shared_ || (pass != kPassNone && !(shared_->passes_run & pass))) {
+    throw Error("proxy '" + info_.name + "': " + what + " is not available");
+  }
+}
+
+const Batch& ProbeContext::batch() const {
+  require(kPassNone, "the input batch");
+  return shared_->batch;
+}
+
+Network& ProbeContext::network() const {
+  require(kPassNone, "the shared network");
+  if (info_.modifies_network) {
+    throw Error("proxy '" + info_.name + "' declared modifies_network: use fresh_network()");
+  }
+  return *shared_->network;
+}
+
+const at::Tensor& ProbeContext::logits() const {
+  require(kPassForward, "the logits");
+  return shared_->logits;
+}
+const std::vector<at::Tensor>& ProbeContext::tap_responses() const {
+  require(kPassForward, "the tap responses");
+  return shared_->tap_responses;
+}
+const std::vector<at::Tensor>& ProbeContext::tap_gradients() const {
+  require(kPassTapGradients, "the tap gradients");
+  return shared_->tap_gradients;
+}
+const at::Tensor& ProbeContext::input_jacobian() const {
+  require(kPassInputJacobian, "the input Jacobian");
+  return shared_->input_jacobian;
+}
+double ProbeContext::loss() const {
+  if (!(info_.passes & (kPassTapGradients | kPassWeightGradients))) {
+    throw Error("proxy '" + info_.name + "' asked for the loss without declaring a loss pass");
+  }
+  require(kPassNone, "the loss");
+  return shared_->loss;
+}
+
+std::shared_ptr<Network> ProbeContext::fresh_network() const {
+  if (!info_.modifies_network || !fresh_) {
+    throw Error("proxy '" + info_.name +
+                "' asked for a fresh network without declaring modifies_network");
+  }
+  return fresh_;
+}
+
+}  // namespace nas

@@ -1,0 +1,255 @@
+#include "nas/probe_engine.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/cross_entropy_loss.h>
+#include <ATen/ops/ones_like.h>
+#include <c10/util/Exception.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cmath>
+#include <new>
+
+#include "nas/error.h"
+#include "nas/network.h"
+#include "nas/probe_context.h"
+#include "nas/seed.h"
+
+namespace nas {
+
+struct ProbeEngine::Prepared {
+  Arch arch;
+  PassResults shared;
+  std::vector<std::shared_ptr<Network>> fresh;  // one per proxy (null unless it modifies)
+  std::string error;                            // preparation failed: every proxy gets it
+  ScoreStatus error_status = ScoreStatus::kError;
+};
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+ScoreStatus classify(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e)) return ScoreStatus::kOutOfMemory;
+  std::string what = e.what();
+  if (what.find("out of memory") != std::string::npos ||
+      what.find("DefaultCPUAllocator: can't allocate") != std::string::npos) {
+    return ScoreStatus::kOutOfMemory;
+  }
+  return ScoreStatus::kError;
+}
+
+// First line of a message: c10 errors carry long backtraces that do not belong in a CSV.
+std::string first_line(const std::string& text) {
+  auto pos = text.find('\n');
+  return pos == std::string::npos ? text : text.substr(0, pos);
+}
+
+}  // namespace
+
+ProbeEngine::ProbeEngine(std::shared_ptr<const SearchSpace> space,
+                         std::shared_ptr<const Dataset> data, std::vector<ProxySlot> proxies,
+                         ProbeOptions options)
+    : space_(std::move(space)),
+      data_(std::move(data)),
+      proxies_(std::move(proxies)),
+      options_(options) {
+  for (const auto& slot : proxies_) {
+    if (!slot.info.needs_network) continue;
+    needs_network_ = true;
+    if (slot.info.needs_labels) needs_labels_ = true;
+    if (!slot.info.modifies_network) shared_passes_ |= slot.info.passes;
+  }
+  if (shared_passes_ & (kPassTapGradients | kPassWeightGradients | kPassInputJacobian)) {
+    shared_passes_ |= kPassForward;
+  }
+  if (needs_network_ && !data_) {
+    throw UsageError("the proxies " + [&] {
+      std::vector<std::string> names;
+      for (const auto& s : proxies_)
+        if (s.info.needs_network) names.push_back(s.name);
+      return join(names);
+    }() + " need input data, but the pipeline has no `data` section");
+  }
+}
+
+ProbeEngine::~ProbeEngine() = default;
+
+std::unique_ptr<ProbeEngine::Prepared> ProbeEngine::prepare(const Arch& arch) const {
+  auto p = std::make_unique<Prepared>();
+  p->arch = arch;
+  p->fresh.resize(proxies_.size());
+  if (!needs_network_) return p;
+  try {
+    const std::uint64_t net_seed = derive_seed(options_.seed, "network", arch.str());
+    torch::manual_seed(net_seed);
+    p->shared.network = space_->build(arch, options_.net);
+    for (std::size_t i = 0; i < proxies_.size(); ++i) {
+      if (proxies_[i].info.needs_network && proxies_[i].info.modifies_network) {
+        torch::manual_seed(net_seed);
+        p->fresh[i] = space_->build(arch, options_.net);
+      }
+    }
+    p->shared.batch =
+        data_->batch(options_.batch_size, derive_seed(options_.seed, "batch", arch.str()));
+  } catch (const std::exception& e) {
+    p->error = "building the network or batch failed: " + first_line(e.what());
+    p->error_status = classify(e);
+  }
+  return p;
+}
+
+Evaluation ProbeEngine::run(Prepared& p) const {
+  Evaluation out;
+  out.arch = p.arch;
+  std::string pass_error = p.error;
+  ScoreStatus pass_status = p.error_status;
+  double pass_seconds = 0.0;
+  PassResults& shared = p.shared;
+
+  if (pass_error.empty() && needs_network_ && shared_passes_ != kPassNone) {
+    auto t0 = Clock::now();
+    try {
+      Network& net = *shared.network;
+      net.train();
+      net.set_recording(true);
+      at::Tensor input = shared.batch.inputs;
+      const bool jacobian = shared_passes_ & kPassInputJacobian;
+      if (jacobian) input = input.detach().clone().set_requires_grad(true);
+      shared.logits = net.forward(input);
+      for (const auto& tap : net.taps()) shared.tap_responses.push_back(tap->response());
+      net.set_recording(false);
+      shared.passes_run |= kPassForward;
+
+      at::Tensor loss;
+      if (shared_passes_ & (kPassTapGradients | kPassWeightGradients)) {
+        loss = at::cross_entropy_loss(shared.logits, shared.batch.labels);
+        shared.loss = loss.item<double>();
+      }
+      const bool weights = shared_passes_ & kPassWeightGradients;
+      if (jacobian) {
+        auto g = torch::autograd::grad({shared.logits}, {input}, {at::ones_like(shared.logits)},
+                                       /*retain_graph=*/true);
+        shared.input_jacobian = g[0];
+        shared.passes_run |= kPassInputJacobian;
+      }
+      if (shared_passes_ & kPassTapGradients) {
+        // Gradients with respect to the recorded pre-activations only: autograd skips the
+        // weight-gradient kernels entirely.
+        std::vector<at::Tensor> inputs;
+        std::vector<std::size_t> where;
+        for (std::size_t i = 0; i < shared.tap_responses.size(); ++i) {
+          if (shared.tap_responses[i].defined() && shared.tap_responses[i].requires_grad()) {
+            inputs.push_back(shared.tap_responses[i]);
+            where.push_back(i);
+          }
+        }
+        shared.tap_gradients.assign(shared.tap_responses.size(), at::Tensor());
+        if (!inputs.empty()) {
+          auto g = torch::autograd::grad({loss}, inputs, {}, /*retain_graph=*/weights,
+                                         /*create_graph=*/false, /*allow_unused=*/true);
+          for (std::size_t k = 0; k < where.size(); ++k) shared.tap_gradients[where[k]] = g[k];
+        }
+        shared.passes_run |= kPassTapGradients;
+      }
+      if (weights) {
+        net.zero_grad();
+        loss.backward();
+        shared.passes_run |= kPassWeightGradients;
+      }
+    } catch (const std::exception& e) {
+      pass_error = "network passes failed: " + first_line(e.what());
+      pass_status = classify(e);
+    }
+    pass_seconds = seconds_since(t0);
+  }
+
+  int sharing = 0;
+  for (const auto& slot : proxies_)
+    if (slot.info.needs_network && !slot.info.modifies_network && slot.info.passes) ++sharing;
+
+  for (std::size_t i = 0; i < proxies_.size(); ++i) {
+    const ProxySlot& slot = proxies_[i];
+    ScoreRecord r;
+    r.proxy = slot.name;
+    r.version = slot.info.version;
+    r.seed = derive_seed(options_.seed, slot.name, p.arch.str());
+    const bool uses_shared =
+        slot.info.needs_network && !slot.info.modifies_network && slot.info.passes;
+    if (slot.info.needs_network && !pass_error.empty()) {
+      r.score = std::nan("");
+      r.status = pass_status;
+      r.message = pass_error;
+      out.scores.push_back(std::move(r));
+      continue;
+    }
+    auto t0 = Clock::now();
+    try {
+      ProbeContext context(p.arch, *space_, options_.net, slot.info, r.seed, &shared, p.fresh[i]);
+      r.score = slot.proxy->score(context);
+      r.status = std::isfinite(r.score) ? ScoreStatus::kOk : ScoreStatus::kNonFinite;
+    } catch (const std::exception& e) {
+      r.score = std::nan("");
+      r.status = classify(e);
+      r.message = first_line(e.what());
+    }
+    r.seconds = seconds_since(t0) + (uses_shared && sharing ? pass_seconds / sharing : 0.0);
+    out.scores.push_back(std::move(r));
+  }
+  // Release the graph and the networks before the next architecture.
+  p.shared = PassResults();
+  p.fresh.clear();
+  return out;
+}
+
+Evaluation ProbeEngine::evaluate_one(const Arch& arch) const {
+  auto p = prepare(arch);
+  return run(*p);
+}
+
+LocalEvaluator::LocalEvaluator(std::shared_ptr<ProbeEngine> engine, int workers, int torch_threads)
+    : engine_(std::move(engine)),
+      workers_(std::max(1, workers)),
+      torch_threads_(std::max(1, torch_threads)) {}
+
+std::vector<std::string> LocalEvaluator::proxy_names() const {
+  std::vector<std::string> names;
+  for (const auto& s : engine_->proxies()) names.push_back(s.name);
+  return names;
+}
+
+std::vector<Evaluation> LocalEvaluator::evaluate(const std::vector<Arch>& archs) {
+  std::vector<Evaluation> results(archs.size());
+  at::set_num_threads(torch_threads_);
+  // Chunks of a few architectures per worker bound the memory held by prepared networks
+  // while keeping every worker busy.
+  const std::size_t chunk = static_cast<std::size_t>(workers_) * 2;
+  tbb::task_arena arena(workers_);
+  for (std::size_t start = 0; start < archs.size(); start += chunk) {
+    const std::size_t end = std::min(archs.size(), start + chunk);
+    std::vector<std::unique_ptr<ProbeEngine::Prepared>> prepared;
+    for (std::size_t i = start; i < end; ++i) prepared.push_back(engine_->prepare(archs[i]));
+    if (workers_ == 1) {
+      for (std::size_t i = start; i < end; ++i) results[i] = engine_->run(*prepared[i - start]);
+    } else {
+      arena.execute([&] {
+        tbb::parallel_for(start, end, [&](std::size_t i) {
+          // Each TBB thread initialises its OpenMP team size from the global setting.
+          at::set_num_threads(torch_threads_);
+          results[i] = engine_->run(*prepared[i - start]);
+        }, tbb::simple_partitioner());
+      });
+    }
+    for (std::size_t i = start; i < end; ++i) notify(results[i]);
+  }
+  return results;
+}
+
+}  // namespace nas

@@ -1,0 +1,284 @@
+// Dataset plugin `fashion_mnist`: Fashion-MNIST (Xiao et al. 2017) read from IDX files, as
+// Debian's dataset-fashion-mnist package installs them (gzipped) under
+// /usr/share/datasets/fashion-mnist. Plain or gzipped files both work (nas::read_binary_file
+// inflates by magic number).
+//
+// Behaviour:
+// * Files are read on the first batch() of a split, not at construction, so a pipeline that
+//   only builds networks never pays for them; loading is guarded by a mutex per split, so
+//   concurrent first calls load once. The raw bytes (47 MB for the train split) stay in
+//   memory; conversion to float happens per batch on the chosen images only.
+// * batch(size, seed, split) picks `size` distinct images by a partial Fisher–Yates shuffle
+//   driven by nas::Rng(seed) alone (platform-independent bounded draws; torch's global
+//   generator is never touched), so the same seed gives the same batch in any thread.
+// * Order of transforms: bytes / 255 -> resize -> normalise -> replicate channels. Padding
+//   happens in pixel space, so the border is black (0), the colour of Fashion-MNIST's own
+//   background, and normalisation maps it like any black pixel (to -mean/std).
+// * Normalisation constants are the train set's pixel statistics over all 60000 images,
+//   checked with numpy on the Debian files: mean 0.28604, population std 0.35302
+//   (tests/test_datasets.cpp re-derives them through this plugin).
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <ATen/ops/constant_pad_nd.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/upsample_bilinear2d.h>
+
+#include "nas/csv.h"
+#include "nas/dataset.h"
+#include "nas/error.h"
+#include "nas/params.h"
+#include "nas/plugin.h"
+#include "nas/seed.h"
+
+namespace {
+
+constexpr const char* kName = "fashion_mnist";
+constexpr const char* kDebianDir = "/usr/share/datasets/fashion-mnist";
+constexpr const char* kDirEnv = "NAS_FASHION_MNIST_DIR";
+constexpr double kMean = 0.2860;
+constexpr double kStd = 0.3530;
+constexpr std::int64_t kSide = 28;
+constexpr std::int64_t kPixels = kSide * kSide;
+constexpr int kClasses = 10;
+constexpr std::uint32_t kImagesMagic = 0x00000803;  // unsigned bytes, 3 dimensions
+constexpr std::uint32_t kLabelsMagic = 0x00000801;  // unsigned bytes, 1 dimension
+
+struct SplitData {
+  std::int64_t count = 0;
+  std::vector<std::uint8_t> pixels;  // count * 28 * 28, row-major
+  std::vector<std::uint8_t> labels;  // count
+};
+
+std::string hex32(std::uint32_t v) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08x", static_cast<unsigned>(v));
+  return text;
+}
+
+std::uint32_t big_endian32(const std::vector<unsigned char>& bytes, std::size_t offset) {
+  return (std::uint32_t{bytes[offset]} << 24) | (std::uint32_t{bytes[offset + 1]} << 16) |
+         (std::uint32_t{bytes[offset + 2]} << 8) | std::uint32_t{bytes[offset + 3]};
+}
+
+std::string find_idx_file(const std::string& dir, const std::string& name) {
+  const std::string plain = (std::filesystem::path(dir) / name).string();
+  for (const std::string& candidate : {plain, plain + ".gz"}) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(candidate, ec)) return candidate;
+  }
+  throw nas::Error(std::string(kName) + ": missing file " + plain + " (also tried " + plain +
+                   ".gz); set the dataset's `dir` parameter or $" + kDirEnv +
+                   ", or install Debian's dataset-fashion-mnist package");
+}
+
+// Reads an IDX file with `header_size` bytes of header (magic, counts) and `item_size` bytes
+// per item, checking the magic number and that the size matches the header exactly.
+// Returns the bytes with the header still in front; `count` receives the item count.
+std::vector<unsigned char> read_idx(const std::string& path, std::uint32_t magic,
+                                    std::size_t header_size, std::int64_t& count) {
+  std::vector<unsigned char> bytes = nas::read_binary_file(path);
+  if (bytes.size() < header_size) {
+    throw nas::Error(path + ": truncated IDX file: " + std::to_string(bytes.size()) +
+                     " bytes, but its header alone needs " + std::to_string(header_size));
+  }
+  const std::uint32_t found = big_endian32(bytes, 0);
+  if (found != magic) {
+    throw nas::Error(path + ": wrong magic number " + hex32(found) + ", expected " +
+                     hex32(magic) + " (" + (magic == kImagesMagic ? "IDX images" : "IDX labels") +
+                     ")");
+  }
+  count = big_endian32(bytes, 4);
+  std::int64_t item_size = 1;
+  if (magic == kImagesMagic) {
+    const std::uint32_t rows = big_endian32(bytes, 8);
+    const std::uint32_t cols = big_endian32(bytes, 12);
+    if (rows != kSide || cols != kSide) {
+      throw nas::Error(path + ": images are " + std::to_string(rows) + "x" +
+                       std::to_string(cols) + ", expected 28x28");
+    }
+    item_size = kPixels;
+  }
+  const std::uint64_t expected = header_size + static_cast<std::uint64_t>(count) * item_size;
+  if (bytes.size() < expected) {
+    throw nas::Error(path + ": truncated IDX file: its header announces " +
+                     std::to_string(count) + " items (" + std::to_string(expected) +
+                     " bytes) but it has " + std::to_string(bytes.size()) + " bytes");
+  }
+  if (bytes.size() > expected) {
+    throw nas::Error(path + ": " + std::to_string(bytes.size() - expected) +
+                     " unexpected bytes after the " + std::to_string(count) +
+                     " items its header announces");
+  }
+  return bytes;
+}
+
+SplitData load_split(const std::string& dir, nas::Split split, std::int64_t max_images) {
+  const std::string prefix = split == nas::Split::kTrain ? "train" : "t10k";
+  const std::string images_path = find_idx_file(dir, prefix + "-images-idx3-ubyte");
+  const std::string labels_path = find_idx_file(dir, prefix + "-labels-idx1-ubyte");
+
+  std::int64_t image_count = 0, label_count = 0;
+  const std::vector<unsigned char> images = read_idx(images_path, kImagesMagic, 16, image_count);
+  const std::vector<unsigned char> labels = read_idx(labels_path, kLabelsMagic, 8, label_count);
+  if (image_count != label_count) {
+    throw nas::Error(std::string(kName) + ": " + images_path + " holds " +
+                     std::to_string(image_count) + " images but " + labels_path + " holds " +
+                     std::to_string(label_count) + " labels");
+  }
+  for (std::int64_t i = 0; i < label_count; ++i) {
+    if (labels[8 + i] >= kClasses) {
+      throw nas::Error(labels_path + ": label " + std::to_string(labels[8 + i]) + " of item " +
+                       std::to_string(i) + " is outside [0, " + std::to_string(kClasses) + ")");
+    }
+  }
+
+  SplitData data;
+  data.count = max_images > 0 ? std::min(max_images, image_count) : image_count;
+  data.pixels.assign(images.begin() + 16, images.begin() + 16 + data.count * kPixels);
+  data.labels.assign(labels.begin() + 8, labels.begin() + 8 + data.count);
+  return data;
+}
+
+std::string default_dir() {
+  const char* env = std::getenv(kDirEnv);
+  return env && *env ? std::string(env) : std::string(kDebianDir);
+}
+
+class FashionMnist final : public nas::Dataset {
+ public:
+  explicit FashionMnist(const nas::Params& params)
+      : dir_(params.get_string("dir")),
+        resize_(params.get_int("resize")),
+        bilinear_(params.get_string("resize_mode") == "bilinear"),
+        channels_(params.get_int("channels")),
+        normalize_(params.get_bool("normalize")),
+        max_images_(params.get_int("max_images")) {
+    const std::string where = std::string(kName) + ": params.";
+    if (dir_.empty()) dir_ = default_dir();
+    const std::string& mode = params.get_string("resize_mode");
+    if (mode != "pad" && mode != "bilinear") {
+      throw nas::UsageError(where + "resize_mode must be one of pad, bilinear; got '" + mode +
+                            "'");
+    }
+    if (resize_ == 0) resize_ = kSide;
+    if (resize_ < 1 || resize_ > 4096) {
+      throw nas::UsageError(where + "resize must be 0 (keep 28) or a side in [1, 4096], got " +
+                            std::to_string(resize_));
+    }
+    if (!bilinear_ && (resize_ < kSide || (resize_ - kSide) % 2 != 0)) {
+      throw nas::UsageError(where + "resize " + std::to_string(resize_) +
+                            " cannot be reached by padding 28x28 equally on each side; use an "
+                            "even size >= 28 or resize_mode: bilinear");
+    }
+    if (channels_ != 1 && channels_ != 3) {
+      throw nas::UsageError(where + "channels must be 1 or 3, got " + std::to_string(channels_));
+    }
+    if (max_images_ < 0) {
+      throw nas::UsageError(where + "max_images must be >= 0 (0: all), got " +
+                            std::to_string(max_images_));
+    }
+  }
+
+  nas::DataShape shape() const override {
+    nas::DataShape s;
+    s.channels = static_cast<int>(channels_);
+    s.size = static_cast<int>(resize_);
+    s.num_classes = kClasses;
+    return s;
+  }
+
+  nas::Batch batch(std::int64_t size, std::uint64_t seed, nas::Split split) const override {
+    const std::shared_ptr<const SplitData> data = load(split);
+    const char* split_name = split == nas::Split::kTrain ? "train" : "test";
+    if (size <= 0 || size > data->count) {
+      throw nas::Error(std::string(kName) + ": cannot draw a batch of " + std::to_string(size) +
+                       " from the " + std::to_string(data->count) + " images of the " +
+                       split_name + " split" + (max_images_ > 0 ? " (params.max_images)" : ""));
+    }
+
+    // Partial Fisher–Yates: the first `size` slots end up a uniform sample without
+    // replacement, in random order.
+    nas::Rng rng(seed);
+    std::vector<std::int64_t> order(static_cast<std::size_t>(data->count));
+    std::iota(order.begin(), order.end(), std::int64_t{0});
+    for (std::int64_t i = 0; i < size; ++i) {
+      std::swap(order[i], order[i + rng.below(data->count - i)]);
+    }
+
+    at::Tensor raw = at::empty({size, 1, kSide, kSide}, at::kByte);
+    at::Tensor labels = at::empty({size}, at::kLong);
+    std::uint8_t* raw_out = raw.data_ptr<std::uint8_t>();
+    std::int64_t* label_out = labels.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < size; ++i) {
+      std::memcpy(raw_out + i * kPixels, data->pixels.data() + order[i] * kPixels, kPixels);
+      label_out[i] = data->labels[order[i]];
+    }
+
+    at::Tensor x = raw.to(at::kFloat).div_(255.0);
+    if (resize_ != kSide) {
+      if (bilinear_) {
+        x = at::upsample_bilinear2d(x, {resize_, resize_}, /*align_corners=*/false);
+      } else {
+        const std::int64_t pad = (resize_ - kSide) / 2;
+        x = at::constant_pad_nd(x, {pad, pad, pad, pad}, 0.0);
+      }
+    }
+    if (normalize_) x.sub_(kMean).div_(kStd);
+    if (channels_ == 3) x = x.expand({size, 3, resize_, resize_}).contiguous();
+    return {x, labels};
+  }
+
+ private:
+  std::shared_ptr<const SplitData> load(nas::Split split) const {
+    const std::size_t s = split == nas::Split::kTrain ? 0 : 1;
+    std::lock_guard<std::mutex> lock(mutex_[s]);
+    // A failed load leaves the slot empty, so a later call retries and reports again.
+    if (!data_[s]) data_[s] = std::make_shared<const SplitData>(load_split(dir_, split, max_images_));
+    return data_[s];
+  }
+
+  std::string dir_;
+  std::int64_t resize_;
+  bool bilinear_;
+  std::int64_t channels_;
+  bool normalize_;
+  std::int64_t max_images_;
+  mutable std::array<std::mutex, 2> mutex_;
+  mutable std::array<std::shared_ptr<const SplitData>, 2> data_;
+};
+
+void register_fashion_mnist(nas::PluginRegistrar& registrar) {
+  nas::ParamSchema schema;
+  schema.add_string("dir", "",
+                    std::string("folder of the IDX files (gzipped or not); empty: $") + kDirEnv +
+                        " if set, else " + kDebianDir + " (Debian's dataset-fashion-mnist)");
+  schema.add_int("resize", 0, "side of the images returned: 0 keeps 28; e.g. 32 for CIFAR-sized "
+                              "networks");
+  schema.add_string("resize_mode", "pad",
+                    "how 28 becomes `resize`: pad (black border, 2 px each side for 32) or "
+                    "bilinear",
+                    {"pad", "bilinear"});
+  schema.add_int("channels", 1, "1, or 3 to repeat the grey channel for RGB networks");
+  schema.add_bool("normalize", true,
+                  "subtract 0.2860 and divide by 0.3530 (train-set pixel mean and std)");
+  schema.add_int("max_images", 0, "use only the first N images of each split (0: all)");
+  registrar.add_dataset(
+      kName, "Fashion-MNIST (10 classes, 28x28 grey, 60000 train / 10000 test) from IDX files",
+      schema, [](const nas::Params& params) { return std::make_shared<FashionMnist>(params); });
+}
+
+}  // namespace
+
+NAS_PLUGIN("fashion_mnist", "1.0.0", register_fashion_mnist)

@@ -1,0 +1,40 @@
+// `params`: the number of trainable parameters of the architecture's network, from the
+// space's analytic count (no network is built). A size baseline that every report carries.
+#include <memory>
+
+#include "nas/plugin.h"
+#include "nas/probe_context.h"
+#include "nas/proxy.h"
+
+namespace {
+
+class ParamsProxy : public nas::Proxy {
+ public:
+  explicit ParamsProxy(const nas::Params& p) : millions_(p.get_bool("millions")) {}
+  nas::ProxyInfo info() const override {
+    nas::ProxyInfo i;
+    i.name = "params";
+    i.version = "1";
+    i.needs_network = false;
+    i.help = "trainable parameters (analytic)";
+    return i;
+  }
+  double score(nas::ProbeContext& c) override {
+    const double n = static_cast<double>(c.space().params(c.arch(), c.spec()));
+    return millions_ ? n / 1e6 : n;
+  }
+
+ private:
+  bool millions_;
+};
+
+void register_params(nas::PluginRegistrar& r) {
+  nas::ParamSchema schema;
+  schema.add_bool("millions", false, "report millions of parameters instead of a count");
+  r.add_proxy("params", "number of trainable parameters, analytic (size baseline)", schema,
+              [](const nas::Params& p) { return std::make_shared<ParamsProxy>(p); });
+}
+
+}  // namespace
+
+NAS_PLUGIN("params", "1.0.0", register_params)

@@ -1,0 +1,126 @@
+// The NAS-Bench-201 search space (Dong & Yang, ICLR 2020; the NATS-Bench topology space).
+//
+// A cell is a DAG on four nodes 0..3. Node 0 is the cell input, node 3 its output, and every
+// pair i < k is joined by one edge k <- i that carries one of five ops: none, skip_connect,
+// nor_conv_1x1, nor_conv_3x3, avg_pool_3x3. That makes 6 edges and 5^6 = 15,625 cells.
+//
+// Architecture strings. The canonical spelling is the benchmark's own,
+//     |op~0|+|op~0|op~1|+|op~0|op~1|op~2|
+// Group k (k = 1..3, separated by '+') lists the edges into node k, and `op~i` is the op on
+// the edge from node i. parse() accepts exactly this form (surrounding whitespace is
+// ignored). In error messages, "node k, edge i" means the edge from node i into node k.
+//
+// Decision view. Six slots in the order the edges appear in the string: edge_1<-0,
+// edge_2<-0, edge_2<-1, edge_3<-0, edge_3<-1, edge_3<-2. Each slot's choices are the five ops
+// in the order listed above, so choice index = op index (none = 0 ... avg_pool_3x3 = 4).
+//
+// sample() draws each edge uniformly (5 choices each, hence uniform over the 15,625 cells).
+// mutate() is the WRCor / regularised-evolution move: pick one of the 6 edges uniformly, then
+// one of the 4 other ops uniformly (in op order).
+//
+// enumerate() lists all 15,625 cells in the official NAS-Bench-201 index order, i.e. the
+// order of `api.arch(index)` in the benchmark files. That order is not a product order over
+// the edges (the benchmark generated its cells in a shuffled order), so it is read from the
+// `arch` column of a table rather than computed: by default the accuracies.csv.gz this plugin
+// ships (row i = index i); the space parameter `index_file` names another CSV with an `arch`
+// column holding every cell once.
+//
+// The network (build()) is NAS-Bench-201's TinyNetwork with C = 16 and N = 5: a 3x3 conv stem
+// with BN, 5 cells at 16 channels, a ResNet basic block that halves the resolution and
+// doubles the width, 5 cells at 32, another such block, 5 cells at 64, then BN, ReLU, global
+// average pooling and a linear classifier. nb201_network.cpp documents the exact module order.
+// NetSpec gives the classes, the input channels and the input size, which must be a multiple
+// of 4 (two halvings whose two branches must agree in size).
+//
+// Analytic counts:
+// * params(): every trainable tensor: conv weights (no conv has a bias), BatchNorm gamma and
+//   beta, the classifier's weight and bias. With a CIFAR-10 head (3x32x32 input, 10 classes)
+//   it equals the benchmark's parameter count (params_M x 10^6 of the v1.0 table, except for
+//   the 204 rows where v1.0 averaged the records of two different cells).
+// * flops(): multiply-accumulates of one forward pass at batch size 1, counting convolutions
+//   (C_out x H_out x W_out x C_in x k x k) and the classifier (in x out) only; BatchNorm,
+//   ReLU, pooling, the additions that join edges, the `none` op's multiplication by 0 and
+//   biases are not counted.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "nas/search_space.h"
+
+namespace nb201 {
+
+inline constexpr int kNumNodes = 4;
+inline constexpr int kNumEdges = 6;
+inline constexpr int kNumOps = 5;
+inline constexpr int kNumCells = 15625;  // kNumOps ^ kNumEdges
+
+// Op indices; also the choice index in the decision view.
+enum Op : int { kNone = 0, kSkipConnect = 1, kConv1x1 = 2, kConv3x3 = 3, kAvgPool3x3 = 4 };
+
+// The op names as the benchmark spells them, indexed by Op.
+const std::array<std::string, kNumOps>& op_names();
+
+// One cell: the op of each edge, in arch-string order (see edge_of()).
+using Cell = std::array<int, kNumEdges>;
+
+// Edge `e` (0..5, arch-string order) runs from node `from` into node `to`.
+struct Edge {
+  int to;
+  int from;
+};
+Edge edge_of(int e);
+
+// Parses the canonical string; throws nas::Error naming the wrong part.
+Cell parse_cell(const std::string& text);
+std::string format_cell(const Cell& cell);
+
+// Throws nas::Error when the network cannot be built for `spec`.
+void check_spec(const nas::NetSpec& spec);
+std::int64_t count_params(const Cell& cell, const nas::NetSpec& spec);
+std::int64_t count_macs(const Cell& cell, const nas::NetSpec& spec);
+// Defined in nb201_network.cpp (the only translation unit that sees torch).
+std::shared_ptr<nas::Network> build_network(const Cell& cell, const nas::NetSpec& spec);
+
+class Nb201Space : public nas::SearchSpace {
+ public:
+  static constexpr const char* kName = "nb201";
+
+  // `index_file`: the table whose `arch` column fixes the enumerate() order ("" when none
+  // was found: enumerate() then throws, everything else works).
+  explicit Nb201Space(std::string index_file);
+
+  std::string name() const override { return kName; }
+
+  nas::Arch parse(const std::string& text) const override;
+  nas::Arch sample(nas::Rng& rng) const override;
+  nas::Arch mutate(const nas::Arch& arch, nas::Rng& rng) const override;
+
+  std::vector<nas::Decision> decisions() const override;
+  std::vector<int> encode(const nas::Arch& arch) const override;
+  nas::Arch decode(const std::vector<int>& choices) const override;
+
+  std::shared_ptr<nas::Network> build(const nas::Arch& arch,
+                                      const nas::NetSpec& spec) const override;
+  std::int64_t params(const nas::Arch& arch, const nas::NetSpec& spec) const override;
+  std::int64_t flops(const nas::Arch& arch, const nas::NetSpec& spec) const override;
+
+  bool can_enumerate() const override { return true; }
+  std::vector<nas::Arch> enumerate() const override;
+
+  // The cell of an architecture of this space (throws for another space's Arch).
+  Cell cell_of(const nas::Arch& arch) const;
+  nas::Arch arch_of(const Cell& cell) const { return nas::Arch(kName, format_cell(cell)); }
+
+ private:
+  std::string index_file_;
+  // enumerate() reads the table once, on first use.
+  mutable std::mutex order_mutex_;
+  mutable std::vector<nas::Arch> order_;
+};
+
+}  // namespace nb201

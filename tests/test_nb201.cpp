@@ -1,0 +1,362 @@
+// Tests of the NAS-Bench-201 space plugin against independent facts: the benchmark's own
+// tables (arch strings, index order, parameter counts), counts worked out by hand, and the
+// reference network's layout.
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "nas/csv.h"
+#include "nas/error.h"
+#include "nas/network.h"
+#include "nas/params.h"
+#include "nas/plugin_loader.h"
+#include "nas/registry.h"
+#include "nas/search_space.h"
+#include "nas/seed.h"
+
+namespace {
+
+const std::string kIndex0 =
+    "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|"
+    "skip_connect~2|";
+const std::string kResNet =
+    "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|";
+const std::string kAllConv3x3 =
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+    "nor_conv_3x3~2|";
+const std::string kAllNone = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|";
+const std::vector<std::string> kOps = {"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3",
+                                       "avg_pool_3x3"};
+
+// The tables the plugin ships, read from the source tree (NAS_SOURCE_DIR is set by ctest).
+std::string data_file(const std::string& name) {
+  const char* source = std::getenv("NAS_SOURCE_DIR");
+  if (source == nullptr) throw std::runtime_error("NAS_SOURCE_DIR is not set (run through ctest)");
+  return std::string(source) + "/spaces/nb201/data/" + name;
+}
+
+const nas::Component<nas::SearchSpace>& space_component() {
+  std::string failures;
+  for (const auto& report : nas::load_plugins()) {
+    if (!report.loaded) failures += "\n  " + report.file + ": " + report.error;
+  }
+  const auto* component = nas::Registry::global().spaces.find("nb201");
+  if (component == nullptr) throw std::runtime_error("nb201 plugin not loaded" + failures);
+  return *component;
+}
+
+std::shared_ptr<nas::SearchSpace> make_space(const std::string& index_file = "") {
+  const auto& component = space_component();
+  nas::Params params = nas::Params::defaults(component.schema, "nb201");
+  if (!index_file.empty()) params.set("index_file", index_file);
+  return component.create(params);
+}
+
+class Nb201 : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { space_ = make_space(); }
+  static void TearDownTestSuite() { space_.reset(); }
+  static nas::SearchSpace& space() { return *space_; }
+  static std::shared_ptr<nas::SearchSpace> space_;
+};
+std::shared_ptr<nas::SearchSpace> Nb201::space_;
+
+// The arch strings of a benchmark table, checked to be in index order.
+std::vector<std::string> table_archs(const nas::CsvTable& table) {
+  std::vector<std::string> archs;
+  const std::size_t index = table.column("index"), arch = table.column("arch");
+  for (std::size_t i = 0; i < table.rows.size(); ++i) {
+    EXPECT_EQ(table.rows[i][index], std::to_string(i));
+    archs.push_back(table.rows[i][arch]);
+  }
+  return archs;
+}
+
+int count_differences(const std::vector<int>& a, const std::vector<int>& b) {
+  int differences = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) differences += a[i] != b[i];
+  return differences;
+}
+
+std::string error_of(const nas::SearchSpace& space, const std::string& text) {
+  try {
+    space.parse(text);
+  } catch (const nas::Error& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+TEST_F(Nb201, ParseFormatRoundTripsEveryBenchmarkString) {
+  const std::vector<std::string> archs = table_archs(nas::read_csv(data_file("accuracies.csv.gz")));
+  ASSERT_EQ(archs.size(), 15625u);
+  for (const std::string& text : archs) {
+    const nas::Arch arch = space().parse(text);
+    ASSERT_EQ(arch.str(), text);
+    ASSERT_EQ(arch.space(), "nb201");
+  }
+  // Surrounding whitespace is not part of the architecture.
+  EXPECT_EQ(space().parse("  " + kResNet + "\n").str(), kResNet);
+}
+
+TEST_F(Nb201, BadStringsNameTheWrongPart) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"", {"empty"}},
+      {"|none~0|+|none~0|none~1|", {"expected 3 node groups separated by '+', got 2"}},
+      {kAllNone + "+|none~0|", {"expected 3 node groups separated by '+', got 4"}},
+      {"|none~0|+|none~0|conv9~1|+|none~0|none~1|none~2|",
+       {"node 2, edge 1: unknown op 'conv9'",
+        "valid: none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3"}},
+      {"|none~0|+|none~0|none~1|+|none~0|none~2|none~2|",
+       {"node 3: the edge from node 1 must be written '~1'", "'none~2'"}},
+      {"|none~0|+|none~0|+|none~0|none~1|none~2|", {"node 2: expected 2 edges", "got 1"}},
+      {"|none~0|+|none~0|none~1|+|none~0|none~1|none~2|none~3|",
+       {"node 3: expected 3 edges", "got 4"}},
+      {"none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+       {"node 1: group 'none~0|' must start and end with '|'"}},
+      {"|none0|+|none~0|none~1|+|none~0|none~1|none~2|", {"node 1, edge 0: expected 'op~0'"}},
+      {"|~0|+|none~0|none~1|+|none~0|none~1|none~2|", {"node 1, edge 0: unknown op ''"}},
+  };
+  for (const auto& [text, expected] : cases) {
+    const std::string message = error_of(space(), text);
+    EXPECT_NE(message.find("'" + text + "'"), std::string::npos) << message;
+    for (const std::string& part : expected) {
+      EXPECT_NE(message.find(part), std::string::npos)
+          << "input: " << text << "\nmessage: " << message << "\nmissing: " << part;
+    }
+  }
+  // Another space's architecture is refused.
+  EXPECT_THROW(space().encode(nas::Arch("darts", kResNet)), nas::Error);
+}
+
+TEST_F(Nb201, EnumerateYieldsEveryCellInOfficialIndexOrder) {
+  const std::vector<nas::Arch> all = space().enumerate();
+  ASSERT_TRUE(space().can_enumerate());
+  ASSERT_EQ(all.size(), 15625u);
+  // Facts from the benchmark (data README): index 0 and the ResNet-like cell's index.
+  EXPECT_EQ(all[0].str(), kIndex0);
+  EXPECT_EQ(all[11472].str(), kResNet);
+  std::unordered_set<nas::Arch> distinct(all.begin(), all.end());
+  EXPECT_EQ(distinct.size(), 15625u);
+  // Every one of the 5^6 decision vectors is listed.
+  std::vector<int> choices(6, 0);
+  for (int code = 0; code < 15625; ++code) {
+    for (int e = 0, rest = code; e < 6; ++e, rest /= 5) choices[e] = rest % 5;
+    ASSERT_EQ(distinct.count(space().decode(choices)), 1u) << code;
+  }
+  // The v1.0 table lists the same order, and index_file accepts a shipped table by name.
+  const auto v1_0 = make_space("accuracies_v1_0.csv.gz")->enumerate();
+  EXPECT_EQ(v1_0, all);
+  EXPECT_THROW(make_space("no_such_table.csv"), nas::Error);
+}
+
+TEST_F(Nb201, AnalyticParamsMatchTheBenchmark) {
+  const nas::CsvTable averaged = nas::read_csv(data_file("params_v1_0_seed_averaged.csv"));
+  std::set<std::string> skip;
+  for (const auto& row : averaged.rows) skip.insert(row[averaged.column("index")]);
+  ASSERT_EQ(skip.size(), 204u);
+
+  const nas::CsvTable table = nas::read_csv(data_file("accuracies_v1_0.csv.gz"));
+  const std::size_t index = table.column("index"), arch = table.column("arch"),
+                    params = table.column("params_M");
+  const nas::NetSpec cifar10{10, 3, 32};
+  int checked = 0;
+  for (std::size_t i = 0; i < table.rows.size(); ++i) {
+    const auto& row = table.rows[i];
+    if (skip.count(row[index])) continue;
+    const double millions = nas::parse_double(row[params], "params_M");
+    ASSERT_EQ(space().params(space().parse(row[arch]), cifar10), std::llround(millions * 1e6))
+        << "index " << row[index] << " " << row[arch];
+    ++checked;
+  }
+  EXPECT_EQ(checked, 15421);
+  // A seed-averaged row: the table holds (1,045,466 + 802,426) / 2; the cell has 1,045,466.
+  ASSERT_TRUE(skip.count("11964"));
+  EXPECT_EQ(space().params(space().enumerate()[11964], cifar10), 1045466);
+}
+
+TEST_F(Nb201, BuiltNetworksHaveTheAnalyticParameterCountAndOutputShape) {
+  at::NoGradGuard no_grad;
+  nas::Rng rng(nas::derive_seed(7, "test_nb201"));
+  std::vector<nas::Arch> archs = {space().parse(kAllNone), space().parse(kAllConv3x3)};
+  while (archs.size() < 25) archs.push_back(space().sample(rng));
+  const nas::NetSpec cifar10{10, 3, 32};
+  for (std::size_t k = 0; k < archs.size(); ++k) {
+    at::manual_seed(k);
+    auto net = space().build(archs[k], cifar10);
+    std::int64_t count = 0;
+    for (const auto& p : net->parameters()) count += p.numel();
+    EXPECT_EQ(count, space().params(archs[k], cifar10)) << archs[k].str();
+    const at::Tensor out = net->forward(at::randn({2, 3, 32, 32}));
+    EXPECT_EQ(out.sizes().vec(), (std::vector<std::int64_t>{2, 10})) << archs[k].str();
+    EXPECT_TRUE(out.isfinite().all().item<bool>()) << archs[k].str();
+  }
+  // Another head, input and size.
+  const nas::NetSpec other{100, 1, 16};
+  auto net = space().build(space().parse(kResNet), other);
+  std::int64_t count = 0;
+  for (const auto& p : net->parameters()) count += p.numel();
+  EXPECT_EQ(count, space().params(space().parse(kResNet), other));
+  EXPECT_EQ(net->forward(at::randn({2, 1, 16, 16})).sizes().vec(), (std::vector<std::int64_t>{2, 100}));
+  EXPECT_THROW(space().build(space().parse(kResNet), nas::NetSpec{10, 3, 30}), nas::Error);
+}
+
+TEST_F(Nb201, ParameterNamesFollowTheReferenceModel) {
+  auto net = space().build(space().parse(kIndex0), nas::NetSpec{});
+  const auto named = net->named_parameters();
+  for (const char* name : {"stem.0.weight", "stem.1.weight", "stem.1.bias",
+                           "cells.0.layers.1.op.1.weight", "cells.0.layers.1.op.2.bias",
+                           "cells.5.conv_a.op.1.weight", "cells.5.conv_b.op.2.weight",
+                           "cells.5.downsample.1.weight", "cells.16.layers.3.op.1.weight",
+                           "lastact.0.weight", "classifier.weight", "classifier.bias"}) {
+    EXPECT_TRUE(named.contains(name)) << name;
+  }
+  // avg_pool_3x3 and skip_connect edges own no parameters.
+  EXPECT_FALSE(named.contains("cells.0.layers.0.op.1.weight"));
+  EXPECT_EQ(named.keys().front(), "stem.0.weight");
+  EXPECT_EQ(named.keys().back(), "classifier.bias");
+  const auto buffers = net->named_buffers();
+  EXPECT_TRUE(buffers.contains("cells.0.layers.1.op.2.running_mean"));
+  EXPECT_TRUE(buffers.contains("lastact.0.running_var"));
+}
+
+TEST_F(Nb201, FlopsMatchAHandCount) {
+  // Multiply-accumulates at batch 1, 3x32x32 input, 10 classes. Fixed part (any cell):
+  //   stem 3x3 conv 3->16 at 32x32:          16*32*32*3*9   =   442,368
+  //   block 16->32: conv_a 3x3 at 16x16:     32*16*16*16*9  = 1,179,648
+  //                 conv_b 3x3 at 16x16:     32*16*16*32*9  = 2,359,296
+  //                 downsample 1x1 at 16x16: 32*16*16*16    =   131,072
+  //   block 32->64: conv_a 3x3 at 8x8:       64*8*8*32*9    = 1,179,648
+  //                 conv_b 3x3 at 8x8:       64*8*8*64*9    = 2,359,296
+  //                 downsample 1x1 at 8x8:   64*8*8*32      =   131,072
+  //   classifier 64->10:                                          640
+  //   total                                                 = 7,783,040
+  // One nor_conv_3x3 edge costs C*C*9*H*W per cell: 16*16*9*32*32 = 32*32*9*16*16 =
+  // 64*64*9*8*8 = 2,359,296 in every stage, times 5 cells and 3 stages = 35,389,440.
+  // A nor_conv_1x1 edge costs a ninth of that: 3,932,160.
+  const nas::NetSpec cifar10{10, 3, 32};
+  EXPECT_EQ(space().flops(space().parse(kAllNone), cifar10), 7783040);
+  EXPECT_EQ(space().flops(space().parse(kResNet), cifar10), 7783040 + 2 * 35389440);
+  EXPECT_EQ(space().flops(space().parse(kAllConv3x3), cifar10), 7783040 + 6 * 35389440);
+  // Index 0: two nor_conv_1x1 edges.
+  EXPECT_EQ(space().flops(space().parse(kIndex0), cifar10), 7783040 + 2 * 3932160);
+}
+
+TEST_F(Nb201, TapsSitInTheirBlocksInForwardOrder) {
+  auto net = space().build(space().parse(kAllConv3x3), nas::NetSpec{});
+  ASSERT_EQ(net->num_blocks(), 18);
+  const auto& taps = net->taps();
+  // 6 conv edges per normal cell x 15 + 2 per ResNet block x 2 + the head ReLU.
+  ASSERT_EQ(taps.size(), 95u);
+  std::vector<int> expected;
+  for (int block = 0; block < 17; ++block) {
+    const int count = (block == 5 || block == 11) ? 2 : 6;
+    for (int i = 0; i < count; ++i) expected.push_back(block);
+  }
+  expected.push_back(17);
+  for (std::size_t i = 0; i < taps.size(); ++i) {
+    EXPECT_EQ(taps[i]->block(), expected[i]) << "tap " << i;
+    EXPECT_EQ(taps[i]->is_head(), i + 1 == taps.size()) << "tap " << i;
+  }
+
+  // The ResNet-like cell has 2 conv edges: 2*15 + 4 + 1 taps; they record pre-activations.
+  auto resnet = space().build(space().parse(kResNet), nas::NetSpec{});
+  ASSERT_EQ(resnet->taps().size(), 35u);
+  resnet->set_recording(true);
+  resnet->forward(at::randn({2, 3, 32, 32}));
+  const auto& recorded = resnet->taps();
+  for (const auto& tap : recorded) EXPECT_TRUE(tap->has_response());
+  EXPECT_EQ(recorded.front()->response().sizes().vec(), (std::vector<std::int64_t>{2, 16, 32, 32}));
+  EXPECT_EQ(recorded[10]->block(), 5);  // conv_a of the first ResNet block sees 16 channels
+  EXPECT_EQ(recorded[10]->response().sizes().vec(), (std::vector<std::int64_t>{2, 16, 32, 32}));
+  EXPECT_EQ(recorded[11]->response().sizes().vec(), (std::vector<std::int64_t>{2, 32, 16, 16}));
+  EXPECT_EQ(recorded.back()->response().sizes().vec(), (std::vector<std::int64_t>{2, 64, 8, 8}));
+}
+
+TEST_F(Nb201, MutateChangesExactlyOneEdgeUniformly) {
+  nas::Rng rng(nas::derive_seed(11, "test_nb201_mutate"));
+  for (int i = 0; i < 300; ++i) {
+    const nas::Arch parent = space().sample(rng);
+    const nas::Arch child = space().mutate(parent, rng);
+    EXPECT_EQ(count_differences(space().encode(parent), space().encode(child)), 1);
+  }
+  // From one parent, all 6 edges x 4 other ops appear about equally often.
+  const nas::Arch parent = space().parse(kResNet);
+  const std::vector<int> before = space().encode(parent);
+  std::map<std::pair<int, int>, int> seen;
+  const int draws = 4800;
+  for (int i = 0; i < draws; ++i) {
+    const std::vector<int> after = space().encode(space().mutate(parent, rng));
+    for (int e = 0; e < 6; ++e) {
+      if (after[e] != before[e]) ++seen[{e, after[e]}];
+    }
+  }
+  EXPECT_EQ(seen.size(), 24u);
+  for (const auto& [move, count] : seen) {
+    EXPECT_GT(count, 120) << "edge " << move.first << " op " << move.second;  // expected 200
+    EXPECT_LT(count, 280) << "edge " << move.first << " op " << move.second;
+  }
+}
+
+TEST_F(Nb201, SampleIsSeededAndUniformPerEdge) {
+  nas::Rng a(42), b(42);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(space().sample(a), space().sample(b));
+  std::vector<std::vector<int>> counts(6, std::vector<int>(5, 0));
+  const int draws = 5000;
+  for (int i = 0; i < draws; ++i) {
+    const std::vector<int> choice = space().encode(space().sample(a));
+    for (int e = 0; e < 6; ++e) ++counts[e][choice[e]];
+  }
+  for (int e = 0; e < 6; ++e) {
+    for (int op = 0; op < 5; ++op) {
+      EXPECT_GT(counts[e][op], 850) << "edge " << e << " op " << op;  // expected 1000
+      EXPECT_LT(counts[e][op], 1150) << "edge " << e << " op " << op;
+    }
+  }
+}
+
+TEST_F(Nb201, DecisionViewAndEncodeDecode) {
+  const std::vector<nas::Decision> slots = space().decisions();
+  const std::vector<std::string> names = {"edge_1<-0", "edge_2<-0", "edge_2<-1",
+                                          "edge_3<-0", "edge_3<-1", "edge_3<-2"};
+  ASSERT_EQ(slots.size(), names.size());
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    EXPECT_EQ(slots[i].name, names[i]);
+    EXPECT_EQ(slots[i].choices, kOps);
+  }
+  // Index 0: avg_pool_3x3, nor_conv_1x1, skip_connect, nor_conv_1x1, skip_connect, skip_connect.
+  EXPECT_EQ(space().encode(space().parse(kIndex0)), (std::vector<int>{4, 2, 1, 2, 1, 1}));
+  EXPECT_EQ(space().decode({3, 0, 3, 1, 0, 1}).str(), kResNet);
+  nas::Rng rng(5);
+  for (int i = 0; i < 200; ++i) {
+    const nas::Arch arch = space().sample(rng);
+    EXPECT_EQ(space().decode(space().encode(arch)), arch);
+  }
+  EXPECT_THROW(space().decode({0, 0, 0, 0, 0}), nas::Error);
+  EXPECT_THROW(space().decode({0, 0, 0, 0, 0, 5}), nas::Error);
+  EXPECT_THROW(space().decode({-1, 0, 0, 0, 0, 0}), nas::Error);
+}
+
+TEST(Nb201Plugin, ShipsBothBenchmarkTables) {
+  space_component();
+  const auto& benchmarks = nas::Registry::global().benchmarks;
+  for (const auto& [name, file] : std::vector<std::pair<std::string, std::string>>{
+           {"nb201", "accuracies.csv.gz"}, {"nb201_v1_0", "accuracies_v1_0.csv.gz"}}) {
+    const auto table = benchmarks.get(name).create(nas::Params());
+    EXPECT_EQ(table->space, "nb201");
+    const std::string& path = table->path;
+    ASSERT_GE(path.size(), file.size()) << name;
+    EXPECT_EQ(path.substr(path.size() - file.size()), file);
+    EXPECT_EQ(nas::read_csv(path).rows.size(), 15625u) << path;
+  }
+}
+
+}  // namespace
