@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine:
+#   ./setup.sh run    install packages, build (Release), run configs/quickstart.yaml
+#   ./setup.sh test   install packages, build, run the whole test suite (ctest)
+#   ./setup.sh build  install packages and build only
+# BUILD_DIR (default: build) and JOBS (default: all cores) can be set in the environment.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(
+  cmake ninja-build g++ ccache pkg-config
+  libtorch-dev libopenblas0-pthread
+  libboost-dev libyaml-cpp-dev libtbb-dev libspdlog-dev libgtest-dev
+  nlohmann-json3-dev libcli11-dev zlib1g-dev
+  dataset-fashion-mnist gnuplot-nox
+  python3-torch python3-numpy
+)
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "setup: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+case "${1:-run}" in
+  run)
+    install_packages
+    build
+    "$BUILD_DIR/bin/nas" run configs/quickstart.yaml
+    ;;
+  test)
+    install_packages
+    build
+    ctest --test-dir "$BUILD_DIR" -j 2 --output-on-failure
+    ;;
+  build)
+    install_packages
+    build
+    ;;
+  *)
+    echo "usage: $0 [run|test|build]" >&2
+    exit 2
+    ;;
+esac
