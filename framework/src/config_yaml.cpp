@@ -34,7 +34,7 @@ void check_keys(const std::string& file, const YAML::Node& map, const std::strin
 namespace {
 [[noreturn]] void type_error(const std::string& file, const YAML::Node& node,
                              const std::string& key, const std::string& expected) {
-  std::string found = node.IsScalar() ? "'" + node.Scalar() + "'"
+  std::string found = node.IsScalar()     ? "'" + node.Scalar() + "'"
                       : node.IsSequence() ? std::string("a list")
                       : node.IsMap()      ? std::string("a mapping")
                                           : std::string("nothing");
@@ -127,9 +127,15 @@ Params to_params(const std::string& file, const YAML::Node& node, const ParamSch
       const YAML::Node& v = it->second;
       const std::string label = component + " parameter `" + key + "`";
       switch (spec->type) {
-        case ParamType::kInt: p.set(key, as_int(file, v, label)); break;
-        case ParamType::kDouble: p.set(key, as_double(file, v, label)); break;
-        case ParamType::kBool: p.set(key, as_bool(file, v, label)); break;
+        case ParamType::kInt:
+          p.set(key, as_int(file, v, label));
+          break;
+        case ParamType::kDouble:
+          p.set(key, as_double(file, v, label));
+          break;
+        case ParamType::kBool:
+          p.set(key, as_bool(file, v, label));
+          break;
         case ParamType::kString: {
           std::string s = as_string(file, v, label);
           if (!spec->choices.empty()) {

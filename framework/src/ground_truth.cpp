@@ -15,11 +15,11 @@ GroundTruth::GroundTruth(const std::string& path, const std::string& column,
   values_.reserve(table.rows.size());
   for (std::size_t r = 0; r < table.rows.size(); ++r) {
     const auto& row = table.rows[r];
-    double v = parse_double(row[value_col], path + ":" + std::to_string(table.lines[r]) +
-                                                ": column '" + column + "'");
+    double v = parse_double(
+        row[value_col], path + ":" + std::to_string(table.lines[r]) + ": column '" + column + "'");
     if (!values_.emplace(row[arch_col], v).second) {
-      throw Error(path + ":" + std::to_string(table.lines[r]) + ": architecture '" +
-                  row[arch_col] + "' appears twice");
+      throw Error(path + ":" + std::to_string(table.lines[r]) + ": architecture '" + row[arch_col] +
+                  "' appears twice");
     }
     order_.push_back(row[arch_col]);
   }

@@ -32,11 +32,16 @@ Strategy::~Strategy() = default;
 
 const char* to_string(ScoreStatus status) {
   switch (status) {
-    case ScoreStatus::kOk: return "ok";
-    case ScoreStatus::kNonFinite: return "non_finite";
-    case ScoreStatus::kError: return "error";
-    case ScoreStatus::kOutOfMemory: return "out_of_memory";
-    case ScoreStatus::kCached: return "cached";
+    case ScoreStatus::kOk:
+      return "ok";
+    case ScoreStatus::kNonFinite:
+      return "non_finite";
+    case ScoreStatus::kError:
+      return "error";
+    case ScoreStatus::kOutOfMemory:
+      return "out_of_memory";
+    case ScoreStatus::kCached:
+      return "cached";
   }
   return "unknown";
 }

@@ -134,7 +134,8 @@ std::int64_t sort_counting_inversions(std::vector<double>& v) {
 std::vector<std::size_t> order_best_first(const std::vector<double>& v) {
   std::vector<std::size_t> idx(v.size());
   std::iota(idx.begin(), idx.end(), std::size_t{0});
-  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] > v[b]; });
+  std::stable_sort(idx.begin(), idx.end(),
+                   [&](std::size_t a, std::size_t b) { return v[a] > v[b]; });
   return idx;
 }
 
@@ -212,11 +213,13 @@ double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y)
     ys[i] = p.y[idx[i]];
   }
 
-  const std::int64_t n1 = tied_pairs(n, [&](std::size_t a, std::size_t b) { return xs[a] == xs[b]; });
-  const std::int64_t n3 = tied_pairs(
-      n, [&](std::size_t a, std::size_t b) { return xs[a] == xs[b] && ys[a] == ys[b]; });
+  const std::int64_t n1 =
+      tied_pairs(n, [&](std::size_t a, std::size_t b) { return xs[a] == xs[b]; });
+  const std::int64_t n3 =
+      tied_pairs(n, [&](std::size_t a, std::size_t b) { return xs[a] == xs[b] && ys[a] == ys[b]; });
   const std::int64_t discordant = sort_counting_inversions(ys);
-  const std::int64_t n2 = tied_pairs(n, [&](std::size_t a, std::size_t b) { return ys[a] == ys[b]; });
+  const std::int64_t n2 =
+      tied_pairs(n, [&](std::size_t a, std::size_t b) { return ys[a] == ys[b]; });
 
   const std::int64_t n0 = static_cast<std::int64_t>(n) * static_cast<std::int64_t>(n - 1) / 2;
   if (n1 == n0 || n2 == n0) return kNaN;  // one side constant

@@ -5,10 +5,14 @@
 namespace nas {
 
 at::Tensor TapImpl::forward(const at::Tensor& input) {
-  // The input is kept as it is (no copy): the ReLU below is out of place, so the tensor is not
-  // overwritten, and keeping the graph node lets the engine take gradients with respect to it.
-  if (recording_) response_ = input;
-  return at::relu(input);
+  if (!recording_) return at::relu(input);
+  // A view gives this tap its own autograd node: the gradient with respect to it is the
+  // gradient through this ReLU alone, even when several ReLUs read the same tensor (an NB201
+  // node feeding two conv edges), as a per-module backward hook would see it. The view shares
+  // storage with the input (no copy), so proxies can recognise taps that saw the same tensor
+  // by data_ptr and compute per-tensor work once; the ReLU is out of place, so it stays intact.
+  response_ = input.view_as(input);
+  return at::relu(response_);
 }
 
 void TapImpl::set_recording(bool on) {

@@ -9,12 +9,18 @@ namespace nas {
 
 const char* to_string(ParamType type) {
   switch (type) {
-    case ParamType::kInt: return "int";
-    case ParamType::kDouble: return "float";
-    case ParamType::kBool: return "bool";
-    case ParamType::kString: return "string";
-    case ParamType::kStringList: return "list of strings";
-    case ParamType::kDoubleList: return "list of floats";
+    case ParamType::kInt:
+      return "int";
+    case ParamType::kDouble:
+      return "float";
+    case ParamType::kBool:
+      return "bool";
+    case ParamType::kString:
+      return "string";
+    case ParamType::kStringList:
+      return "list of strings";
+    case ParamType::kDoubleList:
+      return "list of floats";
   }
   return "unknown";
 }
@@ -34,9 +40,7 @@ std::string format_value(const ParamValue& value) {
     std::string operator()(double v) const { return format_double(v); }
     std::string operator()(bool v) const { return v ? "true" : "false"; }
     std::string operator()(const std::string& v) const { return v; }
-    std::string operator()(const std::vector<std::string>& v) const {
-      return "[" + join(v) + "]";
-    }
+    std::string operator()(const std::vector<std::string>& v) const { return "[" + join(v) + "]"; }
     std::string operator()(const std::vector<double>& v) const {
       std::vector<std::string> parts;
       for (double d : v) parts.push_back(format_double(d));
@@ -67,13 +71,13 @@ ParamSchema& ParamSchema::add_string(std::string name, std::string def, std::str
 }
 ParamSchema& ParamSchema::add_string_list(std::string name, std::vector<std::string> def,
                                           std::string help) {
-  return add({std::move(name), ParamType::kStringList, ParamValue(std::move(def)),
-              std::move(help), {}});
+  return add(
+      {std::move(name), ParamType::kStringList, ParamValue(std::move(def)), std::move(help), {}});
 }
 ParamSchema& ParamSchema::add_double_list(std::string name, std::vector<double> def,
                                           std::string help) {
-  return add({std::move(name), ParamType::kDoubleList, ParamValue(std::move(def)),
-              std::move(help), {}});
+  return add(
+      {std::move(name), ParamType::kDoubleList, ParamValue(std::move(def)), std::move(help), {}});
 }
 ParamSchema& ParamSchema::add_required(std::string name, ParamType type, std::string help) {
   return add({std::move(name), type, std::nullopt, std::move(help), {}});

@@ -82,8 +82,8 @@ struct PipelineConfig {
 
 namespace {
 
-const std::vector<std::string> kSections = {"run",     "plugins", "data",  "search_space",
-                                            "proxies", "vote",    "score", "strategy",
+const std::vector<std::string> kSections = {"run",          "plugins", "data",  "search_space",
+                                            "proxies",      "vote",    "score", "strategy",
                                             "ground_truth", "train"};
 
 template <class T>
@@ -236,7 +236,8 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
                        "'; valid values: sample, all, file");
     }
     cfg->score_count = detail::get_int(f, s, "count", "score", 100);
-    if (cfg->score_count < 1) throw UsageError(where(f, s["count"]) + ": `score.count` must be >= 1");
+    if (cfg->score_count < 1)
+      throw UsageError(where(f, s["count"]) + ": `score.count` must be >= 1");
     cfg->score_file = detail::get_string(f, s, "file", "score", "");
     if (cfg->score_archs == "file" && cfg->score_file.empty()) {
       throw UsageError(where(f, s) + ": `score.archs: file` needs `score.file`");
@@ -247,11 +248,13 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
     cfg->strategy = read_component(f, s, "strategy", reg.strategies, {"budget", "batch"});
     cfg->search = true;
     cfg->budget = detail::get_int(f, s, "budget", "strategy", 100);
-    if (cfg->budget < 1) throw UsageError(where(f, s["budget"]) + ": `strategy.budget` must be >= 1");
+    if (cfg->budget < 1)
+      throw UsageError(where(f, s["budget"]) + ": `strategy.budget` must be >= 1");
     cfg->search_batch = detail::get_int(f, s, "batch", "strategy", 0);
   }
   if (!cfg->score && !cfg->search) {
-    throw UsageError(path + ": nothing to do: add a `score` section, a `strategy` section, or both");
+    throw UsageError(path +
+                     ": nothing to do: add a `score` section, a `strategy` section, or both");
   }
 
   if (const YAML::Node g = root["ground_truth"]) {
@@ -361,15 +364,17 @@ std::vector<Arch> read_arch_file(const SearchSpace& space, const std::string& pa
   return archs;
 }
 
-std::vector<Arch> sample_distinct(const SearchSpace& space, std::int64_t count, std::uint64_t seed) {
+std::vector<Arch> sample_distinct(const SearchSpace& space, std::int64_t count,
+                                  std::uint64_t seed) {
   Rng rng(derive_seed(seed, "score-sample"));
   std::vector<Arch> out;
   std::unordered_map<Arch, bool> seen;
   std::int64_t attempts = 0;
   while (static_cast<std::int64_t>(out.size()) < count) {
     if (++attempts > count * 100 + 1000) {
-      throw UsageError("could not sample " + std::to_string(count) + " distinct architectures of '" +
-                       space.name() + "' (the space may be smaller)");
+      throw UsageError("could not sample " + std::to_string(count) +
+                       " distinct architectures of '" + space.name() +
+                       "' (the space may be smaller)");
     }
     Arch a = space.sample(rng);
     if (seen.emplace(a, true).second) out.push_back(a);
@@ -526,8 +531,8 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
     slot.name = p.name;
     slot.proxy = reg.proxies.get(p.type).create(p.params);
     slot.info = slot.proxy->info();
-    state.hashes[p.name] =
-        hex(hash_string(common + "|" + p.type + fingerprint_text(p.node) + "|" + slot.info.version));
+    state.hashes[p.name] = hex(
+        hash_string(common + "|" + p.type + fingerprint_text(p.node) + "|" + slot.info.version));
     state.slots.push_back(std::move(slot));
   }
   if (cfg.vote) {
@@ -587,9 +592,8 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
   {
     YAML::Emitter e;
     e << cfg.root;
-    std::ofstream(dir + "/config.resolved.yaml")
-        << "# resolved from " << cfg.path << "\n"
-        << e.c_str() << "\n";
+    std::ofstream(dir + "/config.resolved.yaml") << "# resolved from " << cfg.path << "\n"
+                                                 << e.c_str() << "\n";
   }
   write_env(cfg, dir);
   state.writer = std::make_unique<detail::ScoresWriter>(scores_path);
@@ -646,8 +650,8 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
     std::vector<ScoreColumn> columns;
     for (std::size_t c = 0; c < state.slots.size(); ++c) {
       columns.push_back({state.slots[c].name, state.slots[c].info.higher_is_better,
-                         state.table.column_values(static_cast<std::size_t>(
-                             state.table.column(state.slots[c].name)))});
+                         state.table.column_values(
+                             static_cast<std::size_t>(state.table.column(state.slots[c].name)))});
     }
     if (state.vote && state.table.rows() > 0) {
       columns.push_back({"vote:" + cfg.vote->name, true, state.vote->rank(state.table)});

@@ -82,13 +82,14 @@ void PluginRegistrar::add_strategy(const std::string& name, const std::string& h
 void PluginRegistrar::add_dataset(const std::string& name, const std::string& help,
                                   ParamSchema schema,
                                   std::function<std::shared_ptr<Dataset>(const Params&)> create) {
-  registry_.datasets.add(wrap(registry_.datasets, name, help, std::move(schema), std::move(create)));
+  registry_.datasets.add(
+      wrap(registry_.datasets, name, help, std::move(schema), std::move(create)));
 }
 
 void PluginRegistrar::add_benchmark(const std::string& name, const std::string& space,
                                     const std::string& relative_path, const std::string& help) {
-  BenchmarkTable table{name, space, data_path(relative_path, source_data_dir), help, plugin_,
-                       file_};
+  BenchmarkTable table{name, space,   data_path(relative_path, source_data_dir),
+                       help, plugin_, file_};
   if (table.path.empty()) {
     table.path = relative_path;  // reported as missing when used
   }

@@ -7,9 +7,9 @@
 #include <set>
 #include <vector>
 
+#include <torch/version.h>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
-#include <torch/version.h>
 
 #include "nas/plugin.h"
 

@@ -4,6 +4,7 @@
 
 #include "nas/error.h"
 #include "nas/network.h"
+#include "nas/seed.h"
 
 namespace nas {
 
@@ -18,7 +19,9 @@ ProbeContext::ProbeContext(const Arch& arch, const SearchSpace& space, const Net
       shared_(shared),
       fresh_(std::move(fresh)) {}
 
-at::Generator ProbeContext::generator() const { return at::detail::createCPUGenerator(seed_); }
+at::Generator ProbeContext::generator() const {
+  return at::detail::createCPUGenerator(torch_seed(seed_));
+}
 
 void ProbeContext::require(unsigned pass, const char* what) const {
   if (!info_.needs_network) {
@@ -30,8 +33,8 @@ void ProbeContext::require(unsigned pass, const char* what) const {
                 " without declaring the pass that produces it");
   }
   if (info_.modifies_network && pass != kPassNone) {
-    throw Error("proxy '" + info_.name + "' modifies its network, so shared pass results (" +
-                what + ") are not computed for it; run the passes on fresh_network()");
+    throw Error("proxy '" + info_.name + "' modifies its network, so shared pass results (" + what +
+                ") are not computed for it; run the passes on fresh_network()");
   }
   if (!shared_ || (pass != kPassNone && !(shared_->passes_run & pass))) {
     throw Error("proxy '" + info_.name + "': " + what + " is not available");
@@ -40,7 +43,21 @@ void ProbeContext::require(unsigned pass, const char* what) const {
 
 const Batch& ProbeContext::batch() const {
   require(kPassNone, "the input batch");
+  if (!info_.needs_data) {
+    throw Error("proxy '" + info_.name +
+                "' asked for the input batch but declared needs_data = false");
+  }
   return shared_->batch;
+}
+
+const Batch& ProbeContext::batch(int i) const {
+  if (i == 0) return batch();
+  require(kPassNone, "an extra batch");
+  if (i < 0 || i >= info_.batches || i > static_cast<int>(shared_->extra_batches.size())) {
+    throw Error("proxy '" + info_.name + "' asked for batch " + std::to_string(i) +
+                " but declared " + std::to_string(info_.batches) + " batch(es)");
+  }
+  return shared_->extra_batches[static_cast<std::size_t>(i - 1)];
 }
 
 Network& ProbeContext::network() const {

@@ -65,16 +65,18 @@ ProbeEngine::ProbeEngine(std::shared_ptr<const SearchSpace> space,
     if (!slot.info.needs_network) continue;
     needs_network_ = true;
     if (slot.info.needs_labels) needs_labels_ = true;
+    if (slot.info.needs_data || slot.info.passes != kPassNone) needs_data_ = true;
+    max_batches_ = std::max(max_batches_, slot.info.batches);
     if (!slot.info.modifies_network) shared_passes_ |= slot.info.passes;
   }
   if (shared_passes_ & (kPassTapGradients | kPassWeightGradients | kPassInputJacobian)) {
     shared_passes_ |= kPassForward;
   }
-  if (needs_network_ && !data_) {
+  if (needs_data_ && !data_) {
     throw UsageError("the proxies " + [&] {
       std::vector<std::string> names;
       for (const auto& s : proxies_)
-        if (s.info.needs_network) names.push_back(s.name);
+        if (s.info.needs_network && (s.info.needs_data || s.info.passes)) names.push_back(s.name);
       return join(names);
     }() + " need input data, but the pipeline has no `data` section");
   }
@@ -88,7 +90,7 @@ std::unique_ptr<ProbeEngine::Prepared> ProbeEngine::prepare(const Arch& arch) co
   p->fresh.resize(proxies_.size());
   if (!needs_network_) return p;
   try {
-    const std::uint64_t net_seed = derive_seed(options_.seed, "network", arch.str());
+    const std::uint64_t net_seed = torch_seed(derive_seed(options_.seed, "network", arch.str()));
     torch::manual_seed(net_seed);
     p->shared.network = space_->build(arch, options_.net);
     for (std::size_t i = 0; i < proxies_.size(); ++i) {
@@ -97,8 +99,13 @@ std::unique_ptr<ProbeEngine::Prepared> ProbeEngine::prepare(const Arch& arch) co
         p->fresh[i] = space_->build(arch, options_.net);
       }
     }
-    p->shared.batch =
-        data_->batch(options_.batch_size, derive_seed(options_.seed, "batch", arch.str()));
+    if (needs_data_)
+      p->shared.batch =
+          data_->batch(options_.batch_size, derive_seed(options_.seed, "batch", arch.str()));
+    for (int b = 1; needs_data_ && b < max_batches_; ++b) {
+      p->shared.extra_batches.push_back(
+          data_->batch(options_.batch_size, derive_seed(options_.seed, "batch", arch.str(), b)));
+    }
   } catch (const std::exception& e) {
     p->error = "building the network or batch failed: " + first_line(e.what());
     p->error_status = classify(e);
@@ -240,11 +247,14 @@ std::vector<Evaluation> LocalEvaluator::evaluate(const std::vector<Arch>& archs)
       for (std::size_t i = start; i < end; ++i) results[i] = engine_->run(*prepared[i - start]);
     } else {
       arena.execute([&] {
-        tbb::parallel_for(start, end, [&](std::size_t i) {
-          // Each TBB thread initialises its OpenMP team size from the global setting.
-          at::set_num_threads(torch_threads_);
-          results[i] = engine_->run(*prepared[i - start]);
-        }, tbb::simple_partitioner());
+        tbb::parallel_for(
+            start, end,
+            [&](std::size_t i) {
+              // Each TBB thread initialises its OpenMP team size from the global setting.
+              at::set_num_threads(torch_threads_);
+              results[i] = engine_->run(*prepared[i - start]);
+            },
+            tbb::simple_partitioner());
       });
     }
     for (std::size_t i = start; i < end; ++i) notify(results[i]);

@@ -38,9 +38,9 @@ void ScoresWriter::append(const Evaluation& e, const std::map<std::string, std::
     auto h = hashes.find(r.proxy);
     std::fprintf(file_, "%s,%s,%s,%s,%.6f,%llu,%s,%s,%s\n", csv_field(e.arch.str()).c_str(),
                  csv_field(r.proxy).c_str(), csv_field(r.version).c_str(),
-                 format_score(r.score).c_str(), r.seconds,
-                 static_cast<unsigned long long>(r.seed), to_string(r.status),
-                 h == hashes.end() ? "" : h->second.c_str(), csv_field(r.message).c_str());
+                 format_score(r.score).c_str(), r.seconds, static_cast<unsigned long long>(r.seed),
+                 to_string(r.status), h == hashes.end() ? "" : h->second.c_str(),
+                 csv_field(r.message).c_str());
   }
   std::fflush(file_);
 }

@@ -31,6 +31,8 @@ std::uint64_t derive_seed(std::uint64_t master, std::string_view component, std:
   return h >> 1;
 }
 
+std::uint64_t torch_seed(std::uint64_t seed) { return (seed ^ (seed >> 32)) & 0xFFFFFFFFull; }
+
 std::int64_t Rng::below(std::int64_t n) {
   if (n <= 0) throw Error("Rng::below needs a positive bound, got " + std::to_string(n));
   // Rejection sampling: unbiased and identical on every platform (std distributions are not).

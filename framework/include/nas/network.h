@@ -11,6 +11,11 @@
 //   as it entered the ReLU (in the autograd graph, so gradients with respect to it can be
 //   taken). LibTorch has no module hooks; taps are how proxies see responses, and proxies
 //   never reach into a space's own classes.
+// * Gradients with respect to a tap's response are gradients through that tap alone (each
+//   tap records its own view of its input). Taps that read the same tensor have responses
+//   with the same data_ptr(): per-tensor work can be shared between them.
+// * Spaces build layers from torch::nn::Conv2d, Linear and BatchNorm2d, so that generic
+//   proxy code (proxy_kit.h) recognises them.
 // * Taps are listed in forward execution order. A tap whose module is skipped in a forward
 //   pass (none in the spaces shipped) records nothing and has_response() is false.
 // This is a torch-level header: include it only in .cpp files that build or probe networks.

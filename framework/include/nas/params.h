@@ -22,8 +22,8 @@ enum class ParamType { kInt, kDouble, kBool, kString, kStringList, kDoubleList }
 
 const char* to_string(ParamType type);
 
-using ParamValue = std::variant<std::int64_t, double, bool, std::string,
-                                std::vector<std::string>, std::vector<double>>;
+using ParamValue = std::variant<std::int64_t, double, bool, std::string, std::vector<std::string>,
+                                std::vector<double>>;
 
 std::string format_value(const ParamValue& value);
 

@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/config.hpp>
 #include <torch/version.h>
+#include <boost/config.hpp>
 
 #include "nas/params.h"
 #include "nas/registry.h"
@@ -105,12 +105,15 @@ class PluginRegistrar {
 
 #define NAS_PLUGIN(NAME, VERSION, REGISTER_FUNCTION)                                      \
   static void nas_plugin_register_trampoline_(::nas::PluginRegistrar& registrar) {        \
-    registrar.source_data_dir = NAS_PLUGIN_SOURCE_DATA_DIR;                                \
-    REGISTER_FUNCTION(registrar);                                                          \
-  }                                                                                        \
+    registrar.source_data_dir = NAS_PLUGIN_SOURCE_DATA_DIR;                               \
+    REGISTER_FUNCTION(registrar);                                                         \
+  }                                                                                       \
   extern "C" BOOST_SYMBOL_EXPORT const ::nas::PluginDescriptor* nas_plugin_descriptor() { \
-    static const ::nas::PluginDescriptor descriptor{                                       \
-        NAS_PLUGIN_API_VERSION_OVERRIDE, NAS_PLUGIN_TORCH_VERSION_OVERRIDE,                \
-        _GLIBCXX_USE_CXX11_ABI, NAME, VERSION, &nas_plugin_register_trampoline_};         \
-    return &descriptor;                                                                    \
+    static const ::nas::PluginDescriptor descriptor{NAS_PLUGIN_API_VERSION_OVERRIDE,      \
+                                                    NAS_PLUGIN_TORCH_VERSION_OVERRIDE,    \
+                                                    _GLIBCXX_USE_CXX11_ABI,               \
+                                                    NAME,                                 \
+                                                    VERSION,                              \
+                                                    &nas_plugin_register_trampoline_};    \
+    return &descriptor;                                                                   \
   }

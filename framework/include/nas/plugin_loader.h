@@ -20,9 +20,9 @@ namespace nas {
 struct PluginLoadReport {
   std::string file;
   bool loaded = false;
-  std::string plugin;   // name from the descriptor, when it could be read
+  std::string plugin;  // name from the descriptor, when it could be read
   std::string version;
-  std::string error;    // why it was refused or failed
+  std::string error;  // why it was refused or failed
 };
 
 // Directories searched by default (see above), existing ones only.

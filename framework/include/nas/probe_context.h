@@ -32,11 +32,12 @@ class Network;
 struct PassResults {
   std::shared_ptr<Network> network;
   Batch batch;
+  std::vector<Batch> extra_batches;  // batches 1.. for proxies that declared batches > 1
   unsigned passes_run = kPassNone;
-  at::Tensor logits;                       // kPassForward
-  std::vector<at::Tensor> tap_responses;   // kPassForward, one per tap (undefined if silent)
-  std::vector<at::Tensor> tap_gradients;   // kPassTapGradients, one per tap
-  at::Tensor input_jacobian;               // kPassInputJacobian
+  at::Tensor logits;                      // kPassForward
+  std::vector<at::Tensor> tap_responses;  // kPassForward, one per tap (undefined if silent)
+  std::vector<at::Tensor> tap_gradients;  // kPassTapGradients, one per tap
+  at::Tensor input_jacobian;              // kPassInputJacobian
   double loss = 0.0;
 };
 
@@ -55,6 +56,9 @@ class ProbeContext {
   at::Generator generator() const;
 
   const Batch& batch() const;
+  // Batch i (0 is batch()); i < the proxy's declared ProxyInfo::batches. Each batch is drawn
+  // under derive_seed(master, "batch", arch, i), the same for every proxy.
+  const Batch& batch(int i) const;
   Network& network() const;
   const at::Tensor& logits() const;
   const std::vector<at::Tensor>& tap_responses() const;

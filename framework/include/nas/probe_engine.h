@@ -66,6 +66,8 @@ class ProbeEngine {
   unsigned shared_passes_ = kPassNone;
   bool needs_network_ = false;
   bool needs_labels_ = false;
+  bool needs_data_ = false;
+  int max_batches_ = 1;
 };
 
 class LocalEvaluator : public Evaluator {

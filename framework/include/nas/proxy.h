@@ -22,10 +22,10 @@ class ProbeContext;
 // Passes over the shared network. Forward always records tap responses and logits.
 enum Pass : unsigned {
   kPassNone = 0,
-  kPassForward = 1u << 0,        // forward in train mode, tap responses and logits kept
-  kPassTapGradients = 1u << 1,   // dL/d(tap input) for the cross-entropy loss, no weight grads
+  kPassForward = 1u << 0,          // forward in train mode, tap responses and logits kept
+  kPassTapGradients = 1u << 1,     // dL/d(tap input) for the cross-entropy loss, no weight grads
   kPassWeightGradients = 1u << 2,  // dL/dW for the cross-entropy loss (.grad of parameters)
-  kPassInputJacobian = 1u << 3,  // d(sum of logits)/d(input)
+  kPassInputJacobian = 1u << 3,    // d(sum of logits)/d(input)
 };
 
 struct ProxyInfo {
@@ -33,9 +33,11 @@ struct ProxyInfo {
   std::string version = "1";
   bool higher_is_better = true;
   bool needs_network = true;
+  bool needs_data = true;  // false: makes its own inputs (SynFlow's ones, Zen's noise)
   bool needs_labels = false;
   unsigned passes = kPassNone;
   bool modifies_network = false;
+  int batches = 1;  // data batches drawn for it (ZiCo needs two); passes use batch 0
   std::string help;
 };
 

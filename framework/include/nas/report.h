@@ -26,8 +26,8 @@ struct ProxyCorrelation {
 struct CorrelationReport {
   std::string benchmark;  // table path or name
   std::string column;
-  std::size_t archs = 0;         // architectures scored
-  std::size_t with_truth = 0;    // of which the table knows
+  std::size_t archs = 0;       // architectures scored
+  std::size_t with_truth = 0;  // of which the table knows
   std::vector<ProxyCorrelation> rows;
 };
 

@@ -22,6 +22,11 @@ std::uint64_t hash_string(std::string_view text);
 std::uint64_t derive_seed(std::uint64_t master, std::string_view component,
                           std::string_view arch = {}, std::uint64_t repeat = 0);
 
+// Torch's CPU generator keeps only the low 32 bits of a seed (at::mt19937 seeds from a
+// uint32), so 64-bit derived seeds are folded to 32 bits before they reach torch; otherwise
+// seeds differing only in their high half would give the same stream.
+std::uint64_t torch_seed(std::uint64_t seed);
+
 // The one generator type strategies and spaces use: 64-bit Mersenne twister.
 class Rng {
  public:

@@ -36,8 +36,8 @@ class SearchContext {
   // +1: row a better, -1: row b better, 0: tie (per the vote).
   virtual int compare(std::size_t a, std::size_t b) const = 0;
   virtual void set_best(std::size_t row) = 0;
-  virtual std::int64_t budget() const = 0;      // evaluations allowed
-  virtual std::int64_t used() const = 0;        // distinct evaluations so far
+  virtual std::int64_t budget() const = 0;  // evaluations allowed
+  virtual std::int64_t used() const = 0;    // distinct evaluations so far
   bool budget_left() const { return used() < budget(); }
   std::int64_t remaining() const { return budget() - used(); }
 };

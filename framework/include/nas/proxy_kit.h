@@ -1,0 +1,51 @@
+// Building blocks that many proxies share, so each proxy's file holds only its own formula.
+//
+// Contract: these functions work on any network built from the standard LibTorch modules
+// (torch::nn::Conv2d, Linear, BatchNorm2d) plus nas taps, which is what every shipped space
+// uses and what spaces are asked to use (see network.h). "Layers" means every Conv2d and
+// Linear module, in registration order, as in the reference implementations (biases and
+// BatchNorm parameters excluded). Nothing here touches torch's global generator.
+// This is a torch-level header.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+
+namespace nas {
+
+// Weights of every Conv2d and Linear module, in registration order.
+std::vector<at::Tensor> layer_weights(torch::nn::Module& net);
+// Biases of those layers (undefined tensors skipped).
+std::vector<at::Tensor> layer_biases(torch::nn::Module& net);
+
+// Puts every BatchNorm2d in eval mode with running mean 0, variance 1, eps 0, weight 1 and
+// bias 0, which makes it exactly the identity: the "BN removed" network of SynFlow.
+void make_batchnorm_identity(torch::nn::Module& net);
+// Sets train or eval mode on BatchNorm modules only.
+void set_batchnorm_training(torch::nn::Module& net, bool training);
+
+// Re-initialises as Zen-NAS and SWAP do: Conv/Linear weights ~ N(0, 1), biases 0,
+// BatchNorm weight 1 and bias 0, drawing from `generator`.
+void reinit_gaussian(torch::nn::Module& net, at::Generator generator);
+// Kaiming-normal (fan_in, ReLU gain) conv/linear weights, zero biases, as TE-NAS does.
+void reinit_kaiming_normal(torch::nn::Module& net, at::Generator generator);
+
+// Sets every parameter named "weight" (conv, linear and BatchNorm when affine) to `value` and
+// every "bias" to 0, as epsinas does.
+void set_constant_weights(torch::nn::Module& net, double value);
+
+// Pearson correlation between the rows of x (N × D, any dtype), computed in float64 as
+// numpy.corrcoef does: rows are centred over their own D entries; a row with zero variance
+// gives NaN in its row and column.
+at::Tensor row_correlation(const at::Tensor& x);
+// log|det K| of a square float64 matrix (numpy.linalg.slogdet's second value).
+double log_abs_det(const at::Tensor& k);
+
+// Copies parameters and buffers of `from` into `to` (same architecture).
+void copy_state(torch::nn::Module& from, torch::nn::Module& to);
+
+}  // namespace nas
