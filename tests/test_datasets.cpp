@@ -108,9 +108,9 @@ TEST(SyntheticDataset, MatchesPythonTorchGenerator) {
 
   // Same with seed 7, randn(5,1,2,2) and randint(0,3,(5,)): sum -8.318644523620605,
   // labels [0, 2, 2, 2, 1].
-  auto small = make_dataset("synthetic", {{"channels", int_value(1)},
-                                          {"size", int_value(2)},
-                                          {"num_classes", int_value(3)}});
+  auto small = make_dataset(
+      "synthetic",
+      {{"channels", int_value(1)}, {"size", int_value(2)}, {"num_classes", int_value(3)}});
   const nas::Batch c = small->batch(5, 7);
   EXPECT_FLOAT_EQ(c.inputs.flatten()[0].item<float>(), -0.8201345205307007f);
   EXPECT_NEAR(c.inputs.sum().item<double>(), -8.318644523620605, 1e-5);
@@ -153,17 +153,21 @@ TEST(SyntheticDataset, RejectsBadParams) {
 // fashion_mnist on small IDX files written here
 
 void put_be32(std::vector<unsigned char>& out, std::uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<unsigned char>(v >> shift));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<unsigned char>(v >> shift));
 }
 
 void write_bytes(const fs::path& path, const std::vector<unsigned char>& bytes) {
   std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 // Pixel (r, c) of test image i: distinct per image and position, and never 0 in the corner,
 // so a padded border is told apart from image content.
-std::uint8_t pattern(int image, int r, int c) { return static_cast<std::uint8_t>(1 + image * 40 + r + 3 * c); }
+std::uint8_t pattern(int image, int r, int c) {
+  return static_cast<std::uint8_t>(1 + image * 40 + r + 3 * c);
+}
 
 std::vector<unsigned char> images_file(int count_in_header, int count_written,
                                        std::uint32_t magic = 0x00000803) {
@@ -260,7 +264,8 @@ TEST_F(IdxFolder, SeedDecidesTheSample) {
   EXPECT_TRUE(same(data->batch(3, 11), data->batch(3, 11)));
   // With 5 images, some pair of seeds among a few must choose differently.
   bool differs = false;
-  for (std::uint64_t s = 12; s < 20 && !differs; ++s) differs = !same(data->batch(3, 11), data->batch(3, s));
+  for (std::uint64_t s = 12; s < 20 && !differs; ++s)
+    differs = !same(data->batch(3, 11), data->batch(3, s));
   EXPECT_TRUE(differs);
   EXPECT_THROW(data->batch(6, 0), nas::Error);  // more than the split holds
   EXPECT_THROW(data->batch(0, 0), nas::Error);
@@ -308,9 +313,8 @@ TEST_F(IdxFolder, PadModePutsABlackBorderAround) {
 }
 
 TEST_F(IdxFolder, BilinearModeResizes) {
-  auto data = make({{"resize", int_value(32)},
-                    {"resize_mode", string_value("bilinear")},
-                    {"normalize", false}});
+  auto data = make(
+      {{"resize", int_value(32)}, {"resize_mode", string_value("bilinear")}, {"normalize", false}});
   const nas::Batch b = data->batch(5, 4);
   ASSERT_EQ(b.inputs.sizes(), (std::vector<std::int64_t>{5, 1, 32, 32}));
   for (int j = 0; j < 5; ++j) {
@@ -336,7 +340,7 @@ TEST_F(IdxFolder, RejectsBadParams) {
 
 TEST_F(IdxFolder, MissingFileIsNamedAndLoadIsLazy) {
   fs::remove(dir_ / "train-images-idx3-ubyte");
-  auto data = make();                // construction reads nothing ...
+  auto data = make();                 // construction reads nothing ...
   EXPECT_EQ(data->shape().size, 28);  // ... and the shape is known anyway
   expect_error({(dir_ / "train-images-idx3-ubyte").string(), "missing"});
   EXPECT_NO_THROW(data->batch(2, 0, nas::Split::kTest));  // the other split is unaffected
@@ -399,9 +403,9 @@ bool have_real_data() {
   return true;
 }
 
-#define SKIP_WITHOUT_REAL_DATA()                                                            \
-  if (!have_real_data())                                                                    \
-  GTEST_SKIP() << "Fashion-MNIST not found in " << real_dir()                              \
+#define SKIP_WITHOUT_REAL_DATA()                              \
+  if (!have_real_data())                                      \
+  GTEST_SKIP() << "Fashion-MNIST not found in " << real_dir() \
                << " (apt-get install dataset-fashion-mnist or set NAS_FASHION_MNIST_DIR)"
 
 TEST(FashionMnistRealData, FirstImagesMatchTheFile) {
@@ -425,8 +429,8 @@ TEST(FashionMnistRealData, FirstImagesMatchTheFile) {
   // exactly these, in some order.
   auto twelve = make_dataset("fashion_mnist", {{"max_images", int_value(12)}});
   const at::Tensor labels = std::get<0>(at::sort(twelve->batch(12, 5).labels));
-  EXPECT_TRUE(at::equal(labels, at::tensor(std::vector<std::int64_t>{0, 0, 0, 0, 2, 2, 3, 5, 5,
-                                                                     7, 9, 9})));
+  EXPECT_TRUE(
+      at::equal(labels, at::tensor(std::vector<std::int64_t>{0, 0, 0, 0, 2, 2, 3, 5, 5, 7, 9, 9})));
 }
 
 TEST(FashionMnistRealData, NormalisationConstantsAreTheTrainSetStatistics) {
@@ -444,7 +448,8 @@ TEST(FashionMnistRealData, NormalisationConstantsAreTheTrainSetStatistics) {
 
 TEST(FashionMnistRealData, BatchesAreShapedAndSeeded) {
   SKIP_WITHOUT_REAL_DATA();
-  auto data = make_dataset("fashion_mnist", {{"resize", int_value(32)}, {"channels", int_value(3)}});
+  auto data =
+      make_dataset("fashion_mnist", {{"resize", int_value(32)}, {"channels", int_value(3)}});
   const nas::Batch a = data->batch(64, 1);
   EXPECT_EQ(a.inputs.sizes(), (std::vector<std::int64_t>{64, 3, 32, 32}));
   EXPECT_EQ(a.inputs.scalar_type(), at::kFloat);

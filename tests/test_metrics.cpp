@@ -285,7 +285,7 @@ TEST(Metrics, KendallMatchesNaiveOnLargerInputs) {
   Vec x(n), y(n);
   std::normal_distribution<double> normal;
   for (int i = 0; i < n; ++i) {
-    x[i] = std::round(normal(rng) * 20.0);              // ties, not too many
+    x[i] = std::round(normal(rng) * 20.0);                 // ties, not too many
     y[i] = std::round((x[i] + normal(rng) * 30.0) / 5.0);  // correlated, coarser
   }
   EXPECT_NEAR(nas::kendall_tau_b(x, y), naive_tau_b(x, y), 1e-12);

@@ -205,18 +205,19 @@ TEST_F(Nb201, BuiltNetworksHaveTheAnalyticParameterCountAndOutputShape) {
   std::int64_t count = 0;
   for (const auto& p : net->parameters()) count += p.numel();
   EXPECT_EQ(count, space().params(space().parse(kResNet), other));
-  EXPECT_EQ(net->forward(at::randn({2, 1, 16, 16})).sizes().vec(), (std::vector<std::int64_t>{2, 100}));
+  EXPECT_EQ(net->forward(at::randn({2, 1, 16, 16})).sizes().vec(),
+            (std::vector<std::int64_t>{2, 100}));
   EXPECT_THROW(space().build(space().parse(kResNet), nas::NetSpec{10, 3, 30}), nas::Error);
 }
 
 TEST_F(Nb201, ParameterNamesFollowTheReferenceModel) {
   auto net = space().build(space().parse(kIndex0), nas::NetSpec{});
   const auto named = net->named_parameters();
-  for (const char* name : {"stem.0.weight", "stem.1.weight", "stem.1.bias",
-                           "cells.0.layers.1.op.1.weight", "cells.0.layers.1.op.2.bias",
-                           "cells.5.conv_a.op.1.weight", "cells.5.conv_b.op.2.weight",
-                           "cells.5.downsample.1.weight", "cells.16.layers.3.op.1.weight",
-                           "lastact.0.weight", "classifier.weight", "classifier.bias"}) {
+  for (const char* name :
+       {"stem.0.weight", "stem.1.weight", "stem.1.bias", "cells.0.layers.1.op.1.weight",
+        "cells.0.layers.1.op.2.bias", "cells.5.conv_a.op.1.weight", "cells.5.conv_b.op.2.weight",
+        "cells.5.downsample.1.weight", "cells.16.layers.3.op.1.weight", "lastact.0.weight",
+        "classifier.weight", "classifier.bias"}) {
     EXPECT_TRUE(named.contains(name)) << name;
   }
   // avg_pool_3x3 and skip_connect edges own no parameters.
@@ -226,6 +227,83 @@ TEST_F(Nb201, ParameterNamesFollowTheReferenceModel) {
   const auto buffers = net->named_buffers();
   EXPECT_TRUE(buffers.contains("cells.0.layers.1.op.2.running_mean"));
   EXPECT_TRUE(buffers.contains("lastact.0.running_var"));
+}
+
+// Numbers printed by the independent Python model spaces/nb201/tools/nb201_oracle.py
+// (python3-torch 1.13), which creates its modules in the reference order: same seed, same
+// weights, same logits.
+struct OracleCase {
+  std::string arch;
+  std::uint64_t build_seed, input_seed;
+  std::int64_t params;
+  std::size_t tensors;
+  std::uint64_t names_hash;
+  double weight_sum, weight_abs_sum;
+  std::vector<float> stem_weight, classifier_weight, logits;
+};
+
+TEST_F(Nb201, WeightsAndLogitsMatchThePythonOracle) {
+  const std::vector<OracleCase> cases = {
+      {"|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|skip_connect~0|none~1|nor_conv_3x3~2|",
+       0,
+       1,
+       587386,
+       156,
+       11535810124156163570ull,
+       1961.0987680387011,
+       17300.115316023264,
+       {-0.00144083926f, 0.10323862f, -0.158395112f},
+       {-0.0152300447f, 0.0901575387f, -0.0105990022f},
+       {0.275468707f,  -0.129252985f,  0.312907577f,  -0.177879363f,  -0.287264109f,
+        -0.272241294f, 0.0269803181f,  -0.520789266f, -0.0473720282f, -0.197743967f,
+        0.324319899f,  0.060275957f,   0.348552525f,  -0.117046714f,  -0.194981903f,
+        -0.33443886f,  -0.0203887783f, -0.454558432f, -0.152824298f,  0.00897924602f}},
+      {kResNet,
+       5,
+       6,
+       559386,
+       111,
+       15598450104490740992ull,
+       1378.6059539597022,
+       14850.025281974655,
+       {0.127114013f, -0.143909976f, 0.156835154f},
+       {0.0665088743f, 0.114096761f, 0.0113818944f},
+       {-0.00299945474f, 0.00195418298f, 0.232326925f,  0.156905562f,  0.398387313f,
+        -0.0800740272f,  -0.104165874f,  -0.190921277f, -0.262032956f, -0.167038262f,
+        0.149885684f,    -0.0100643262f, 0.213934034f,  0.220729917f,  0.493780732f,
+        -0.151845425f,   0.0177839696f,  -0.162866414f, -0.382590473f, -0.132160425f}},
+  };
+  for (const OracleCase& c : cases) {
+    SCOPED_TRACE(c.arch);
+    at::manual_seed(c.build_seed);
+    auto net = space().build(space().parse(c.arch), nas::NetSpec{});
+    const auto named = net->named_parameters();
+    std::string names;
+    std::vector<at::Tensor> flat;
+    for (const auto& item : named) {
+      names += (names.empty() ? "" : " ") + item.key();
+      flat.push_back(item.value().detach().flatten());
+    }
+    EXPECT_EQ(named.size(), c.tensors);
+    EXPECT_EQ(nas::hash_string(names), c.names_hash);
+    const at::Tensor all = at::cat(flat).to(at::kDouble);
+    EXPECT_EQ(all.numel(), c.params);
+    EXPECT_NEAR(all.sum().item<double>(), c.weight_sum, 1e-9 * c.weight_abs_sum);
+    EXPECT_NEAR(all.abs().sum().item<double>(), c.weight_abs_sum, 1e-9 * c.weight_abs_sum);
+    for (std::size_t i = 0; i < 3; ++i) {  // the initial weights are bit-identical
+      EXPECT_EQ(named["stem.0.weight"].flatten()[i].item<float>(), c.stem_weight[i]);
+      EXPECT_EQ(named["classifier.weight"].flatten()[i].item<float>(), c.classifier_weight[i]);
+    }
+    at::manual_seed(c.input_seed);
+    const at::Tensor input = at::randn({2, 3, 32, 32});
+    at::NoGradGuard no_grad;
+    const at::Tensor logits = net->forward(input).flatten();
+    ASSERT_EQ(logits.numel(), static_cast<std::int64_t>(c.logits.size()));
+    for (std::size_t i = 0; i < c.logits.size(); ++i) {
+      // Float kernels may sum in another order on another thread count: allow a few ulps.
+      EXPECT_NEAR(logits[i].item<float>(), c.logits[i], 1e-6) << "logit " << i;
+    }
+  }
 }
 
 TEST_F(Nb201, FlopsMatchAHandCount) {

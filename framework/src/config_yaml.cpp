@@ -211,6 +211,8 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
     }
     chain.push_back(next);
   }
+  // A scalar is rebuilt without a source mark, so messages say it came from the command line.
+  if (value.IsScalar()) value = YAML::Node(value.Scalar());
   chain.back()[parts.back()] = value;
 }
 

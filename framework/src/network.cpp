@@ -20,6 +20,41 @@ void TapImpl::set_recording(bool on) {
   if (!on) response_ = at::Tensor();
 }
 
+at::Tensor ProbedConv2dImpl::forward(const at::Tensor& input) {
+  at::Tensor y = torch::nn::Conv2dImpl::forward(input);
+  if (!recording) return y;
+  output = y.view_as(y);
+  return output;
+}
+
+at::Tensor ProbedLinearImpl::forward(const at::Tensor& input) {
+  at::Tensor y = torch::nn::LinearImpl::forward(input);
+  if (!recording) return y;
+  output = y.view_as(y);
+  return output;
+}
+
+void set_layer_recording(torch::nn::Module& net, bool on) {
+  for (const auto& m : net.modules(/*include_self=*/true)) {
+    if (auto* c = dynamic_cast<ProbedConv2dImpl*>(m.get())) {
+      c->recording = on;
+      if (!on) c->output = at::Tensor();
+    } else if (auto* l = dynamic_cast<ProbedLinearImpl*>(m.get())) {
+      l->recording = on;
+      if (!on) l->output = at::Tensor();
+    }
+  }
+}
+
+std::vector<at::Tensor> layer_outputs(torch::nn::Module& net) {
+  std::vector<at::Tensor> out;
+  for (const auto& m : net.modules(/*include_self=*/true)) {
+    if (auto* c = dynamic_cast<ProbedConv2dImpl*>(m.get())) out.push_back(c->output);
+    if (auto* l = dynamic_cast<ProbedLinearImpl*>(m.get())) out.push_back(l->output);
+  }
+  return out;
+}
+
 Network::~Network() = default;
 
 Tap Network::make_tap(torch::nn::Module& owner, const std::string& name, int block) {
@@ -27,6 +62,16 @@ Tap Network::make_tap(torch::nn::Module& owner, const std::string& name, int blo
   owner.register_module(name, tap);
   taps_.push_back(tap);
   return tap;
+}
+
+void Network::declare_relu_conv_unit(const Tap& tap, const ProbedConv2d& conv) {
+  for (std::size_t i = 0; i < taps_.size(); ++i) {
+    if (taps_[i].get() == tap.get()) {
+      units_.push_back({i, conv.ptr()});
+      return;
+    }
+  }
+  throw std::logic_error("declare_relu_conv_unit: the tap was not made with make_tap");
 }
 
 void Network::set_recording(bool on) {

@@ -80,6 +80,10 @@ const std::vector<at::Tensor>& ProbeContext::tap_gradients() const {
   require(kPassTapGradients, "the tap gradients");
   return shared_->tap_gradients;
 }
+const std::vector<at::Tensor>& ProbeContext::unit_gradients() const {
+  require(kPassTapGradients, "the ReLU-conv unit gradients");
+  return shared_->unit_gradients;
+}
 const at::Tensor& ProbeContext::input_jacobian() const {
   require(kPassInputJacobian, "the input Jacobian");
   return shared_->input_jacobian;

@@ -127,11 +127,21 @@ Evaluation ProbeEngine::run(Prepared& p) const {
       Network& net = *shared.network;
       net.train();
       net.set_recording(true);
+      const bool tap_grads = shared_passes_ & kPassTapGradients;
+      if (tap_grads) {
+        for (const auto& unit : net.relu_conv_units()) unit.conv->recording = true;
+      }
       at::Tensor input = shared.batch.inputs;
       const bool jacobian = shared_passes_ & kPassInputJacobian;
       if (jacobian) input = input.detach().clone().set_requires_grad(true);
       shared.logits = net.forward(input);
       for (const auto& tap : net.taps()) shared.tap_responses.push_back(tap->response());
+      std::vector<at::Tensor> unit_outputs;
+      for (const auto& unit : net.relu_conv_units()) {
+        unit_outputs.push_back(unit.conv->output);
+        unit.conv->recording = false;
+        unit.conv->output = at::Tensor();
+      }
       net.set_recording(false);
       shared.passes_run |= kPassForward;
 
@@ -150,19 +160,28 @@ Evaluation ProbeEngine::run(Prepared& p) const {
       if (shared_passes_ & kPassTapGradients) {
         // Gradients with respect to the recorded pre-activations only: autograd skips the
         // weight-gradient kernels entirely.
+        // Gradients with respect to the recorded pre-activations (and the ReLU-conv units'
+        // conv outputs) only: autograd skips the weight-gradient kernels entirely.
         std::vector<at::Tensor> inputs;
-        std::vector<std::size_t> where;
+        std::vector<at::Tensor*> targets;
+        shared.tap_gradients.assign(shared.tap_responses.size(), at::Tensor());
+        shared.unit_gradients.assign(unit_outputs.size(), at::Tensor());
         for (std::size_t i = 0; i < shared.tap_responses.size(); ++i) {
           if (shared.tap_responses[i].defined() && shared.tap_responses[i].requires_grad()) {
             inputs.push_back(shared.tap_responses[i]);
-            where.push_back(i);
+            targets.push_back(&shared.tap_gradients[i]);
           }
         }
-        shared.tap_gradients.assign(shared.tap_responses.size(), at::Tensor());
+        for (std::size_t i = 0; i < unit_outputs.size(); ++i) {
+          if (unit_outputs[i].defined() && unit_outputs[i].requires_grad()) {
+            inputs.push_back(unit_outputs[i]);
+            targets.push_back(&shared.unit_gradients[i]);
+          }
+        }
         if (!inputs.empty()) {
           auto g = torch::autograd::grad({loss}, inputs, {}, /*retain_graph=*/weights,
                                          /*create_graph=*/false, /*allow_unused=*/true);
-          for (std::size_t k = 0; k < where.size(); ++k) shared.tap_gradients[where[k]] = g[k];
+          for (std::size_t k = 0; k < targets.size(); ++k) *targets[k] = g[k];
         }
         shared.passes_run |= kPassTapGradients;
       }

@@ -95,9 +95,8 @@ std::vector<unsigned char> read_idx(const std::string& path, std::uint32_t magic
   }
   const std::uint32_t found = big_endian32(bytes, 0);
   if (found != magic) {
-    throw nas::Error(path + ": wrong magic number " + hex32(found) + ", expected " +
-                     hex32(magic) + " (" + (magic == kImagesMagic ? "IDX images" : "IDX labels") +
-                     ")");
+    throw nas::Error(path + ": wrong magic number " + hex32(found) + ", expected " + hex32(magic) +
+                     " (" + (magic == kImagesMagic ? "IDX images" : "IDX labels") + ")");
   }
   count = big_endian32(bytes, 4);
   std::int64_t item_size = 1;
@@ -105,16 +104,16 @@ std::vector<unsigned char> read_idx(const std::string& path, std::uint32_t magic
     const std::uint32_t rows = big_endian32(bytes, 8);
     const std::uint32_t cols = big_endian32(bytes, 12);
     if (rows != kSide || cols != kSide) {
-      throw nas::Error(path + ": images are " + std::to_string(rows) + "x" +
-                       std::to_string(cols) + ", expected 28x28");
+      throw nas::Error(path + ": images are " + std::to_string(rows) + "x" + std::to_string(cols) +
+                       ", expected 28x28");
     }
     item_size = kPixels;
   }
   const std::uint64_t expected = header_size + static_cast<std::uint64_t>(count) * item_size;
   if (bytes.size() < expected) {
-    throw nas::Error(path + ": truncated IDX file: its header announces " +
-                     std::to_string(count) + " items (" + std::to_string(expected) +
-                     " bytes) but it has " + std::to_string(bytes.size()) + " bytes");
+    throw nas::Error(path + ": truncated IDX file: its header announces " + std::to_string(count) +
+                     " items (" + std::to_string(expected) + " bytes) but it has " +
+                     std::to_string(bytes.size()) + " bytes");
   }
   if (bytes.size() > expected) {
     throw nas::Error(path + ": " + std::to_string(bytes.size() - expected) +
@@ -169,8 +168,7 @@ class FashionMnist final : public nas::Dataset {
     if (dir_.empty()) dir_ = default_dir();
     const std::string& mode = params.get_string("resize_mode");
     if (mode != "pad" && mode != "bilinear") {
-      throw nas::UsageError(where + "resize_mode must be one of pad, bilinear; got '" + mode +
-                            "'");
+      throw nas::UsageError(where + "resize_mode must be one of pad, bilinear; got '" + mode + "'");
     }
     if (resize_ == 0) resize_ = kSide;
     if (resize_ < 1 || resize_ > 4096) {
@@ -204,8 +202,8 @@ class FashionMnist final : public nas::Dataset {
     const char* split_name = split == nas::Split::kTrain ? "train" : "test";
     if (size <= 0 || size > data->count) {
       throw nas::Error(std::string(kName) + ": cannot draw a batch of " + std::to_string(size) +
-                       " from the " + std::to_string(data->count) + " images of the " +
-                       split_name + " split" + (max_images_ > 0 ? " (params.max_images)" : ""));
+                       " from the " + std::to_string(data->count) + " images of the " + split_name +
+                       " split" + (max_images_ > 0 ? " (params.max_images)" : ""));
     }
 
     // Partial Fisher–Yates: the first `size` slots end up a uniform sample without
@@ -245,7 +243,8 @@ class FashionMnist final : public nas::Dataset {
     const std::size_t s = split == nas::Split::kTrain ? 0 : 1;
     std::lock_guard<std::mutex> lock(mutex_[s]);
     // A failed load leaves the slot empty, so a later call retries and reports again.
-    if (!data_[s]) data_[s] = std::make_shared<const SplitData>(load_split(dir_, split, max_images_));
+    if (!data_[s])
+      data_[s] = std::make_shared<const SplitData>(load_split(dir_, split, max_images_));
     return data_[s];
   }
 
@@ -264,8 +263,9 @@ void register_fashion_mnist(nas::PluginRegistrar& registrar) {
   schema.add_string("dir", "",
                     std::string("folder of the IDX files (gzipped or not); empty: $") + kDirEnv +
                         " if set, else " + kDebianDir + " (Debian's dataset-fashion-mnist)");
-  schema.add_int("resize", 0, "side of the images returned: 0 keeps 28; e.g. 32 for CIFAR-sized "
-                              "networks");
+  schema.add_int("resize", 0,
+                 "side of the images returned: 0 keeps 28; e.g. 32 for CIFAR-sized "
+                 "networks");
   schema.add_string("resize_mode", "pad",
                     "how 28 becomes `resize`: pad (black border, 2 px each side for 32) or "
                     "bilinear",

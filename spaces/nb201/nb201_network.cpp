@@ -26,6 +26,9 @@
 // registered where the reference has its ReLU (op.0, lastact.1). Taps own no tensors, so they
 // change neither the parameter list nor the random stream.
 //
+// tools/nb201_oracle.py is an independent PyTorch model built in this order; the tests check
+// that both give the same parameter names, weights and logits under the same seeds.
+//
 // Tap blocks: a tap inside top-level cell k (0..16) has block k; the lastact ReLU has block
 // 17 and is the head tap. num_blocks() is 18. A normal cell has one tap per conv edge, a
 // ResNet block two, so the network has 15 x (conv edges) + 4 + 1 taps.
@@ -79,7 +82,7 @@ class OpImpl : public nn::Module {
 
   int kind_;
   nas::Tap relu{nullptr};
-  nn::Conv2d conv{nullptr};
+  nas::ProbedConv2d conv{nullptr};
   nn::BatchNorm2d bn{nullptr};
   nn::AvgPool2d pool{nullptr};
 };
@@ -130,7 +133,8 @@ class Nb201Network : public nas::Network {
   Nb201Network(const Cell& cell, const nas::NetSpec& spec) {
     constexpr std::int64_t kStem = 16;
     {
-      nn::Conv2d conv(nn::Conv2dOptions(spec.in_channels, kStem, 3).stride(1).padding(1).bias(false));
+      nas::ProbedConv2d conv(
+          nn::Conv2dOptions(spec.in_channels, kStem, 3).stride(1).padding(1).bias(false));
       nn::BatchNorm2d bn(kStem);
       stem_ = register_module("stem", nn::Sequential(conv, bn));
     }
@@ -151,9 +155,9 @@ class Nb201Network : public nas::Network {
     head_bn_ = lastact->register_module("0", nn::BatchNorm2d(channels));
     head_relu_ = make_tap(*lastact, "1", kHeadBlock);
     head_relu_->set_head(true);
-    pooling_ = register_module("global_pooling",
-                               nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(1)));
-    classifier_ = register_module("classifier", nn::Linear(channels, spec.num_classes));
+    pooling_ =
+        register_module("global_pooling", nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(1)));
+    classifier_ = register_module("classifier", nas::ProbedLinear(channels, spec.num_classes));
     set_num_blocks(kHeadBlock + 1);
   }
 
@@ -174,15 +178,17 @@ class Nb201Network : public nas::Network {
       const std::int64_t kernel = kind == kConv1x1 ? 1 : 3;
       auto slots = op->register_module("op", std::make_shared<SlotsImpl>());
       op->relu = make_tap(*slots, "0", block);
-      op->conv = slots->register_module(
-          "1", nn::Conv2d(nn::Conv2dOptions(in, out, kernel)
-                              .stride(stride)
-                              .padding((kernel - 1) / 2)
-                              .bias(false)));
+      op->conv = slots->register_module("1", nas::ProbedConv2d(nn::Conv2dOptions(in, out, kernel)
+                                                                   .stride(stride)
+                                                                   .padding((kernel - 1) / 2)
+                                                                   .bias(false)));
       op->bn = slots->register_module("2", nn::BatchNorm2d(out));
+      // The reference's ReLUConvBN module: hook-based proxies observe it as a unit.
+      declare_relu_conv_unit(op->relu, op->conv);
     } else if (kind == kAvgPool3x3) {
       op->pool = op->register_module(
-          "op", nn::AvgPool2d(nn::AvgPool2dOptions(3).stride(1).padding(1).count_include_pad(false)));
+          "op",
+          nn::AvgPool2d(nn::AvgPool2dOptions(3).stride(1).padding(1).count_include_pad(false)));
     }
     return op;
   }
@@ -202,7 +208,7 @@ class Nb201Network : public nas::Network {
     resnet->conv_a = resnet->register_module("conv_a", make_op(kConv3x3, in, out, 2, block));
     resnet->conv_b = resnet->register_module("conv_b", make_op(kConv3x3, out, out, 1, block));
     nn::AvgPool2d pool(nn::AvgPool2dOptions(2).stride(2).padding(0));
-    nn::Conv2d conv(nn::Conv2dOptions(in, out, 1).stride(1).padding(0).bias(false));
+    nas::ProbedConv2d conv(nn::Conv2dOptions(in, out, 1).stride(1).padding(0).bias(false));
     resnet->downsample = resnet->register_module("downsample", nn::Sequential(pool, conv));
     return resnet;
   }
@@ -213,7 +219,7 @@ class Nb201Network : public nas::Network {
   nn::BatchNorm2d head_bn_{nullptr};
   nas::Tap head_relu_{nullptr};
   nn::AdaptiveAvgPool2d pooling_{nullptr};
-  nn::Linear classifier_{nullptr};
+  nas::ProbedLinear classifier_{nullptr};
 };
 
 }  // namespace

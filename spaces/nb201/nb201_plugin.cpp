@@ -17,15 +17,15 @@ constexpr const char* kIndexTable = "accuracies.csv.gz";
 // else a file of that name among the tables this plugin ships.
 std::string resolve_index_file(const std::string& requested, const std::string& shipped_table) {
   if (requested.empty()) return shipped_table;
-  if (fs::exists(requested)) return requested;
+  if (fs::exists(requested)) return fs::absolute(requested).string();
   if (!shipped_table.empty()) {
     const fs::path beside = fs::path(shipped_table).parent_path() / requested;
     if (fs::exists(beside)) return beside.string();
   }
-  throw nas::Error("nb201: index_file '" + requested +
-                   "' does not exist (looked for it as given" +
-                   (shipped_table.empty() ? std::string()
-                                          : " and in " + fs::path(shipped_table).parent_path().string()) +
+  throw nas::Error("nb201: index_file '" + requested + "' does not exist (looked for it as given" +
+                   (shipped_table.empty()
+                        ? std::string()
+                        : " and in " + fs::path(shipped_table).parent_path().string()) +
                    ")");
 }
 

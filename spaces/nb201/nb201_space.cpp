@@ -84,8 +84,8 @@ Cell parse_cell(const std::string& raw) {
     const std::vector<std::string> edges = split(group.substr(1, group.size() - 2), '|');
     if (static_cast<int>(edges.size()) != to) {
       fail(node + ": expected " + std::to_string(to) + (to == 1 ? " edge" : " edges") +
-           " (one from each earlier node), got " + std::to_string(edges.size()) + " in '" +
-           group + "'");
+           " (one from each earlier node), got " + std::to_string(edges.size()) + " in '" + group +
+           "'");
     }
     for (int from = 0; from < to; ++from) {
       const std::string& token = edges[from];
@@ -137,15 +137,18 @@ void check_spec(const nas::NetSpec& spec) {
                      std::to_string(spec.in_channels));
   }
   if (spec.input_size < 4 || spec.input_size % 4 != 0) {
-    throw nas::Error("nb201: input_size must be a positive multiple of 4 (the network halves it "
-                     "twice), got " + std::to_string(spec.input_size));
+    throw nas::Error(
+        "nb201: input_size must be a positive multiple of 4 (the network halves it "
+        "twice), got " +
+        std::to_string(spec.input_size));
   }
 }
 
 std::int64_t count_params(const Cell& cell, const nas::NetSpec& spec) {
   check_spec(spec);
-  auto bn = [](std::int64_t c) { return 2 * c; };  // gamma and beta
-  std::int64_t total = std::int64_t{spec.in_channels} * 16 * 9 + bn(16);  // stem
+  auto bn = [](std::int64_t c) { return 2 * c; };  // BatchNorm: gamma and beta
+  // Stem: 3x3 conv in -> 16 and its BN.
+  std::int64_t total = std::int64_t{spec.in_channels} * 16 * 9 + bn(16);
   for (std::int64_t c : kStageChannels) {
     std::int64_t per_cell = 0;
     for (int op : cell) {
@@ -160,8 +163,8 @@ std::int64_t count_params(const Cell& cell, const nas::NetSpec& spec) {
     total += p * p * 9 + bn(p);  // conv_b
     total += c * p;              // downsample 1x1 conv
   }
-  total += bn(64);                                    // lastact BN
-  total += 64 * std::int64_t{spec.num_classes} + spec.num_classes;  // classifier
+  // lastact BN, then the classifier's weight and bias.
+  total += bn(64) + 64 * std::int64_t{spec.num_classes} + spec.num_classes;
   return total;
 }
 
@@ -266,8 +269,9 @@ std::vector<nas::Arch> Nb201Space::enumerate() const {
   std::lock_guard<std::mutex> lock(order_mutex_);
   if (!order_.empty()) return order_;
   if (index_file_.empty()) {
-    throw nas::Error("nb201: cannot enumerate: the index table accuracies.csv.gz was not found "
-                     "(set NAS_DATA_PATH, or the space parameter index_file)");
+    throw nas::Error(
+        "nb201: cannot enumerate: the index table accuracies.csv.gz was not found "
+        "(set NAS_DATA_PATH, or the space parameter index_file)");
   }
   const nas::CsvTable table = nas::read_csv(index_file_);
   const std::size_t arch_column = table.column("arch");

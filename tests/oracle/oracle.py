@@ -11,7 +11,10 @@ spec.json:
    "N": 64,
    "proxies": ["wrcor", "synflow", "jacov", "nwot", "snip", "epsilon"],
    "head_quirk": true,                             # lastact ReLU in-place (WRCor reference quirk)
-   "epsilon_bn": "batch"}                          # optional: "batch" (default) | "eval"
+   "epsilon_bn": "batch",                          # optional: "batch" (default) | "eval"
+   "relu_hooks": "name"}                           # optional, wrcor/nwot: "name" (default) | "relu"
+"relu_hooks": "name" is the reference rule ('ReLU' in the type name: every ReLU AND every
+ReLUConvBN wrapper is hooked); "relu" hooks nn.ReLU modules only.  See proxies._is_relu.
 Relative paths in the spec are taken relative to the spec file.
 Output: {"<arch>": {"<proxy>": score, ...}, ...}.  Non-finite scores are written as the
 strings "NaN", "Infinity", "-Infinity" (strict JSON has no literal for them).
@@ -69,6 +72,8 @@ def run_proxy(name, net, spec):
     x, y = spec["_x"], spec["_y"]
     if name == "epsilon":
         return epsilon(net, x, y, bn_mode=spec.get("epsilon_bn", "batch"))
+    if name in ("wrcor", "nwot"):
+        return PROXIES[name](net, x, y, match=spec.get("relu_hooks", "name"))
     return PROXIES[name](net, x, y)
 
 

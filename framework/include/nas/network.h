@@ -28,6 +28,8 @@
 #include <ATen/core/Tensor.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/module.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
 
 namespace nas {
 
@@ -60,6 +62,33 @@ class TapImpl : public torch::nn::Cloneable<TapImpl> {
 
 TORCH_MODULE(Tap);
 
+// Conv2d and Linear whose outputs can be recorded, for proxies that need layer outputs and
+// their gradients (Fisher). They are the standard modules (as<torch::nn::Conv2dImpl>() finds
+// them) plus a recorded view of the output while recording is on. Spaces use them for every
+// convolution and linear layer.
+class ProbedConv2dImpl : public torch::nn::Conv2dImpl {
+ public:
+  using torch::nn::Conv2dImpl::Conv2dImpl;
+  at::Tensor forward(const at::Tensor& input);
+  bool recording = false;
+  at::Tensor output;  // a view of the last output while recording (own autograd node)
+};
+TORCH_MODULE(ProbedConv2d);
+
+class ProbedLinearImpl : public torch::nn::LinearImpl {
+ public:
+  using torch::nn::LinearImpl::LinearImpl;
+  at::Tensor forward(const at::Tensor& input);
+  bool recording = false;
+  at::Tensor output;
+};
+TORCH_MODULE(ProbedLinear);
+
+// Turns output recording of every ProbedConv2d/ProbedLinear in `net` on or off, and returns
+// their recorded outputs (after a forward) in registration order.
+void set_layer_recording(torch::nn::Module& net, bool on);
+std::vector<at::Tensor> layer_outputs(torch::nn::Module& net);
+
 class Network : public torch::nn::Module {
  public:
   ~Network() override;
@@ -73,15 +102,30 @@ class Network : public torch::nn::Module {
   void set_recording(bool on);
   void clear_responses();
 
+  // A ReLU → Conv → BN unit. The reference implementations wrap these in a module whose class
+  // name contains "ReLU" (ReLUConvBN), so their hook-based proxies (WRCor, NASWOT) observe
+  // the unit as well as its ReLU: its input (the tap's input) and the gradient its backward
+  // hook sees (dL/d conv output, the input of its last node, BN). Spaces declare such units
+  // so proxies can reproduce that; `tap` indexes taps().
+  struct ReluConvUnit {
+    std::size_t tap;
+    std::shared_ptr<ProbedConv2dImpl> conv;
+  };
+  const std::vector<ReluConvUnit>& relu_conv_units() const { return units_; }
+
  protected:
   // Creates a tap in block `block`, registers it under `name` in `owner` and lists it. Call in
   // forward execution order.
   Tap make_tap(torch::nn::Module& owner, const std::string& name, int block);
   void set_num_blocks(int n) { num_blocks_ = n; }
+  // Declares that `tap` feeds `conv` inside one ReLU → Conv → BN unit (see ReluConvUnit).
+  void declare_relu_conv_unit(const Tap& tap, const ProbedConv2d& conv);
 
  private:
   std::vector<Tap> taps_;
+  std::vector<ReluConvUnit> units_;
   int num_blocks_ = 0;
 };
+
 
 }  // namespace nas

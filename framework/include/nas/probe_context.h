@@ -37,6 +37,7 @@ struct PassResults {
   at::Tensor logits;                      // kPassForward
   std::vector<at::Tensor> tap_responses;  // kPassForward, one per tap (undefined if silent)
   std::vector<at::Tensor> tap_gradients;  // kPassTapGradients, one per tap
+  std::vector<at::Tensor> unit_gradients;  // kPassTapGradients, one per relu_conv_unit (dL/d conv output)
   at::Tensor input_jacobian;              // kPassInputJacobian
   double loss = 0.0;
 };
@@ -63,6 +64,8 @@ class ProbeContext {
   const at::Tensor& logits() const;
   const std::vector<at::Tensor>& tap_responses() const;
   const std::vector<at::Tensor>& tap_gradients() const;
+  // One per Network::relu_conv_units(): the gradient at the unit's conv output.
+  const std::vector<at::Tensor>& unit_gradients() const;
   const at::Tensor& input_jacobian() const;
   double loss() const;
   // A separate network with the shared network's initial weights, for a proxy that declared
