@@ -26,6 +26,10 @@ Dataset::~Dataset() = default;
 Proxy::~Proxy() = default;
 Vote::~Vote() = default;
 void Vote::fit(const ScoreTable&, const std::vector<double>&) {}
+std::vector<bool> Vote::held_out(const ScoreTable& table) const {
+  return std::vector<bool>(table.rows(), true);
+}
+void Vote::save(const std::string&) const {}
 Evaluator::~Evaluator() = default;
 SearchContext::~SearchContext() = default;
 Strategy::~Strategy() = default;

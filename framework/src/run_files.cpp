@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -14,8 +15,13 @@ namespace nas::detail {
 std::string format_score(double value) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  // The shortest of %.15g/%.16g/%.17g that reads back to the same double: exact, and
+  // 89.7 stays 89.7.
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", value);
+  for (int precision : {15, 16, 17}) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, value);
+    if (std::strtod(buf, nullptr) == value) break;
+  }
   return buf;
 }
 
