@@ -1,0 +1,141 @@
+// `wrcor`: Weighted Response Correlation (Jing, Chen, Xu, Tai, Wang, Li; "A Zero-Shot Neural
+// Architecture Search with Weighted Response Correlation for Image Recognition", arXiv
+// 2507.08841). Computed as the authors' released code does it (kunjing96/ZSNAS-WRCor,
+// foresight/pruners/measures/act_grad_cor_weighted.py; shared/docs/proxies.md §1.2).
+//
+// Formula. One minibatch of N samples, one forward and one backward pass of the mean
+// cross-entropy loss, network in train mode (BatchNorm batch statistics). For every tap r
+// (a ReLU) with activation A_r = its input viewed as (N, D_r) and gradient G_r = dL/dA_r:
+//   K = sum_r w(r) (|rho(A_r)| + |rho(G_r)|)        (N x N, float64)
+//   score = log |det K|                              (slogdet, sign dropped; higher = better)
+// rho(X) is the Pearson correlation between the rows (samples) of X: each row centred over
+// its own D_r entries, as numpy.corrcoef; |.| is element-wise.
+//
+// Choices (parameters in brackets):
+// * [weighting] block (default, the reference): w = 2^block, the top-level cell index the tap
+//   sits in; NB201's head tap has block 17. uniform: w = 1 (the repo's act_grad_cor
+//   ablation). layer: w = 2^i with i the tap's position in execution order (a per-ReLU
+//   reading of the paper's "layer" weights; not in the code).
+// * [responses] both (default) | activations (the act_cor ablation: no backward pass, no
+//   labels) | gradients (grad_cor).
+// * [head_quirk] true (default): the reference's head ReLU is in-place, so its forward hook
+//   sees the tensor after the ReLU overwrote it. The head tap's activation is therefore
+//   relu(pre-activation); its gradient is unchanged (dL/d pre-activation). false uses the
+//   pre-activation like every other tap.
+// * A correlation matrix with any NaN (a zero-variance row, e.g. an all-zero gradient behind
+//   a `none` edge) is skipped, as in the reference. If every term is skipped K = 0 and the
+//   score is -inf. K is not normalised by the weights (the reference's normalisation lines
+//   are commented out).
+// * A tensor read by several taps (an NB201 node feeding several conv edges) is correlated
+//   once and added with the sum of those taps' weights; the reference adds it once per
+//   ReLU module, which is the same sum. Gradients are per tap (through that ReLU alone).
+// * Precision: the network runs in float32; centring, Gram products, correlations, K and
+//   the log-determinant are float64, like the reference's numpy code.
+// * NOTE: the reference selects modules whose type name contains "ReLU", which in NB201 also
+//   matches the ReLUConvBN wrappers (forward: the same input again; backward: the gradient at
+//   the conv output). Taps see only the ReLUs; tests/oracle's relu_hooks="relu" mode is the
+//   formula implemented here.
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "nas/error.h"
+#include "nas/network.h"
+#include "nas/plugin.h"
+#include "nas/probe_context.h"
+#include "nas/proxy.h"
+#include "nas/proxy_kit.h"
+#include "wrcor_kernel.h"
+
+namespace {
+
+enum class Weighting { kBlock, kUniform, kLayer };
+
+class Wrcor : public nas::Proxy {
+ public:
+  explicit Wrcor(const nas::Params& p) : head_quirk_(p.get_bool("head_quirk")) {
+    const std::string& w = p.get_string("weighting");
+    weighting_ = w == "uniform" ? Weighting::kUniform
+                 : w == "layer" ? Weighting::kLayer
+                                : Weighting::kBlock;
+    const std::string& r = p.get_string("responses");
+    activations_ = r != "gradients";
+    gradients_ = r != "activations";
+  }
+
+  nas::ProxyInfo info() const override {
+    nas::ProxyInfo i;
+    i.name = "wrcor";
+    i.version = "1";
+    i.passes = nas::kPassForward | (gradients_ ? nas::kPassTapGradients : nas::kPassNone);
+    i.needs_labels = gradients_;
+    i.help = "WRCor: log|det| of the weighted sum of |row correlations| of ReLU inputs and "
+             "their gradients";
+    return i;
+  }
+
+  double score(nas::ProbeContext& context) override {
+    at::NoGradGuard no_grad;
+    const auto& taps = context.network().taps();
+    const auto& responses = context.tap_responses();
+    const std::int64_t n = context.batch().inputs.size(0);
+    std::vector<nas_wrcor::Term> terms;
+    for (std::size_t i = 0; i < taps.size(); ++i) {
+      const double w = weight(*taps[i], i);
+      if (activations_ && responses[i].defined()) {
+        at::Tensor a = responses[i].detach();
+        if (head_quirk_ && taps[i]->is_head()) a = at::relu(a);
+        terms.push_back({a, w});
+      }
+    }
+    if (gradients_) {
+      const auto& gradients = context.tap_gradients();
+      for (std::size_t i = 0; i < taps.size(); ++i) {
+        if (gradients[i].defined()) terms.push_back({gradients[i], weight(*taps[i], i)});
+      }
+    }
+    return nas::log_abs_det(nas_wrcor::weighted_kernel(terms, n, /*single=*/false));
+  }
+
+ private:
+  double weight(const nas::TapImpl& tap, std::size_t index) const {
+    switch (weighting_) {
+      case Weighting::kUniform:
+        return 1.0;
+      case Weighting::kLayer:
+        return std::ldexp(1.0, static_cast<int>(index));
+      case Weighting::kBlock:
+      default:
+        return std::ldexp(1.0, tap.block());
+    }
+  }
+
+  Weighting weighting_ = Weighting::kBlock;
+  bool activations_ = true;
+  bool gradients_ = true;
+  bool head_quirk_ = true;
+};
+
+void register_wrcor(nas::PluginRegistrar& registrar) {
+  nas::ParamSchema schema;
+  schema.add_string("weighting", "block",
+                    "term weights: block (2^block index, the reference), uniform (1), layer "
+                    "(2^i over taps in execution order)",
+                    {"block", "uniform", "layer"});
+  schema.add_string("responses", "both",
+                    "which responses to correlate: both (the reference), activations, gradients",
+                    {"both", "activations", "gradients"});
+  schema.add_bool("head_quirk", true,
+                  "use the post-ReLU map as the head tap's activation, as the reference's "
+                  "in-place head ReLU makes its hook see");
+  registrar.add_proxy("wrcor",
+                      "WRCor (Jing et al.): log|det sum_r 2^block (|corr(A_r)| + |corr(G_r)|)|",
+                      schema, [](const nas::Params& p) { return std::make_shared<Wrcor>(p); });
+}
+
+}  // namespace
+
+NAS_PLUGIN("wrcor", "1.0.0", register_wrcor)
