@@ -52,6 +52,40 @@ std::string first_line(const std::string& text) {
   return pos == std::string::npos ? text : text.substr(0, pos);
 }
 
+// Copies of everything a proxy may read but must not change: the shared network's parameters
+// and buffers (BN statistics included), the batch and the shared pass results.
+std::vector<at::Tensor> snapshot(const PassResults& shared) {
+  std::vector<at::Tensor> out;
+  auto add = [&](const at::Tensor& t) { out.push_back(t.defined() ? t.detach().clone() : t); };
+  if (shared.network) {
+    for (const auto& p : shared.network->parameters()) {
+      add(p);
+      add(p.grad());
+    }
+    for (const auto& b : shared.network->buffers()) add(b);
+  }
+  add(shared.batch.inputs);
+  add(shared.batch.labels);
+  add(shared.logits);
+  for (const auto& t : shared.tap_responses) add(t);
+  for (const auto& t : shared.tap_gradients) add(t);
+  for (const auto& t : shared.unit_gradients) add(t);
+  add(shared.input_jacobian);
+  return out;
+}
+
+std::string compare_snapshot(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b) {
+  if (a.size() != b.size()) return "the set of parameters or results";
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].defined() != b[i].defined()) return "a tensor's presence (index " + std::to_string(i) + ")";
+    if (a[i].defined() && !a[i].equal(b[i])) {
+      return "the shared network's weights, statistics, batch or pass results (tensor " +
+             std::to_string(i) + ")";
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 ProbeEngine::ProbeEngine(std::shared_ptr<const SearchSpace> space,
@@ -219,8 +253,17 @@ Evaluation ProbeEngine::run(Prepared& p) const {
     auto t0 = Clock::now();
     try {
       ProbeContext context(p.arch, *space_, options_.net, slot.info, r.seed, &shared, p.fresh[i]);
+      std::vector<at::Tensor> before;
+      if (options_.check_isolation) before = snapshot(shared);
       r.score = slot.proxy->score(context);
       r.status = std::isfinite(r.score) ? ScoreStatus::kOk : ScoreStatus::kNonFinite;
+      if (options_.check_isolation) {
+        std::string changed = compare_snapshot(before, snapshot(shared));
+        if (!changed.empty()) {
+          r.status = ScoreStatus::kError;
+          r.message = "isolation violated: the proxy changed " + changed;
+        }
+      }
     } catch (const std::exception& e) {
       r.score = std::nan("");
       r.status = classify(e);

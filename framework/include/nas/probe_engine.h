@@ -38,6 +38,9 @@ struct ProbeOptions {
   std::uint64_t seed = 0;
   std::int64_t batch_size = 64;
   NetSpec net;
+  // Debugging and conformance: snapshot the shared network, batch and pass results around
+  // every proxy call and mark the score as an error if the proxy changed any of them.
+  bool check_isolation = false;
 };
 
 class ProbeEngine {

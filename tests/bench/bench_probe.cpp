@@ -1,0 +1,219 @@
+// Speed benchmark of the probe engine on NAS-Bench-201 (not a test: it prints a table).
+//
+//   build/bin/bench_probe [--cells 100] [--batch 64] [--seed 0] [--oracle tests/oracle/oracle.py]
+//
+// For the same seeded cells, in one run on one machine, it measures:
+//  1. a bare forward + full backward of each network (the floor a Python harness also pays);
+//  2. the SJW set (synflow + jacov + wrcor) through the probe engine, and the same engine with
+//     stand-in proxies that only declare those passes, which splits the time into network
+//     passes and the proxies' own work (WRCor's correlation matrices, SynFlow's float64 pass);
+//  3. each of the three proxies alone, summed;
+//  4. the Python oracle scoring the same cells the reference way (each proxy on its own copy
+//     with its own passes), when /usr/bin/python3 has torch;
+//  5. SJW cells/s with 1 worker × 2 threads, 2 workers × 1 thread and 1 worker × 1 thread.
+// Ratios are computed from figures measured in this same run.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nas/dataset.h"
+#include "nas/network.h"
+#include "nas/plugin_loader.h"
+#include "nas/probe_engine.h"
+#include "nas/registry.h"
+#include "nas/search_space.h"
+#include "nas/seed.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Declares passes, computes nothing: the engine's pass cost without any proxy work.
+class PassesOnly : public nas::Proxy {
+ public:
+  PassesOnly(std::string name, unsigned passes, bool labels)
+      : name_(std::move(name)), passes_(passes), labels_(labels) {}
+  nas::ProxyInfo info() const override {
+    nas::ProxyInfo i;
+    i.name = name_;
+    i.passes = passes_;
+    i.needs_labels = labels_;
+    return i;
+  }
+  double score(nas::ProbeContext&) override { return 0.0; }
+
+ private:
+  std::string name_;
+  unsigned passes_;
+  bool labels_;
+};
+
+std::shared_ptr<nas::Proxy> create(const std::string& name) {
+  const auto& c = nas::Registry::global().proxies.get(name);
+  return c.create(nas::Params::defaults(c.schema, name));
+}
+
+std::vector<nas::ProxySlot> slots(const std::vector<std::string>& names) {
+  std::vector<nas::ProxySlot> out;
+  for (const auto& n : names) {
+    nas::ProxySlot s;
+    s.name = n;
+    s.proxy = create(n);
+    s.info = s.proxy->info();
+    out.push_back(s);
+  }
+  return out;
+}
+
+struct Setup {
+  std::shared_ptr<const nas::SearchSpace> space;
+  std::shared_ptr<const nas::Dataset> data;
+  nas::ProbeOptions options;
+  std::vector<nas::Arch> archs;
+};
+
+double time_engine(const Setup& s, std::vector<nas::ProxySlot> proxy_slots, int workers,
+                   int threads) {
+  auto engine = std::make_shared<nas::ProbeEngine>(s.space, s.data, std::move(proxy_slots), s.options);
+  nas::LocalEvaluator evaluator(engine, workers, threads);
+  auto t0 = Clock::now();
+  auto results = evaluator.evaluate(s.archs);
+  double t = since(t0);
+  for (const auto& r : results)
+    for (const auto& rec : r.scores)
+      if (rec.status != nas::ScoreStatus::kOk && rec.status != nas::ScoreStatus::kNonFinite) {
+        std::fprintf(stderr, "warning: %s on %s: %s\n", rec.proxy.c_str(), r.arch.str().c_str(),
+                     rec.message.c_str());
+      }
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int cells = 100;
+  std::int64_t batch = 64;
+  std::uint64_t seed = 0;
+  std::string oracle;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--cells") cells = std::stoi(v);
+    else if (k == "--batch") batch = std::stoll(v);
+    else if (k == "--seed") seed = std::stoull(v);
+    else if (k == "--oracle") oracle = v;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      return 2;
+    }
+  }
+  nas::load_plugins();
+  auto& reg = nas::Registry::global();
+  Setup s;
+  s.space = reg.spaces.get("nb201").create(nas::Params::defaults(reg.spaces.get("nb201").schema, "nb201"));
+  {
+    const auto& c = reg.datasets.get("fashion_mnist");
+    nas::Params p = nas::Params::defaults(c.schema, "fashion_mnist");
+    p.set("resize", std::int64_t{32});
+    p.set("channels", std::int64_t{3});
+    s.data = c.create(p);
+  }
+  s.options.seed = seed;
+  s.options.batch_size = batch;
+  nas::Rng rng(nas::derive_seed(seed, "bench"));
+  for (int i = 0; i < cells; ++i) s.archs.push_back(s.space->sample(rng));
+
+  std::printf("bench_probe: %d seeded NB201 cells, Fashion-MNIST 3x32x32, batch %lld, %u cores\n\n",
+              cells, static_cast<long long>(batch), std::thread::hardware_concurrency());
+
+  // 1. bare forward + backward, 2 threads, one cell at a time.
+  at::set_num_threads(2);
+  double bare = 0;
+  {
+    auto b = s.data->batch(batch, 1);
+    for (const auto& a : s.archs) {
+      torch::manual_seed(nas::torch_seed(nas::derive_seed(seed, "network", a.str())));
+      auto net = s.space->build(a, s.options.net);
+      net->train();
+      auto t0 = Clock::now();
+      auto out = net->forward(b.inputs);
+      at::cross_entropy_loss(out, b.labels).backward();
+      bare += since(t0);
+    }
+  }
+  const std::vector<std::string> sjw = {"synflow", "jacov", "wrcor"};
+  const unsigned sjw_passes = nas::kPassForward | nas::kPassTapGradients | nas::kPassInputJacobian;
+  double engine_2t = time_engine(s, slots(sjw), 1, 2);
+  std::vector<nas::ProxySlot> passes_only;
+  for (auto& [name, passes] : std::vector<std::pair<std::string, unsigned>>{
+           {"passes", sjw_passes}}) {
+    nas::ProxySlot slot;
+    slot.name = name;
+    slot.proxy = std::make_shared<PassesOnly>(name, passes, true);
+    slot.info = slot.proxy->info();
+    passes_only.push_back(slot);
+  }
+  double passes_2t = time_engine(s, passes_only, 1, 2);
+  double alone_sum = 0;
+  std::vector<std::pair<std::string, double>> alone;
+  for (const auto& n : sjw) {
+    double t = time_engine(s, slots({n}), 1, 2);
+    alone.push_back({n, t});
+    alone_sum += t;
+  }
+  double engine_2w = time_engine(s, slots(sjw), 2, 1);
+  double engine_1t = time_engine(s, slots(sjw), 1, 1);
+
+  double python = -1;
+  if (!oracle.empty()) {
+    char cmd[1024];
+    std::snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s --time --cells %d --threads 2 --seed %llu 2>/dev/null",
+                  oracle.c_str(), cells, static_cast<unsigned long long>(seed));
+    FILE* pipe = popen(cmd, "r");
+    if (pipe) {
+      char buf[4096];
+      std::string text;
+      while (fgets(buf, sizeof buf, pipe)) text += buf;
+      pclose(pipe);
+      auto pos = text.find("seconds_total");
+      if (pos != std::string::npos) python = std::atof(text.c_str() + text.find(':', pos) + 1);
+    }
+  }
+
+  auto row = [&](const char* what, double seconds) {
+    std::printf("| %-58s | %8.2f | %7.3f | %6.2f |\n", what, seconds, seconds / cells, cells / seconds);
+  };
+  std::printf("| %-58s | %8s | %7s | %6s |\n", "measurement", "total s", "s/cell", "cells/s");
+  std::printf("|%s|---------:|--------:|-------:|\n", std::string(60, '-').c_str());
+  row("bare forward + backward (1 worker x 2 threads)", bare);
+  row("SJW through the engine (1 x 2)", engine_2t);
+  row("  of which network passes (forward, tap grads, input Jacobian)", passes_2t);
+  row("  of which proxies' own work (SynFlow pass, correlations)", engine_2t - passes_2t);
+  for (const auto& [n, t] : alone) row(("  " + n + " alone (1 x 2)").c_str(), t);
+  row("SJW as three separate runs, summed (1 x 2)", alone_sum);
+  if (python > 0) row("Python oracle, reference way (2 threads)", python);
+  row("SJW through the engine (2 workers x 1 thread)", engine_2w);
+  row("SJW through the engine (1 worker x 1 thread)", engine_1t);
+  std::printf("\nratios (same run):\n");
+  std::printf("  engine SJW vs bare forward+backward, 1x2:      %.2fx the time\n", engine_2t / bare);
+  std::printf("  engine SJW best setting vs bare forward+backward: %.2fx the time\n",
+              std::min(engine_2t, engine_2w) / bare);
+  std::printf("  sharing gain (three runs summed / engine), 1x2:  %.2fx\n", alone_sum / engine_2t);
+  if (python > 0) {
+    std::printf("  engine SJW cells/s vs Python reference way:    %.2fx (2 workers x 1) / %.2fx (1 x 2)\n",
+                python / engine_2w, python / engine_2t);
+  }
+  std::printf("\ncommand: bench_probe --cells %d --batch %lld --seed %llu%s%s\n", cells,
+              static_cast<long long>(batch), static_cast<unsigned long long>(seed),
+              oracle.empty() ? "" : " --oracle ", oracle.c_str());
+  return 0;
+}
