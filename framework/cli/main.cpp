@@ -10,6 +10,8 @@
 #include "nas/pipeline.h"
 #include "nas/plugin_loader.h"
 #include "nas/registry.h"
+#include "nas/report.h"
+#include "nas/report_command.h"
 
 namespace {
 
@@ -117,6 +119,20 @@ int main(int argc, char** argv) {
   config->require_subcommand(1);
   auto* config_template = config->add_subcommand("template", "print a commented pipeline");
 
+  auto* report_cmd =
+      app.add_subcommand("report", "rebuild the correlation report of a run: nas report RUN_DIR");
+  std::string report_dir;
+  nas::ReportCommandOptions report_opts;
+  report_cmd->add_option("run_dir", report_dir, "run directory (config.resolved.yaml, scores.csv)")
+      ->required();
+  report_cmd->add_option("--column", report_opts.column, "ground-truth column (overrides the config)");
+  report_cmd->add_option("--benchmark", report_opts.benchmark,
+                         "benchmark table by name (overrides the config)");
+  report_cmd->add_option("--path", report_opts.path, "ground-truth CSV (overrides the config)");
+  report_cmd->add_option("--arch-column", report_opts.arch_column, "architecture column of that CSV");
+  report_cmd->add_option("--plots", report_opts.plot_format, "png, svg or none")
+      ->check(CLI::IsMember({"png", "svg", "none"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -143,6 +159,13 @@ int main(int argc, char** argv) {
       options.progress = !quiet;
       auto cfg = nas::load_pipeline(pipeline, overrides);
       nas::run_pipeline(*cfg, options);
+      return 0;
+    }
+    if (*report_cmd) {
+      auto r = nas::report_run_dir(report_dir, report_opts);
+      if (!quiet) std::fputs(nas::format_report(r.report).c_str(), stdout);
+      for (const auto& w : r.files.warnings) spdlog::warn("{}", w);
+      std::printf("report: %s/report.md\n", report_dir.c_str());
       return 0;
     }
     if (*plugins_list) return list_plugins();

@@ -31,6 +31,7 @@
 #include "nas/proxy.h"
 #include "nas/registry.h"
 #include "nas/report.h"
+#include "nas/report_command.h"
 #include "nas/search_space.h"
 #include "nas/strategy.h"
 #include "nas/vote.h"
@@ -548,6 +549,17 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
                          ")");
       }
     }
+    if (state.vote->needs_fit()) {
+      if (!cfg.ground_truth) {
+        throw UsageError(cfg.vote->where + ": vote '" + cfg.vote->type +
+                         "' is fitted to ground truth: add a `ground_truth` section or give it "
+                         "`weights_file`");
+      }
+      if (!cfg.score) {
+        throw UsageError(cfg.vote->where + ": vote '" + cfg.vote->type +
+                         "' is fitted on the score stage's architectures: add a `score` section");
+      }
+    }
   }
   if (cfg.ground_truth) {
     try {
@@ -617,6 +629,16 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
     progress.finish();
   }
 
+  if (state.vote && state.vote->needs_fit()) {
+    std::vector<double> targets;
+    for (const auto& a : state.table.archs()) {
+      double x;
+      targets.push_back(state.truth->lookup(a, &x) ? x : std::numeric_limits<double>::quiet_NaN());
+    }
+    state.vote->fit(state.table, targets);
+    state.vote->save(dir);
+  }
+
   if (cfg.search) {
     progress.start("search", cfg.budget);
     auto strategy = reg.strategies.get(cfg.strategy.type).create(cfg.strategy.params);
@@ -654,12 +676,13 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
                              static_cast<std::size_t>(state.table.column(state.slots[c].name)))});
     }
     if (state.vote && state.table.rows() > 0) {
-      columns.push_back({"vote:" + cfg.vote->name, true, state.vote->rank(state.table)});
+      columns.push_back(vote_report_column(*state.vote, "vote:" + cfg.vote->name, state.table));
     }
     CorrelationReport report = correlate(columns, truth);
     report.benchmark = cfg.gt_benchmark.empty() ? cfg.gt_path : cfg.gt_benchmark;
     report.column = cfg.gt_column;
-    write_report(report, dir);
+    const ReportFiles files = write_full_report(report, columns, truth, dir);
+    for (const auto& w : files.warnings) progress.message("report: " + w);
     progress.message("\n" + format_report(report));
   }
   progress.message("results in " + dir);
