@@ -275,7 +275,7 @@ TEST(ReportCommand, FusionIsRefittedAndJudgedOnHeldOutRows) {
   EXPECT_EQ(vote.name, "vote:fusion");
   EXPECT_TRUE(vote.masked);
   EXPECT_EQ(vote.rows, 20u);  // 40 rows with truth, half train
-  const std::string weights = d.run + "/fusion_weights.json";
+  const std::string weights = d.run + "/votes/fusion/fusion_weights.json";  // votes/<name>/
   ASSERT_TRUE(fs::exists(weights));
   EXPECT_EQ(nlohmann::json::parse(nas::test::read_file(weights))["training_size"], 20);
   // A second report keeps the run's weights file as it is.

@@ -65,7 +65,8 @@ struct PipelineConfig {
   std::int64_t batch_size = 64;
   ComponentConfig space;
   std::vector<ComponentConfig> proxies;
-  std::optional<ComponentConfig> vote;
+  std::optional<ComponentConfig> vote;  // the strategy's vote
+  std::vector<ComponentConfig> votes;   // every vote reported: `vote` first, then `votes`
 
   bool score = false;
   std::string score_archs = "sample";
@@ -78,13 +79,14 @@ struct PipelineConfig {
   std::int64_t search_batch = 0;  // 0: workers × 2
 
   bool ground_truth = false;
-  std::string gt_benchmark, gt_path, gt_column, gt_arch_column = "arch";
+  std::string gt_benchmark, gt_path, gt_arch_column = "arch";
+  std::vector<std::string> gt_columns;  // the first one fits votes and names the root report
 };
 
 namespace {
 
 const std::vector<std::string> kSections = {"run",          "plugins", "data",  "search_space",
-                                            "proxies",      "vote",    "score", "strategy",
+                                            "proxies",      "vote",    "votes", "score", "strategy",
                                             "ground_truth", "train"};
 
 template <class T>
@@ -225,7 +227,24 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
     cfg->proxies.push_back(std::move(c));
   }
 
-  if (root["vote"]) cfg->vote = read_component(f, root["vote"], "vote", reg.votes);
+  if (root["vote"]) {
+    cfg->vote = read_component(f, root["vote"], "vote", reg.votes);
+    cfg->votes.push_back(*cfg->vote);
+  }
+  if (const YAML::Node vs = root["votes"]) {
+    if (!vs.IsSequence()) {
+      throw UsageError(where(f, vs) + ": `votes` must be a list of {type: NAME, name: ..., params: ...}");
+    }
+    for (const auto& v : vs) {
+      ComponentConfig c = read_component(f, v, "votes", reg.votes);
+      for (const auto& other : cfg->votes) {
+        if (other.name == c.name) {
+          throw UsageError(c.where + ": vote name '" + c.name + "' is used twice; give one a `name`");
+        }
+      }
+      cfg->votes.push_back(std::move(c));
+    }
+  }
 
   if (const YAML::Node s = root["score"]) {
     detail::require_map(f, s, "score");
@@ -264,13 +283,15 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
     cfg->ground_truth = true;
     cfg->gt_benchmark = detail::get_string(f, g, "benchmark", "ground_truth", "");
     cfg->gt_path = detail::get_string(f, g, "path", "ground_truth", "");
-    cfg->gt_column = detail::get_string(f, g, "column", "ground_truth", "");
+    cfg->gt_columns = detail::get_string_list(f, g, "column", "ground_truth");
     cfg->gt_arch_column = detail::get_string(f, g, "arch_column", "ground_truth", "arch");
     if (cfg->gt_benchmark.empty() == cfg->gt_path.empty()) {
       throw UsageError(where(f, g) + ": `ground_truth` needs exactly one of `benchmark` (valid: " +
                        join(reg.benchmarks.names()) + ") or `path`");
     }
-    if (cfg->gt_column.empty()) throw UsageError(where(f, g) + ": `ground_truth` needs a `column`");
+    if (cfg->gt_columns.empty()) {
+      throw UsageError(where(f, g) + ": `ground_truth` needs a `column` (a name or a list)");
+    }
     if (!cfg->gt_benchmark.empty()) {
       const auto* b = reg.benchmarks.find(cfg->gt_benchmark);
       if (!b) {
@@ -291,8 +312,10 @@ struct RunState {
   std::shared_ptr<SearchSpace> space;
   std::shared_ptr<Dataset> data;
   std::vector<ProxySlot> slots;
-  std::shared_ptr<Vote> vote;
-  std::unique_ptr<GroundTruth> truth;
+  std::shared_ptr<Vote> vote;                 // the strategy's (null: first proxy decides)
+  std::vector<std::shared_ptr<Vote>> votes;   // parallel to cfg.votes
+  std::unique_ptr<GroundTruth> truth;         // first column
+  std::vector<std::unique_ptr<GroundTruth>> truths;  // every column
   std::shared_ptr<ProbeEngine> engine;
   std::unique_ptr<LocalEvaluator> evaluator;
   std::map<std::string, std::string> hashes;  // proxy -> config hash
@@ -536,37 +559,45 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
         hash_string(common + "|" + p.type + fingerprint_text(p.node) + "|" + slot.info.version));
     state.slots.push_back(std::move(slot));
   }
-  if (cfg.vote) {
-    state.vote = reg.votes.get(cfg.vote->type).create(cfg.vote->params);
-    for (const auto& input : state.vote->inputs()) {
+  std::vector<std::string> computed;
+  for (const auto& s : state.slots) computed.push_back(s.name);
+  for (const auto& vc : cfg.votes) {
+    auto vote = reg.votes.get(vc.type).create(vc.params);
+    for (const auto& input : vote->inputs()) {
       bool found = false;
-      for (const auto& s : state.slots) found = found || s.name == input;
+      for (const auto& name : computed) found = found || name == input;
       if (!found) {
-        std::vector<std::string> computed;
-        for (const auto& s : state.slots) computed.push_back(s.name);
-        throw UsageError(cfg.vote->where + ": vote '" + cfg.vote->type + "' needs proxy '" + input +
+        throw UsageError(vc.where + ": vote '" + vc.type + "' needs proxy '" + input +
                          "', which the pipeline does not compute (computed: " + join(computed) +
                          ")");
       }
     }
-    if (state.vote->needs_fit()) {
+    if (vote->needs_fit()) {
       if (!cfg.ground_truth) {
-        throw UsageError(cfg.vote->where + ": vote '" + cfg.vote->type +
+        throw UsageError(vc.where + ": vote '" + vc.type +
                          "' is fitted to ground truth: add a `ground_truth` section or give it "
                          "`weights_file`");
       }
       if (!cfg.score) {
-        throw UsageError(cfg.vote->where + ": vote '" + cfg.vote->type +
+        throw UsageError(vc.where + ": vote '" + vc.type +
                          "' is fitted on the score stage's architectures: add a `score` section");
       }
     }
+    state.votes.push_back(vote);
   }
+  if (cfg.vote) state.vote = state.votes.front();
   if (cfg.ground_truth) {
     try {
-      state.truth = std::make_unique<GroundTruth>(cfg.gt_path, cfg.gt_column, cfg.gt_arch_column);
+      // One read per column keeps GroundTruth simple; the tables are small.
+      for (const auto& column : cfg.gt_columns) {
+        state.truths.push_back(
+            std::make_unique<GroundTruth>(cfg.gt_path, column, cfg.gt_arch_column));
+      }
     } catch (const Error& e) {
       throw UsageError(std::string("ground_truth: ") + e.what());
     }
+    state.truth = std::make_unique<GroundTruth>(cfg.gt_path, cfg.gt_columns.front(),
+                                                cfg.gt_arch_column);
   }
   ProbeOptions probe;
   probe.seed = cfg.seed;
@@ -629,14 +660,19 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
     progress.finish();
   }
 
-  if (state.vote && state.vote->needs_fit()) {
+  for (std::size_t v = 0; v < state.votes.size(); ++v) {
+    if (!state.votes[v]->needs_fit()) continue;
     std::vector<double> targets;
     for (const auto& a : state.table.archs()) {
       double x;
       targets.push_back(state.truth->lookup(a, &x) ? x : std::numeric_limits<double>::quiet_NaN());
     }
-    state.vote->fit(state.table, targets);
-    state.vote->save(dir);
+    state.votes[v]->fit(state.table, targets);
+    const std::string vote_dir = dir + "/votes/" + cfg.votes[v].name;
+    fs::create_directories(vote_dir);
+    state.votes[v]->save(vote_dir);
+    progress.message("vote '" + cfg.votes[v].name + "' fitted on `" + cfg.gt_columns.front() +
+                     "`; saved in " + vote_dir);
   }
 
   if (cfg.search) {
@@ -651,7 +687,7 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
       std::string line = "best architecture: " + best.str();
       double t;
       if (state.truth && state.truth->lookup(best, &t)) {
-        line += " (" + cfg.gt_column + " = " + detail::format_score(t) + ")";
+        line += " (" + cfg.gt_columns.front() + " = " + detail::format_score(t) + ")";
       }
       progress.message(line);
     } else {
@@ -664,26 +700,33 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
   }
 
   if (state.truth) {
-    std::vector<double> truth;
-    for (const auto& a : state.table.archs()) {
-      double t;
-      truth.push_back(state.truth->lookup(a, &t) ? t : std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t k = 0; k < state.truths.size(); ++k) {
+      const GroundTruth& gt = *state.truths[k];
+      std::vector<double> truth;
+      for (const auto& a : state.table.archs()) {
+        double t;
+        truth.push_back(gt.lookup(a, &t) ? t : std::numeric_limits<double>::quiet_NaN());
+      }
+      std::vector<ScoreColumn> columns;
+      for (const auto& slot : state.slots) {
+        columns.push_back({slot.name, slot.info.higher_is_better,
+                           state.table.column_values(
+                               static_cast<std::size_t>(state.table.column(slot.name)))});
+      }
+      for (std::size_t v = 0; v < state.votes.size() && state.table.rows() > 0; ++v) {
+        columns.push_back(
+            vote_report_column(*state.votes[v], cfg.votes[v].name, state.table));
+      }
+      CorrelationReport report = correlate(columns, truth);
+      report.benchmark = cfg.gt_benchmark.empty() ? cfg.gt_path : cfg.gt_benchmark;
+      report.column = gt.column();
+      // The first column's report sits in the run directory; others in report-<column>/.
+      const std::string report_dir = k == 0 ? dir : dir + "/report-" + gt.column();
+      fs::create_directories(report_dir);
+      const ReportFiles files = write_full_report(report, columns, truth, report_dir);
+      for (const auto& w : files.warnings) progress.message("report: " + w);
+      progress.message("\n" + format_report(report));
     }
-    std::vector<ScoreColumn> columns;
-    for (std::size_t c = 0; c < state.slots.size(); ++c) {
-      columns.push_back({state.slots[c].name, state.slots[c].info.higher_is_better,
-                         state.table.column_values(
-                             static_cast<std::size_t>(state.table.column(state.slots[c].name)))});
-    }
-    if (state.vote && state.table.rows() > 0) {
-      columns.push_back(vote_report_column(*state.vote, "vote:" + cfg.vote->name, state.table));
-    }
-    CorrelationReport report = correlate(columns, truth);
-    report.benchmark = cfg.gt_benchmark.empty() ? cfg.gt_path : cfg.gt_benchmark;
-    report.column = cfg.gt_column;
-    const ReportFiles files = write_full_report(report, columns, truth, dir);
-    for (const auto& w : files.warnings) progress.message("report: " + w);
-    progress.message("\n" + format_report(report));
   }
   progress.message("results in " + dir);
   return dir;
@@ -708,7 +751,8 @@ search_space:
 proxies:                  # each: {type: NAME, name: ALIAS (optional), params: {...}}
   - type: params
   - type: flops
-# vote: {type: majority, params: {...}}
+# vote: {type: majority, params: {preset: sjw}}   # the strategy compares with it
+# votes: [{type: zscore, name: z, params: {proxies: [params, flops]}}]   # reported too
 score:                    # score stage (optional)
   archs: sample           # sample | all | file
   count: 100

@@ -126,7 +126,9 @@ ReportCommandResult report_run_dir(const std::string& dir, const ReportCommandOp
   if (g) {
     gt_benchmark = detail::get_string(f, g, "benchmark", "ground_truth", "");
     gt_path = detail::get_string(f, g, "path", "ground_truth", "");
-    gt_column = detail::get_string(f, g, "column", "ground_truth", "");
+    // `column` may be a list; the report is for its first entry unless --column says otherwise.
+    const auto columns = detail::get_string_list(f, g, "column", "ground_truth");
+    if (!columns.empty()) gt_column = columns.front();
     gt_arch_column = detail::get_string(f, g, "arch_column", "ground_truth", "arch");
   }
   if (!options.benchmark.empty() || !options.path.empty()) {
@@ -239,16 +241,21 @@ ReportCommandResult report_run_dir(const std::string& dir, const ReportCommandOp
          table.column_values(static_cast<std::size_t>(table.column(proxies[c].name)))});
   }
 
-  // The vote, recomputed (and refitted) from the config.
-  std::shared_ptr<Vote> vote;
-  if (const YAML::Node v = root["vote"]) {
+  // The votes (`vote`, then `votes`), recomputed (and refitted) from the config.
+  std::vector<YAML::Node> vote_nodes;
+  if (const YAML::Node v = root["vote"]) vote_nodes.push_back(v);
+  if (const YAML::Node vs = root["votes"]; vs && vs.IsSequence()) {
+    for (const auto& v : vs) vote_nodes.push_back(v);
+  }
+  std::vector<std::pair<std::string, std::shared_ptr<Vote>>> fitted;
+  for (const YAML::Node& v : vote_nodes) {
     detail::require_map(f, v, "vote");
     const std::string type = detail::get_string(f, v, "type", "vote", "");
     const std::string name = detail::get_string(f, v, "name", "vote", type);
     const auto& component = reg.votes.get(type);
     const Params params =
         detail::to_params(f, v["params"], component.schema, "vote '" + type + "' (vote)");
-    vote = component.create(params);
+    std::shared_ptr<Vote> vote = component.create(params);
     for (const auto& input : vote->inputs()) {
       if (table.column(input) < 0) {
         throw UsageError(detail::where(f, v) + ": vote '" + type + "' needs proxy '" + input +
@@ -259,6 +266,7 @@ ReportCommandResult report_run_dir(const std::string& dir, const ReportCommandOp
       vote->fit(table, truth);
       notes.push_back("vote '" + name + "' was refitted on the ground truth; it is judged on " +
                       "its held-out rows only");
+      fitted.push_back({name, vote});
     }
     columns.push_back(vote_report_column(*vote, name, table));
   }
@@ -280,15 +288,16 @@ ReportCommandResult report_run_dir(const std::string& dir, const ReportCommandOp
   ro.notes.push_back("rebuilt by `nas report` from " + std::to_string(rows.size()) +
                      " rows of scores.csv (" + std::to_string(table.rows()) +
                      " architectures; the last row of an architecture and proxy wins)");
-  if (vote && vote->needs_fit()) {
-    std::vector<std::string> state_notes, written;
-    save_vote_state(*vote, dir, &written, &state_notes);
-    ro.notes.insert(ro.notes.end(), state_notes.begin(), state_notes.end());
-    ReportCommandResult result{report, write_full_report(report, columns, truth, dir, ro)};
-    result.files.written.insert(result.files.written.end(), written.begin(), written.end());
-    return result;
+  std::vector<std::string> state_notes, written;
+  for (const auto& [name, vote] : fitted) {
+    const std::string vote_dir = dir + "/votes/" + name;
+    fs::create_directories(vote_dir);
+    save_vote_state(*vote, vote_dir, &written, &state_notes);
   }
-  return {report, write_full_report(report, columns, truth, dir, ro)};
+  ro.notes.insert(ro.notes.end(), state_notes.begin(), state_notes.end());
+  ReportCommandResult result{report, write_full_report(report, columns, truth, dir, ro)};
+  result.files.written.insert(result.files.written.end(), written.begin(), written.end());
+  return result;
 }
 
 }  // namespace nas
