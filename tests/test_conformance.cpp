@@ -30,10 +30,11 @@ TEST(ProxyIsolation, AllTogetherEqualsEachAlone) {
   ASSERT_FALSE(names.empty());
   nas::testing::ConformanceOptions o;
   auto& reg = nas::Registry::global();
-  std::shared_ptr<const nas::SearchSpace> space =
-      reg.spaces.get("nb201").create(nas::Params::defaults(reg.spaces.get("nb201").schema, "nb201"));
-  std::shared_ptr<const nas::Dataset> data = reg.datasets.get("synthetic").create(
-      nas::Params::defaults(reg.datasets.get("synthetic").schema, "synthetic"));
+  std::shared_ptr<const nas::SearchSpace> space = reg.spaces.get("nb201").create(
+      nas::Params::defaults(reg.spaces.get("nb201").schema, "nb201"));
+  std::shared_ptr<const nas::Dataset> data =
+      reg.datasets.get("synthetic")
+          .create(nas::Params::defaults(reg.datasets.get("synthetic").schema, "synthetic"));
   const nas::Arch arch = space->parse(o.archs[0]);
   auto together = nas::testing::detail::score_all(names, space, data, o, arch);
   ASSERT_EQ(together.size(), names.size());
@@ -44,8 +45,8 @@ TEST(ProxyIsolation, AllTogetherEqualsEachAlone) {
     auto alone = nas::testing::detail::score_all({names[i]}, space, data, o, arch);
     EXPECT_TRUE(nas::testing::detail::same_score(alone[0].score, together[i].score))
         << names[i] << ": alone " << alone[0].score << ", together " << together[i].score;
-    EXPECT_TRUE(nas::testing::detail::same_score(alone[0].score,
-                                                 backwards[names.size() - 1 - i].score))
+    EXPECT_TRUE(
+        nas::testing::detail::same_score(alone[0].score, backwards[names.size() - 1 - i].score))
         << names[i] << ": alone " << alone[0].score << ", reversed "
         << backwards[names.size() - 1 - i].score;
   }

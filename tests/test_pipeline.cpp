@@ -46,8 +46,8 @@ TEST(PipelineErrors, UnknownSectionListsValidOnes) {
 
 TEST(PipelineErrors, UnknownProxyListsValidProxiesWithLine) {
   TempDir t;
-  auto path = t.write("p.yaml",
-                      "search_space: {type: nb201}\nproxies:\n  - type: parms\nscore: {count: 2}\n");
+  auto path = t.write(
+      "p.yaml", "search_space: {type: nb201}\nproxies:\n  - type: parms\nscore: {count: 2}\n");
   expect_usage_error(nas_run(path), {path + ":3", "unknown proxy 'parms'", "params", "flops"});
 }
 
@@ -56,8 +56,9 @@ TEST(PipelineErrors, WrongTypeNamesKey) {
   auto path = t.write("p.yaml", basic_pipeline(t.file("o")) + "");
   auto r = nas_run(path, "run.seed=abc");
   expect_usage_error(r, {"run.seed", "an integer", "'abc'", "command-line override"});
-  auto path2 = t.write("q.yaml", "run: {seed: [1, 2]}\nsearch_space: {type: nb201}\n"
-                                 "proxies: [params]\nscore: {count: 2}\n");
+  auto path2 = t.write("q.yaml",
+                       "run: {seed: [1, 2]}\nsearch_space: {type: nb201}\n"
+                       "proxies: [params]\nscore: {count: 2}\n");
   expect_usage_error(nas_run(path2), {path2 + ":1", "run.seed", "an integer", "a list"});
 }
 
@@ -71,31 +72,34 @@ TEST(PipelineErrors, UnknownParameterListsValidParameters) {
 
 TEST(PipelineErrors, BadArchInListNamesFileLineAndPart) {
   TempDir t;
-  auto list = t.write("archs.txt",
-                      "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|\n"
-                      "|nor_conv_3x3~0|+|none~0|conv_9x9~1|+|skip_connect~0|none~1|skip_connect~2|\n");
+  auto list =
+      t.write("archs.txt",
+              "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|\n"
+              "|nor_conv_3x3~0|+|none~0|conv_9x9~1|+|skip_connect~0|none~1|skip_connect~2|\n");
   auto path = t.write("p.yaml", "run: {out_dir: '" + t.file("o") +
                                     "'}\nsearch_space: {type: nb201}\nproxies: [params]\n"
-                                    "score: {archs: file, file: '" + list + "'}\n");
+                                    "score: {archs: file, file: '" +
+                                    list + "'}\n");
   expect_usage_error(nas_run(path), {list + ":2", "conv_9x9"});
 }
 
 TEST(PipelineErrors, MissingGroundTruthFileAndColumn) {
   TempDir t;
-  auto path = t.write("p.yaml", basic_pipeline(t.file("o"), "ground_truth: {path: '" +
-                                                                t.file("missing.csv") +
-                                                                "', column: acc}\n"));
+  auto path = t.write("p.yaml",
+                      basic_pipeline(t.file("o"), "ground_truth: {path: '" + t.file("missing.csv") +
+                                                      "', column: acc}\n"));
   expect_usage_error(nas_run(path), {t.file("missing.csv"), "cannot open"});
-  auto path2 = t.write("q.yaml", basic_pipeline(t.file("o2"), "ground_truth: {benchmark: nb201, "
-                                                              "column: cifar11_test}\n"));
+  auto path2 = t.write("q.yaml", basic_pipeline(t.file("o2"),
+                                                "ground_truth: {benchmark: nb201, "
+                                                "column: cifar11_test}\n"));
   expect_usage_error(nas_run(path2), {"no column 'cifar11_test'", "cifar10_valid_test"});
 }
 
 TEST(PipelineErrors, CorruptGroundTruthRowNamesLine) {
   TempDir t;
   auto csv = t.write("gt.csv", "arch,acc\nfoo,1.5\nbar,oops\n");
-  auto path = t.write("p.yaml", basic_pipeline(t.file("o"), "ground_truth: {path: '" + csv +
-                                                                "', column: acc}\n"));
+  auto path = t.write(
+      "p.yaml", basic_pipeline(t.file("o"), "ground_truth: {path: '" + csv + "', column: acc}\n"));
   expect_usage_error(nas_run(path), {csv + ":3", "oops"});
 }
 
@@ -132,7 +136,8 @@ TEST(PipelineRun, FailingProxyIsRecordedAndRunGoesOn) {
     auto path = t.write(mode + ".yaml",
                         "run: {out_dir: '" + out + "', seed: 1, plugin_paths: ['" + fixtures +
                             "']}\nsearch_space: {type: nb201}\nproxies:\n  - type: params\n"
-                            "  - {type: fault_proxy, params: {mode: " + mode +
+                            "  - {type: fault_proxy, params: {mode: " +
+                            mode +
                             ", marker: 'avg_pool'}}\nscore: {count: 40}\n"
                             "ground_truth: {benchmark: nb201, column: cifar10_valid_test}\n");
     auto r = nas_run(path);
@@ -153,7 +158,8 @@ TEST(PipelineRun, FailingProxyIsRecordedAndRunGoesOn) {
     EXPECT_GT(ok, 0);
     // The report counts the failures.
     std::string report = nas::test::read_file(out + "/correlation.json");
-    EXPECT_NE(report.find("\"non_finite\": " + std::to_string(failed)), std::string::npos) << report;
+    EXPECT_NE(report.find("\"non_finite\": " + std::to_string(failed)), std::string::npos)
+        << report;
   }
 }
 
@@ -174,10 +180,12 @@ TEST(PipelineRun, SameSeedSameScoresForOneAndTwoWorkers) {
 TEST(PipelineRun, SearchWritesTraceBestAndReport) {
   TempDir t;
   const std::string out = t.file("s");
-  auto path = t.write("p.yaml", "run: {out_dir: '" + out + "', seed: 5}\n"
-                                "search_space: {type: nb201}\nproxies: [params, flops]\n"
-                                "strategy: {type: random, budget: 30}\n"
-                                "ground_truth: {benchmark: nb201, column: cifar10_valid_test}\n");
+  auto path =
+      t.write("p.yaml", "run: {out_dir: '" + out +
+                            "', seed: 5}\n"
+                            "search_space: {type: nb201}\nproxies: [params, flops]\n"
+                            "strategy: {type: random, budget: 30}\n"
+                            "ground_truth: {benchmark: nb201, column: cifar10_valid_test}\n");
   auto r = nas_run(path);
   ASSERT_EQ(r.status, 0) << r.output;
   nas::CsvTable trace = nas::read_csv(out + "/search_trace.csv");
@@ -222,7 +230,8 @@ TEST(PipelineRun, RerunResumesWithoutRecomputingOrDuplicating) {
 TEST(PipelineRun, JsonLinesProgress) {
   TempDir t;
   auto path = t.write("p.yaml", basic_pipeline(t.file("j")));
-  auto r = nas::test::run_command("'" + nas::test::cli() + "' --log-format jsonl run '" + path + "'");
+  auto r =
+      nas::test::run_command("'" + nas::test::cli() + "' --log-format jsonl run '" + path + "'");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("{\"done\":20,\"event\":\"stage_end\""), std::string::npos) << r.output;
 }

@@ -115,9 +115,9 @@ TEST(OutOfTreePlugin, TemplateBuildsAgainstInstallAndLoads) {
                                         "' --prefix '" + prefix + "'");
   ASSERT_EQ(install.status, 0) << install.output;
   const std::string build = tmp.file("template-build");
-  auto configure = nas::test::run_command(
-      "cmake -S '" + prefix + "/share/nas/template' -B '" + build +
-      "' -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH='" + prefix + "'");
+  auto configure =
+      nas::test::run_command("cmake -S '" + prefix + "/share/nas/template' -B '" + build +
+                             "' -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH='" + prefix + "'");
   ASSERT_EQ(configure.status, 0) << configure.output;
   auto compile = nas::test::run_command("cmake --build '" + build + "'");
   ASSERT_EQ(compile.status, 0) << compile.output;
@@ -128,7 +128,8 @@ TEST(OutOfTreePlugin, TemplateBuildsAgainstInstallAndLoads) {
   EXPECT_NE(inspect.output.find("std of the logits"), std::string::npos) << inspect.output;
   EXPECT_NE(inspect.output.find("scale"), std::string::npos);
   // The installed nas finds its own bundled plugins next to it, without NAS_PLUGIN_PATH.
-  auto list = nas::test::run_command("env -u NAS_PLUGIN_PATH '" + prefix + "/bin/nas' plugins list");
+  auto list =
+      nas::test::run_command("env -u NAS_PLUGIN_PATH '" + prefix + "/bin/nas' plugins list");
   ASSERT_EQ(list.status, 0) << list.output;
   EXPECT_NE(list.output.find(prefix + "/lib/nas/plugins/libnas_params.so"), std::string::npos)
       << list.output;

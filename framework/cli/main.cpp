@@ -38,7 +38,8 @@ int list_plugins() {
   auto& reg = nas::Registry::global();
   std::printf("plugins searched in: %s\n\n", nas::join(nas::default_plugin_dirs(), ":").c_str());
   for (const auto& r : reports) {
-    if (r.loaded) std::printf("  loaded  %-16s %-8s %s\n", r.plugin.c_str(), r.version.c_str(), r.file.c_str());
+    if (r.loaded)
+      std::printf("  loaded  %-16s %-8s %s\n", r.plugin.c_str(), r.version.c_str(), r.file.c_str());
   }
   bool failed = false;
   for (const auto& r : reports) {
@@ -102,7 +103,8 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_flag("-q,--quiet", quiet, "no progress output");
 
-  auto* run = app.add_subcommand("run", "run a pipeline: nas run PIPELINE.yaml [section.key=value ...]");
+  auto* run =
+      app.add_subcommand("run", "run a pipeline: nas run PIPELINE.yaml [section.key=value ...]");
   std::string pipeline;
   std::vector<std::string> overrides;
   run->add_option("pipeline", pipeline, "pipeline YAML file")->required();
@@ -125,11 +127,13 @@ int main(int argc, char** argv) {
   nas::ReportCommandOptions report_opts;
   report_cmd->add_option("run_dir", report_dir, "run directory (config.resolved.yaml, scores.csv)")
       ->required();
-  report_cmd->add_option("--column", report_opts.column, "ground-truth column (overrides the config)");
+  report_cmd->add_option("--column", report_opts.column,
+                         "ground-truth column (overrides the config)");
   report_cmd->add_option("--benchmark", report_opts.benchmark,
                          "benchmark table by name (overrides the config)");
   report_cmd->add_option("--path", report_opts.path, "ground-truth CSV (overrides the config)");
-  report_cmd->add_option("--arch-column", report_opts.arch_column, "architecture column of that CSV");
+  report_cmd->add_option("--arch-column", report_opts.arch_column,
+                         "architecture column of that CSV");
   report_cmd->add_option("--plots", report_opts.plot_format, "png, svg or none")
       ->check(CLI::IsMember({"png", "svg", "none"}));
 
@@ -147,7 +151,8 @@ int main(int argc, char** argv) {
   auto logger = spdlog::stderr_color_mt("nas");
   spdlog::set_default_logger(logger);
   if (log_format == "jsonl") {
-    spdlog::set_pattern(R"({"event":"log","time":"%Y-%m-%dT%H:%M:%S.%e","level":"%l","text":"%v"})");
+    spdlog::set_pattern(
+        R"({"event":"log","time":"%Y-%m-%dT%H:%M:%S.%e","level":"%l","text":"%v"})");
   } else {
     spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
   }
@@ -155,7 +160,8 @@ int main(int argc, char** argv) {
   try {
     if (*run) {
       nas::RunOptions options;
-      options.log_format = log_format == "jsonl" ? nas::LogFormat::kJsonLines : nas::LogFormat::kText;
+      options.log_format =
+          log_format == "jsonl" ? nas::LogFormat::kJsonLines : nas::LogFormat::kText;
       options.progress = !quiet;
       auto cfg = nas::load_pipeline(pipeline, overrides);
       nas::run_pipeline(*cfg, options);

@@ -85,9 +85,9 @@ struct PipelineConfig {
 
 namespace {
 
-const std::vector<std::string> kSections = {"run",          "plugins", "data",  "search_space",
-                                            "proxies",      "vote",    "votes", "score", "strategy",
-                                            "ground_truth", "train"};
+const std::vector<std::string> kSections = {"run",      "plugins",      "data",  "search_space",
+                                            "proxies",  "vote",         "votes", "score",
+                                            "strategy", "ground_truth", "train"};
 
 template <class T>
 ComponentConfig read_component(const std::string& file, const YAML::Node& node,
@@ -233,13 +233,15 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
   }
   if (const YAML::Node vs = root["votes"]) {
     if (!vs.IsSequence()) {
-      throw UsageError(where(f, vs) + ": `votes` must be a list of {type: NAME, name: ..., params: ...}");
+      throw UsageError(where(f, vs) +
+                       ": `votes` must be a list of {type: NAME, name: ..., params: ...}");
     }
     for (const auto& v : vs) {
       ComponentConfig c = read_component(f, v, "votes", reg.votes);
       for (const auto& other : cfg->votes) {
         if (other.name == c.name) {
-          throw UsageError(c.where + ": vote name '" + c.name + "' is used twice; give one a `name`");
+          throw UsageError(c.where + ": vote name '" + c.name +
+                           "' is used twice; give one a `name`");
         }
       }
       cfg->votes.push_back(std::move(c));
@@ -312,13 +314,11 @@ struct RunState {
   std::shared_ptr<SearchSpace> space;
   std::shared_ptr<Dataset> data;
   std::vector<ProxySlot> slots;
-  std::shared_ptr<Vote> vote;                 // the strategy's (null: first proxy decides)
-  std::vector<std::shared_ptr<Vote>> votes;   // parallel to cfg.votes
-  std::unique_ptr<GroundTruth> truth;         // first column
+  std::shared_ptr<Vote> vote;                        // the strategy's (null: first proxy decides)
+  std::vector<std::shared_ptr<Vote>> votes;          // parallel to cfg.votes
+  std::unique_ptr<GroundTruth> truth;                // first column
   std::vector<std::unique_ptr<GroundTruth>> truths;  // every column
-  std::shared_ptr<ProbeEngine> engine;
-  std::unique_ptr<LocalEvaluator> evaluator;
-  std::map<std::string, std::string> hashes;  // proxy -> config hash
+  std::map<std::string, std::string> hashes;         // proxy -> config hash
   // Scores from an earlier run in the same directory: (arch, proxy) -> record.
   std::map<std::pair<std::string, std::string>, ScoreRecord> cache;
   ScoreTable table;
@@ -329,36 +329,60 @@ struct RunState {
 
   explicit RunState(const PipelineConfig& c) : cfg(c) {}
 
+  // Evaluators for subsets of the proxies, by the subset's slot indices: a run that adds a
+  // proxy to an earlier run's directory computes only the new proxy (scores do not depend on
+  // which other proxies run beside them; the conformance tests check it).
+  std::map<std::vector<std::size_t>, std::unique_ptr<LocalEvaluator>> evaluators;
+  ProbeOptions probe;
+  Evaluator::Listener on_fresh;
+
+  LocalEvaluator& evaluator_for(const std::vector<std::size_t>& subset) {
+    auto& e = evaluators[subset];
+    if (!e) {
+      std::vector<ProxySlot> chosen;
+      for (std::size_t i : subset) chosen.push_back(slots[i]);
+      auto engine = std::make_shared<ProbeEngine>(space, data, chosen, probe);
+      e = std::make_unique<LocalEvaluator>(engine, cfg.workers, cfg.torch_threads);
+      e->set_listener(on_fresh);
+    }
+    return *e;
+  }
+
   // Scores archs, reusing cached scores, appending new ones to scores.csv.
   std::vector<Evaluation> score(const std::vector<Arch>& archs) {
     std::vector<Evaluation> out(archs.size());
-    std::vector<Arch> todo;
-    std::vector<std::size_t> todo_index;
+    std::map<std::vector<std::size_t>, std::vector<std::size_t>> groups;  // missing -> archs
     for (std::size_t i = 0; i < archs.size(); ++i) {
-      Evaluation e;
-      e.arch = archs[i];
-      bool complete = true;
-      for (const auto& s : slots) {
-        auto it = cache.find({archs[i].str(), s.name});
-        if (it == cache.end()) {
-          complete = false;
-          break;
-        }
-        e.scores.push_back(it->second);
+      out[i].arch = archs[i];
+      std::vector<std::size_t> missing;
+      for (std::size_t k = 0; k < slots.size(); ++k) {
+        if (!cache.count({archs[i].str(), slots[k].name})) missing.push_back(k);
       }
-      if (complete) {
-        out[i] = std::move(e);
+      if (missing.empty()) {
+        for (const auto& s : slots) out[i].scores.push_back(cache.at({archs[i].str(), s.name}));
         ++reused;
         add_to_table(out[i]);
         if (progress) progress->advance(1);
       } else {
-        todo.push_back(archs[i]);
-        todo_index.push_back(i);
+        groups[missing].push_back(i);
       }
     }
-    if (!todo.empty()) {
-      auto fresh = evaluator->evaluate(todo);
-      for (std::size_t k = 0; k < fresh.size(); ++k) out[todo_index[k]] = std::move(fresh[k]);
+    for (const auto& [missing, members] : groups) {
+      std::vector<Arch> todo;
+      for (std::size_t i : members) todo.push_back(archs[i]);
+      auto fresh = evaluator_for(missing).evaluate(todo);
+      for (std::size_t m = 0; m < members.size(); ++m) {
+        Evaluation& e = out[members[m]];
+        std::size_t next = 0;
+        for (std::size_t k = 0; k < slots.size(); ++k) {
+          if (next < missing.size() && missing[next] == k) {
+            e.scores.push_back(fresh[m].scores[next++]);
+          } else {
+            e.scores.push_back(cache.at({e.arch.str(), slots[k].name}));
+            table.set(e.arch, slots[k].name, e.scores.back().score);
+          }
+        }
+      }
     }
     return out;
   }
@@ -596,15 +620,16 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
     } catch (const Error& e) {
       throw UsageError(std::string("ground_truth: ") + e.what());
     }
-    state.truth = std::make_unique<GroundTruth>(cfg.gt_path, cfg.gt_columns.front(),
-                                                cfg.gt_arch_column);
+    state.truth =
+        std::make_unique<GroundTruth>(cfg.gt_path, cfg.gt_columns.front(), cfg.gt_arch_column);
   }
   ProbeOptions probe;
   probe.seed = cfg.seed;
   probe.batch_size = cfg.batch_size;
   probe.net = spec;
-  state.engine = std::make_shared<ProbeEngine>(state.space, state.data, state.slots, probe);
-  state.evaluator = std::make_unique<LocalEvaluator>(state.engine, cfg.workers, cfg.torch_threads);
+  state.probe = probe;
+  // Fails early (before any file is written) when a proxy needs data and there is none.
+  ProbeEngine(state.space, state.data, state.slots, probe);
   state.table = ScoreTable([&] {
     std::vector<std::string> names;
     for (const auto& s : state.slots) names.push_back(s.name);
@@ -643,7 +668,7 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
 
   Progress progress(options.log_format == LogFormat::kJsonLines, options.progress);
   state.progress = &progress;
-  state.evaluator->set_listener([&](const Evaluation& e) {
+  state.on_fresh = ([&](const Evaluation& e) {
     state.writer->append(e, state.hashes);
     state.add_to_table(e);
     progress.advance(1);
@@ -709,13 +734,12 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
       }
       std::vector<ScoreColumn> columns;
       for (const auto& slot : state.slots) {
-        columns.push_back({slot.name, slot.info.higher_is_better,
-                           state.table.column_values(
-                               static_cast<std::size_t>(state.table.column(slot.name)))});
+        columns.push_back(
+            {slot.name, slot.info.higher_is_better,
+             state.table.column_values(static_cast<std::size_t>(state.table.column(slot.name)))});
       }
       for (std::size_t v = 0; v < state.votes.size() && state.table.rows() > 0; ++v) {
-        columns.push_back(
-            vote_report_column(*state.votes[v], cfg.votes[v].name, state.table));
+        columns.push_back(vote_report_column(*state.votes[v], cfg.votes[v].name, state.table));
       }
       CorrelationReport report = correlate(columns, truth);
       report.benchmark = cfg.gt_benchmark.empty() ? cfg.gt_path : cfg.gt_benchmark;

@@ -77,7 +77,8 @@ std::vector<at::Tensor> snapshot(const PassResults& shared) {
 std::string compare_snapshot(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b) {
   if (a.size() != b.size()) return "the set of parameters or results";
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].defined() != b[i].defined()) return "a tensor's presence (index " + std::to_string(i) + ")";
+    if (a[i].defined() != b[i].defined())
+      return "a tensor's presence (index " + std::to_string(i) + ")";
     if (a[i].defined() && !a[i].equal(b[i])) {
       return "the shared network's weights, statistics, batch or pass results (tensor " +
              std::to_string(i) + ")";
@@ -118,8 +119,8 @@ ProbeEngine::ProbeEngine(std::shared_ptr<const SearchSpace> space,
 
 ProbeEngine::~ProbeEngine() = default;
 
-std::unique_ptr<ProbeEngine::Prepared> ProbeEngine::prepare(const Arch& arch) const {
-  auto p = std::make_unique<Prepared>();
+std::shared_ptr<ProbeEngine::Prepared> ProbeEngine::prepare(const Arch& arch) const {
+  auto p = std::make_shared<Prepared>();
   p->arch = arch;
   p->fresh.resize(proxies_.size());
   if (!needs_network_) return p;
@@ -303,7 +304,7 @@ std::vector<Evaluation> LocalEvaluator::evaluate(const std::vector<Arch>& archs)
   tbb::task_arena arena(workers_);
   for (std::size_t start = 0; start < archs.size(); start += chunk) {
     const std::size_t end = std::min(archs.size(), start + chunk);
-    std::vector<std::unique_ptr<ProbeEngine::Prepared>> prepared;
+    std::vector<std::shared_ptr<ProbeEngine::Prepared>> prepared;
     for (std::size_t i = start; i < end; ++i) prepared.push_back(engine_->prepare(archs[i]));
     if (workers_ == 1) {
       for (std::size_t i = start; i < end; ++i) results[i] = engine_->run(*prepared[i - start]);

@@ -23,8 +23,8 @@ namespace nas_codes {
 // Rows of a binary matrix, each packed into `words` 64-bit words.
 struct PackedRows {
   std::int64_t rows = 0;
-  std::int64_t bits = 0;   // columns of the original matrix
-  std::int64_t words = 0;  // ceil(bits / 64)
+  std::int64_t bits = 0;            // columns of the original matrix
+  std::int64_t words = 0;           // ceil(bits / 64)
   std::vector<std::uint64_t> data;  // rows * words, row-major
   const std::uint64_t* row(std::int64_t i) const { return data.data() + i * words; }
 };
@@ -94,8 +94,7 @@ inline std::int64_t popcount_xor(const std::uint64_t* a, const std::uint64_t* b,
 
 // Adds `multiplicity` x (D - Hamming distance) between every pair of rows to `k` (an N x N
 // int64 matrix, row-major), i.e. multiplicity x (c cᵀ + (1 - c)(1 - c)ᵀ): the NASWOT kernel.
-inline void add_hamming_kernel(const PackedRows& p, std::int64_t multiplicity,
-                               std::int64_t* k) {
+inline void add_hamming_kernel(const PackedRows& p, std::int64_t multiplicity, std::int64_t* k) {
   const std::int64_t n = p.rows;
   for (std::int64_t i = 0; i < n; ++i) {
     k[i * n + i] += multiplicity * p.bits;
@@ -151,11 +150,14 @@ class ColumnPatternSet {
     std::vector<std::uint64_t> keys(static_cast<std::size_t>(f * words_), 0);
     for (std::int64_t s = 0; s < n_; ++s) {
       const unsigned char* row = src + s * f;
-      const std::int64_t w = s >> 6;
       const int shift = static_cast<int>(s & 63);
-      std::uint64_t* out = keys.data() + w;
-      for (std::int64_t u = 0; u < f; ++u)
-        out[u * words_] |= static_cast<std::uint64_t>(row[u]) << shift;
+      std::uint64_t* out = keys.data() + (s >> 6);
+      if (words_ == 1) {  // unit stride: the compiler vectorises this loop
+        for (std::int64_t u = 0; u < f; ++u) out[u] |= static_cast<std::uint64_t>(row[u]) << shift;
+      } else {
+        for (std::int64_t u = 0; u < f; ++u)
+          out[u * words_] |= static_cast<std::uint64_t>(row[u]) << shift;
+      }
     }
     if (!bitmap_.empty()) {
       for (std::int64_t u = 0; u < f; ++u) {

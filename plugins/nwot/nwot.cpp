@@ -1,21 +1,21 @@
 // `nwot`: NASWOT, "Neural Architecture Search without Training" (Mellor, Turner, Storkey,
 // Crowley; ICML 2021, the v2 score; BayesWatch/nas-without-training, score_networks.py).
 //
-// Formula. For every ReLU r the reference hooks, take its input x_r viewed as (N, D_r) and
-// the binary code c_r = 1[x_r > 0]. Then
+// Formula. For every module r the reference hooks, take its input x_r viewed as (N, D_r)
+// and the binary code c_r = 1[x_r > 0]. Then
 //   K = sum_r  c_r c_rᵀ + (1 - c_r)(1 - c_r)ᵀ      (entry ij = D_r - Hamming(c_r,i, c_r,j))
 //   score = log |det K|                              (slogdet, sign dropped; higher = better)
 //
-// Choices:
+// Choices (parameters in brackets):
 // * One shared forward pass in train mode (BatchNorm batch statistics), as the reference
 //   harness runs it. The head tap's in-place quirk does not matter here: x > 0 exactly when
 //   relu(x) > 0.
-// * r runs over the taps, and a tensor read by several taps (an NB201 node feeding several
-//   conv edges) is added once per tap, as the reference adds it once per ReLU module. Its
-//   code is packed and compared only once. NOTE: the reference selects modules whose type
-//   name contains "ReLU", which in NB201 also matches every ReLUConvBN wrapper, so there each
-//   conv op's input code is added twice. Taps are the ReLUs only; see the report/tests for the
-//   effect (tests/oracle can compute either rule).
+// * [hooks] reference (default): the reference hooks every module whose class name contains
+//   "ReLU": every ReLU (a tap) and every ReLU -> Conv -> BN wrapper (ReLUConvBN in NB201),
+//   whose input is its ReLU's input; so each conv op's input code is added twice. Spaces
+//   declare the wrappers as relu_conv_units. relu: the taps only (each once).
+// * A tensor read by several modules (an NB201 node feeding several conv edges) is added
+//   once per module, as in the reference, but packed and compared only once.
 // * K is exact: the codes are packed into 64-bit words and compared with XOR + popcount in
 //   int64, then converted to float64 (entries stay far below 2^53) for the log-determinant.
 //   The reference builds K from float32 matrix products of 0/1 values, also exact.
@@ -23,6 +23,7 @@
 #include <ATen/ATen.h>
 
 #include <memory>
+#include <vector>
 
 #include "nas/network.h"
 #include "nas/plugin.h"
@@ -35,7 +36,7 @@ namespace {
 
 class Nwot : public nas::Proxy {
  public:
-  explicit Nwot(const nas::Params&) {}
+  explicit Nwot(const nas::Params& p) : units_(p.get_string("hooks") == "reference") {}
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
@@ -49,17 +50,29 @@ class Nwot : public nas::Proxy {
   double score(nas::ProbeContext& context) override {
     at::NoGradGuard no_grad;
     const std::int64_t n = context.batch().inputs.size(0);
-    const at::Tensor k = nas_nwot::naswot_kernel(context.tap_responses(), n);
+    const std::vector<at::Tensor>& taps = context.tap_responses();
+    std::vector<at::Tensor> inputs = taps;
+    if (units_) {
+      for (const auto& unit : context.network().relu_conv_units()) inputs.push_back(taps[unit.tap]);
+    }
+    const at::Tensor k = nas_nwot::naswot_kernel(inputs, n);
     return nas::log_abs_det(k.to(at::kDouble));
   }
+
+ private:
+  bool units_;
 };
 
 void register_nwot(nas::PluginRegistrar& registrar) {
+  nas::ParamSchema schema;
+  schema.add_string("hooks", "reference",
+                    "reference: every ReLU and every ReLU-conv unit, as the reference's 'ReLU' "
+                    "in the class name rule hooks them; relu: the ReLU taps only",
+                    {"reference", "relu"});
   registrar.add_proxy("nwot",
                       "NASWOT v2: log|det K|, K = sum over ReLUs of the binary-code kernel "
                       "c cᵀ + (1-c)(1-c)ᵀ",
-                      nas::ParamSchema(),
-                      [](const nas::Params& p) { return std::make_shared<Nwot>(p); });
+                      schema, [](const nas::Params& p) { return std::make_shared<Nwot>(p); });
 }
 
 }  // namespace

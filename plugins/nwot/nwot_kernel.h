@@ -25,8 +25,7 @@ inline at::Tensor naswot_kernel(const std::vector<at::Tensor>& responses, std::i
   std::vector<std::int64_t> multiplicity;
   for (const at::Tensor& r : responses) {
     if (!r.defined()) continue;
-    TORCH_CHECK(r.size(0) == n, "nwot: a tap response has ", r.size(0), " samples, expected ",
-                n);
+    TORCH_CHECK(r.size(0) == n, "nwot: a tap response has ", r.size(0), " samples, expected ", n);
     bool found = false;
     for (std::size_t i = 0; i < distinct.size() && !found; ++i) {
       if (same_tensor(distinct[i], r)) {

@@ -36,7 +36,9 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // Declares passes, computes nothing: the engine's pass cost without any proxy work.
 class PassesOnly : public nas::Proxy {
@@ -84,7 +86,8 @@ struct Setup {
 
 double time_engine(const Setup& s, std::vector<nas::ProxySlot> proxy_slots, int workers,
                    int threads) {
-  auto engine = std::make_shared<nas::ProbeEngine>(s.space, s.data, std::move(proxy_slots), s.options);
+  auto engine =
+      std::make_shared<nas::ProbeEngine>(s.space, s.data, std::move(proxy_slots), s.options);
   nas::LocalEvaluator evaluator(engine, workers, threads);
   auto t0 = Clock::now();
   auto results = evaluator.evaluate(s.archs);
@@ -107,10 +110,14 @@ int main(int argc, char** argv) {
   std::string oracle;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--cells") cells = std::stoi(v);
-    else if (k == "--batch") batch = std::stoll(v);
-    else if (k == "--seed") seed = std::stoull(v);
-    else if (k == "--oracle") oracle = v;
+    if (k == "--cells")
+      cells = std::stoi(v);
+    else if (k == "--batch")
+      batch = std::stoll(v);
+    else if (k == "--seed")
+      seed = std::stoull(v);
+    else if (k == "--oracle")
+      oracle = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -119,7 +126,8 @@ int main(int argc, char** argv) {
   nas::load_plugins();
   auto& reg = nas::Registry::global();
   Setup s;
-  s.space = reg.spaces.get("nb201").create(nas::Params::defaults(reg.spaces.get("nb201").schema, "nb201"));
+  s.space = reg.spaces.get("nb201").create(
+      nas::Params::defaults(reg.spaces.get("nb201").schema, "nb201"));
   {
     const auto& c = reg.datasets.get("fashion_mnist");
     nas::Params p = nas::Params::defaults(c.schema, "fashion_mnist");
@@ -154,8 +162,8 @@ int main(int argc, char** argv) {
   const unsigned sjw_passes = nas::kPassForward | nas::kPassTapGradients | nas::kPassInputJacobian;
   double engine_2t = time_engine(s, slots(sjw), 1, 2);
   std::vector<nas::ProxySlot> passes_only;
-  for (auto& [name, passes] : std::vector<std::pair<std::string, unsigned>>{
-           {"passes", sjw_passes}}) {
+  for (auto& [name, passes] :
+       std::vector<std::pair<std::string, unsigned>>{{"passes", sjw_passes}}) {
     nas::ProxySlot slot;
     slot.name = name;
     slot.proxy = std::make_shared<PassesOnly>(name, passes, true);
@@ -176,7 +184,8 @@ int main(int argc, char** argv) {
   double python = -1;
   if (!oracle.empty()) {
     char cmd[1024];
-    std::snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s --time --cells %d --threads 2 --seed %llu 2>/dev/null",
+    std::snprintf(cmd, sizeof cmd,
+                  "/usr/bin/python3 %s --time --cells %d --threads 2 --seed %llu 2>/dev/null",
                   oracle.c_str(), cells, static_cast<unsigned long long>(seed));
     FILE* pipe = popen(cmd, "r");
     if (pipe) {
@@ -190,7 +199,8 @@ int main(int argc, char** argv) {
   }
 
   auto row = [&](const char* what, double seconds) {
-    std::printf("| %-58s | %8.2f | %7.3f | %6.2f |\n", what, seconds, seconds / cells, cells / seconds);
+    std::printf("| %-58s | %8.2f | %7.3f | %6.2f |\n", what, seconds, seconds / cells,
+                cells / seconds);
   };
   std::printf("| %-58s | %8s | %7s | %6s |\n", "measurement", "total s", "s/cell", "cells/s");
   std::printf("|%s|---------:|--------:|-------:|\n", std::string(60, '-').c_str());
@@ -204,13 +214,15 @@ int main(int argc, char** argv) {
   row("SJW through the engine (2 workers x 1 thread)", engine_2w);
   row("SJW through the engine (1 worker x 1 thread)", engine_1t);
   std::printf("\nratios (same run):\n");
-  std::printf("  engine SJW vs bare forward+backward, 1x2:      %.2fx the time\n", engine_2t / bare);
+  std::printf("  engine SJW vs bare forward+backward, 1x2:      %.2fx the time\n",
+              engine_2t / bare);
   std::printf("  engine SJW best setting vs bare forward+backward: %.2fx the time\n",
               std::min(engine_2t, engine_2w) / bare);
   std::printf("  sharing gain (three runs summed / engine), 1x2:  %.2fx\n", alone_sum / engine_2t);
   if (python > 0) {
-    std::printf("  engine SJW cells/s vs Python reference way:    %.2fx (2 workers x 1) / %.2fx (1 x 2)\n",
-                python / engine_2w, python / engine_2t);
+    std::printf(
+        "  engine SJW cells/s vs Python reference way:    %.2fx (2 workers x 1) / %.2fx (1 x 2)\n",
+        python / engine_2w, python / engine_2t);
   }
   std::printf("\ncommand: bench_probe --cells %d --batch %lld --seed %llu%s%s\n", cells,
               static_cast<long long>(batch), static_cast<unsigned long long>(seed),

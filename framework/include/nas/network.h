@@ -127,5 +127,4 @@ class Network : public torch::nn::Module {
   int num_blocks_ = 0;
 };
 
-
 }  // namespace nas

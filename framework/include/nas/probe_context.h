@@ -37,8 +37,9 @@ struct PassResults {
   at::Tensor logits;                      // kPassForward
   std::vector<at::Tensor> tap_responses;  // kPassForward, one per tap (undefined if silent)
   std::vector<at::Tensor> tap_gradients;  // kPassTapGradients, one per tap
-  std::vector<at::Tensor> unit_gradients;  // kPassTapGradients, one per relu_conv_unit (dL/d conv output)
-  at::Tensor input_jacobian;              // kPassInputJacobian
+  std::vector<at::Tensor>
+      unit_gradients;         // kPassTapGradients, one per relu_conv_unit (dL/d conv output)
+  at::Tensor input_jacobian;  // kPassInputJacobian
   double loss = 0.0;
 };
 

@@ -55,7 +55,7 @@ class ProbeEngine {
   // Opaque per-architecture state between the serial and the parallel phase.
   struct Prepared;
   // Serial phase: network builds and the batch.
-  std::unique_ptr<Prepared> prepare(const Arch& arch) const;
+  std::shared_ptr<Prepared> prepare(const Arch& arch) const;  // shared_ptr: Prepared is opaque
   // Parallel-safe phase: passes and proxies. Never throws.
   Evaluation run(Prepared& prepared) const;
   // Both phases, for one architecture.

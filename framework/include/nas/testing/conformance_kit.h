@@ -41,9 +41,11 @@ struct ConformanceOptions {
   std::string space = "nb201";
   std::string dataset = "synthetic";
   std::vector<std::string> archs = {
-      "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+      "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_"
+      "connect~2|",
       "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|",
-      "|nor_conv_1x1~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|nor_conv_3x3~1|nor_conv_1x1~2|"};
+      "|nor_conv_1x1~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|nor_conv_3x3~1|nor_conv_"
+      "1x1~2|"};
   std::int64_t batch_size = 16;
   std::uint64_t seed = 7;
   // Proxies to run beside the one under test (must be loadable); empty = none.
@@ -97,9 +99,7 @@ inline std::vector<ScoreRecord> score_all(const std::vector<std::string>& names,
   return engine.evaluate_one(arch).scores;
 }
 
-inline bool same_score(double a, double b) {
-  return (std::isnan(a) && std::isnan(b)) || a == b;
-}
+inline bool same_score(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
 }  // namespace detail
 

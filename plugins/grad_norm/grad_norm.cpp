@@ -1,0 +1,59 @@
+// `grad_norm`: the gradient-norm baseline of zero-cost-nas (Abdelfattah et al., ICLR 2021,
+// measures/grad_norm.py), as NASLib also computes it.
+//
+//   score = sum over Conv2d/Linear layers l of ||dL/dW_l||_F,
+//   L = mean cross-entropy of one labelled batch, network in train mode (BN batch statistics).
+//
+// Choices:
+// * Per-layer Frobenius norms, then their sum (not the norm of the whole gradient vector):
+//   that is what the reference's per-layer array followed by a sum gives.
+// * Read from the probe engine's shared weight-gradient pass; biases and BatchNorm
+//   parameters excluded; norms computed in float64.
+#include <ATen/ATen.h>
+
+#include <memory>
+
+#include "nas/network.h"
+#include "nas/plugin.h"
+#include "nas/probe_context.h"
+#include "nas/proxy.h"
+#include "nas/proxy_kit.h"
+
+namespace {
+
+class GradNorm : public nas::Proxy {
+ public:
+  explicit GradNorm(const nas::Params&) {}
+
+  nas::ProxyInfo info() const override {
+    nas::ProxyInfo i;
+    i.name = "grad_norm";
+    i.version = "1";
+    i.needs_labels = true;
+    i.passes = nas::kPassWeightGradients;
+    i.help = "sum over conv/linear layers of ||dL/dW||_F, cross-entropy, train mode";
+    return i;
+  }
+
+  double score(nas::ProbeContext& context) override {
+    double total = 0.0;
+    for (const at::Tensor& w : nas::layer_weights(context.network())) {
+      const at::Tensor& g = w.grad();
+      if (!g.defined()) continue;
+      total += g.to(at::kDouble).norm().item<double>();
+    }
+    return total;
+  }
+};
+
+void register_grad_norm(nas::PluginRegistrar& registrar) {
+  registrar.add_proxy("grad_norm",
+                      "gradient norm (zero-cost-nas): sum of per-layer Frobenius norms of "
+                      "dL/dW over conv and linear weights, one labelled batch, train mode",
+                      nas::ParamSchema(),
+                      [](const nas::Params& p) { return std::make_shared<GradNorm>(p); });
+}
+
+}  // namespace
+
+NAS_PLUGIN("grad_norm", "1.0.0", register_grad_norm)

@@ -1,0 +1,61 @@
+// `plain`: the "plain" first-order saliency of zero-cost-nas (Abdelfattah et al., ICLR 2021,
+// measures/plain.py; also in NASLib and the WRCor repository).
+//
+//   score = sum over Conv2d/Linear layers l of sum_i dL/dW_l,i * W_l,i   (signed),
+//   L = mean cross-entropy of one labelled batch, network in train mode (BN batch statistics).
+//
+// Choices:
+// * Signed, no absolute value (that is SNIP). It correlates negatively with accuracy on
+//   NAS-Bench-201 (Suite-Zero scores give rho about -0.35); higher_is_better stays true, as
+//   the reference ranks it, so reports show that sign.
+// * Read from the probe engine's shared weight-gradient pass; biases and BatchNorm
+//   parameters excluded. Products and sums in float64: the signed sum cancels heavily, so
+//   float32 products would already move it by about 1e-7 relative.
+#include <ATen/ATen.h>
+
+#include <memory>
+
+#include "nas/network.h"
+#include "nas/plugin.h"
+#include "nas/probe_context.h"
+#include "nas/proxy.h"
+#include "nas/proxy_kit.h"
+
+namespace {
+
+class Plain : public nas::Proxy {
+ public:
+  explicit Plain(const nas::Params&) {}
+
+  nas::ProxyInfo info() const override {
+    nas::ProxyInfo i;
+    i.name = "plain";
+    i.version = "1";
+    i.needs_labels = true;
+    i.passes = nas::kPassWeightGradients;
+    i.help = "sum of dL/dW * W over conv/linear weights (signed), cross-entropy, train mode";
+    return i;
+  }
+
+  double score(nas::ProbeContext& context) override {
+    double total = 0.0;
+    for (const at::Tensor& w : nas::layer_weights(context.network())) {
+      const at::Tensor& g = w.grad();
+      if (!g.defined()) continue;
+      total += (w.detach().to(at::kDouble) * g.to(at::kDouble)).sum().item<double>();
+    }
+    return total;
+  }
+};
+
+void register_plain(nas::PluginRegistrar& registrar) {
+  registrar.add_proxy("plain",
+                      "plain saliency (zero-cost-nas): signed sum of dL/dW * W over conv and "
+                      "linear weights, one labelled batch, train mode",
+                      nas::ParamSchema(),
+                      [](const nas::Params& p) { return std::make_shared<Plain>(p); });
+}
+
+}  // namespace
+
+NAS_PLUGIN("plain", "1.0.0", register_plain)

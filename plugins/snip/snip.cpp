@@ -1,0 +1,61 @@
+// `snip`: SNIP connection sensitivity (Lee et al., ICLR 2019) summed over the network, as
+// zero-cost-nas (Abdelfattah et al., ICLR 2021, measures/snip.py) and NASLib score it.
+//
+//   score = sum over Conv2d/Linear layers l of sum_i |W_l,i * dL/dW_l,i|,
+//   L = mean cross-entropy of one labelled batch, network in train mode (BN batch statistics).
+//
+// Choices:
+// * The reference multiplies each weight by a mask m = 1 and sums |dL/dm|; since the masked
+//   weight equals W, dL/dm = W * dL/dW exactly, so the shared weight-gradient pass of the
+//   probe engine gives the same numbers without a copy of the network or a second pass.
+// * Biases and BatchNorm parameters are not layers (as in the reference).
+// * Products and sums in float64 from the float32 weights and gradients (the reference
+//   works in float32; the two differ by about 1e-7 relative).
+#include <ATen/ATen.h>
+
+#include <memory>
+
+#include "nas/network.h"
+#include "nas/plugin.h"
+#include "nas/probe_context.h"
+#include "nas/proxy.h"
+#include "nas/proxy_kit.h"
+
+namespace {
+
+class Snip : public nas::Proxy {
+ public:
+  explicit Snip(const nas::Params&) {}
+
+  nas::ProxyInfo info() const override {
+    nas::ProxyInfo i;
+    i.name = "snip";
+    i.version = "1";
+    i.needs_labels = true;
+    i.passes = nas::kPassWeightGradients;
+    i.help = "SNIP: sum |W * dL/dW| over conv/linear weights, cross-entropy, train mode";
+    return i;
+  }
+
+  double score(nas::ProbeContext& context) override {
+    double total = 0.0;
+    for (const at::Tensor& w : nas::layer_weights(context.network())) {
+      const at::Tensor& g = w.grad();
+      if (!g.defined()) continue;
+      total += (w.detach().to(at::kDouble) * g.to(at::kDouble)).abs().sum().item<double>();
+    }
+    return total;
+  }
+};
+
+void register_snip(nas::PluginRegistrar& registrar) {
+  registrar.add_proxy("snip",
+                      "SNIP (Lee et al. 2019; zero-cost-nas): sum |W * dL/dW| over conv and "
+                      "linear weights, one labelled batch, train mode",
+                      nas::ParamSchema(),
+                      [](const nas::Params& p) { return std::make_shared<Snip>(p); });
+}
+
+}  // namespace
+
+NAS_PLUGIN("snip", "1.0.0", register_snip)
