@@ -16,7 +16,10 @@
 #include <ATen/Parallel.h>
 #include <torch/utils.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -181,21 +184,45 @@ int main(int argc, char** argv) {
   double engine_2w = time_engine(s, slots(sjw), 2, 1);
   double engine_1t = time_engine(s, slots(sjw), 1, 1);
 
+  // The Python oracle on the same cells, weights and batch: each proxy on its own copy with
+  // its own passes, the way the reference harness works.
   double python = -1;
   if (!oracle.empty()) {
-    char cmd[1024];
-    std::snprintf(cmd, sizeof cmd,
-                  "/usr/bin/python3 %s --time --cells %d --threads 2 --seed %llu 2>/dev/null",
-                  oracle.c_str(), cells, static_cast<unsigned long long>(seed));
-    FILE* pipe = popen(cmd, "r");
+    const std::string dir = "/tmp/nas_bench_oracle_" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir);
+    nas::Batch b = s.data->batch(batch, 1);
+    std::ofstream(dir + "/x.f32", std::ios::binary)
+        .write(static_cast<const char*>(b.inputs.contiguous().data_ptr()),
+               static_cast<std::streamsize>(b.inputs.numel() * sizeof(float)));
+    std::ofstream(dir + "/y.i64", std::ios::binary)
+        .write(static_cast<const char*>(b.labels.contiguous().data_ptr()),
+               static_cast<std::streamsize>(b.labels.numel() * sizeof(std::int64_t)));
+    std::ostringstream spec;
+    spec << "{\"archs\": [";
+    for (std::size_t i = 0; i < s.archs.size(); ++i) spec << (i ? "," : "") << '"' << s.archs[i].str() << '"';
+    spec << "], \"seed_per_arch\": {";
+    for (std::size_t i = 0; i < s.archs.size(); ++i) {
+      spec << (i ? "," : "") << '"' << s.archs[i].str()
+           << "\": " << nas::torch_seed(nas::derive_seed(seed, "network", s.archs[i].str()));
+    }
+    spec << "}, \"num_classes\": 10, \"batch_inputs\": \"x.f32\", \"batch_labels\": \"y.i64\", "
+         << "\"N\": " << batch << ", \"proxies\": [\"synflow\", \"jacov\", \"wrcor\"]}";
+    std::ofstream(dir + "/spec.json") << spec.str();
+    const std::string cmd = "/usr/bin/python3 " + oracle + " " + dir + "/spec.json --time --threads 2 2>&1";
+    FILE* pipe = popen(cmd.c_str(), "r");
     if (pipe) {
       char buf[4096];
       std::string text;
       while (fgets(buf, sizeof buf, pipe)) text += buf;
       pclose(pipe);
-      auto pos = text.find("seconds_total");
-      if (pos != std::string::npos) python = std::atof(text.c_str() + text.find(':', pos) + 1);
+      auto pos = text.find("\"sec_per_cell\"");
+      if (pos != std::string::npos) {
+        python = std::atof(text.c_str() + text.find(':', pos) + 1) * cells;
+      } else {
+        std::fprintf(stderr, "oracle timing failed:\n%s\n", text.c_str());
+      }
     }
+    std::filesystem::remove_all(dir);
   }
 
   auto row = [&](const char* what, double seconds) {

@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,8 @@ struct ConformanceOptions {
   std::uint64_t seed = 7;
   // Proxies to run beside the one under test (must be loadable); empty = none.
   std::vector<std::string> companions = {"params"};
+  // Parameter overrides per proxy (e.g. fewer repeats to keep a test suite fast).
+  std::map<std::string, std::map<std::string, ParamValue>> params;
 };
 
 namespace detail {
@@ -70,13 +73,19 @@ class PermutedLabels : public Dataset {
   std::shared_ptr<const Dataset> inner_;
 };
 
-inline std::vector<ProxySlot> make_slots(const std::vector<std::string>& names) {
+inline std::vector<ProxySlot> make_slots(
+    const std::vector<std::string>& names,
+    const std::map<std::string, std::map<std::string, ParamValue>>& overrides = {}) {
   std::vector<ProxySlot> slots;
   for (const auto& name : names) {
     const auto& c = Registry::global().proxies.get(name);
     ProxySlot s;
     s.name = name;
-    s.proxy = c.create(Params::defaults(c.schema, name));
+    Params params = Params::defaults(c.schema, name);
+    if (auto it = overrides.find(name); it != overrides.end()) {
+      for (const auto& [key, value] : it->second) params.set(key, value);
+    }
+    s.proxy = c.create(params);
     s.info = s.proxy->info();
     slots.push_back(std::move(s));
   }
@@ -95,7 +104,7 @@ inline std::vector<ScoreRecord> score_all(const std::vector<std::string>& names,
   options.net.input_size = shape.size;
   options.net.num_classes = shape.num_classes;
   options.check_isolation = true;
-  ProbeEngine engine(space, data, make_slots(names), options);
+  ProbeEngine engine(space, data, make_slots(names, o.params), options);
   return engine.evaluate_one(arch).scores;
 }
 
@@ -112,7 +121,7 @@ inline void ExpectProxyConforms(const std::string& proxy,
   std::shared_ptr<const SearchSpace> space = sc.create(Params::defaults(sc.schema, options.space));
   const auto& dc = reg.datasets.get(options.dataset);
   std::shared_ptr<const Dataset> data = dc.create(Params::defaults(dc.schema, options.dataset));
-  const ProxyInfo info = detail::make_slots({proxy})[0].info;
+  const ProxyInfo info = detail::make_slots({proxy}, options.params)[0].info;
 
   for (const auto& text : options.archs) {
     const Arch arch = space->parse(text);
