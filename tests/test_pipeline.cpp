@@ -112,6 +112,25 @@ TEST(PipelineErrors, NothingToDoAndMissingSpace) {
   expect_usage_error(nas_run(t.file("absent.yaml")), {"no such pipeline file"});
 }
 
+TEST(PipelineErrors, VoteNamingAnUncomputedProxy) {
+  TempDir t;
+  auto path = t.write("p.yaml", basic_pipeline(t.file("o"), "vote: {type: majority, params: "
+                                                            "{preset: sjw}}\n"));
+  expect_usage_error(nas_run(path), {path + ":7", "needs proxy 'synflow'", "computed: params, flops"});
+  EXPECT_FALSE(std::filesystem::exists(t.file("o") + "/scores.csv"));  // nothing started
+}
+
+TEST(PipelineErrors, FittedVoteWithoutGroundTruth) {
+  TempDir t;
+  auto path = t.write("p.yaml", basic_pipeline(t.file("o"), "votes: [{type: fusion, params: "
+                                                            "{proxies: [params, flops], log: []}}]\n"));
+  expect_usage_error(nas_run(path), {"fitted to ground truth", "ground_truth"});
+  // A parameter the component itself rejects is reported with the file and line.
+  auto bad = t.write("q.yaml", basic_pipeline(t.file("o"), "votes: [{type: fusion, params: "
+                                                          "{proxies: [params, flops]}}]\n"));
+  expect_usage_error(nas_run(bad), {bad + ":7", "ntk_cond"});
+}
+
 TEST(PipelineErrors, UnknownCliSubcommandIsUsageError) {
   auto r = nas::test::run_command("'" + nas::test::cli() + "' frobnicate");
   EXPECT_EQ(r.status, 2) << r.output;
@@ -177,6 +196,28 @@ TEST(PipelineRun, SameSeedSameScoresForOneAndTwoWorkers) {
   EXPECT_EQ(results[0], results[1]);
 }
 
+// The same with proxies that build networks and run shared passes (WRCor, JacCor, NASWOT)
+// and ones with their own copies and random draws (SynFlow, linear regions).
+TEST(PipelineRun, NetworkProxiesSameScoresForOneAndTwoWorkers) {
+  TempDir t;
+  std::vector<std::vector<std::vector<std::string>>> results;
+  for (int workers : {1, 2}) {
+    const std::string out = t.file("n" + std::to_string(workers));
+    auto path = t.write("n" + std::to_string(workers) + ".yaml",
+                        "run: {out_dir: '" + out + "', seed: 11, torch_threads: 1}\n"
+                        "data: {type: synthetic, batch_size: 16}\n"
+                        "search_space: {type: nb201}\n"
+                        "proxies: [wrcor, jacov, nwot, synflow, "
+                        "{type: linear_regions, params: {repeats: 1, batch: 16}}]\n"
+                        "score: {count: 6}\n");
+    auto r = nas_run(path, "run.workers=" + std::to_string(workers));
+    ASSERT_EQ(r.status, 0) << r.output;
+    results.push_back(rows_without_seconds(out + "/scores.csv"));
+  }
+  ASSERT_EQ(results[0].size(), 30u);
+  EXPECT_EQ(results[0], results[1]);
+}
+
 TEST(PipelineRun, SearchWritesTraceBestAndReport) {
   TempDir t;
   const std::string out = t.file("s");
@@ -225,6 +266,30 @@ TEST(PipelineRun, RerunResumesWithoutRecomputingOrDuplicating) {
   auto other = nas::test::run_command("'" + nas::test::cli() + "' run '" + path + "' run.seed=4");
   ASSERT_EQ(other.status, 0) << other.output;
   EXPECT_EQ(other.output.find("reused"), std::string::npos) << other.output;
+}
+
+// Several votes and ground-truth columns in one run: the fusion vote is fitted on half of the
+// cells and saved; a report per column is written.
+TEST(PipelineRun, VotesAndSeveralColumns) {
+  TempDir t;
+  const std::string out = t.file("v");
+  auto path = t.write("p.yaml", "run: {out_dir: '" + out + "', seed: 2}\n"
+                                "search_space: {type: nb201}\nproxies: [params, flops]\n"
+                                "score: {count: 60}\n"
+                                "votes:\n  - {type: rank_sum, name: rs, params: {proxies: [params, flops]}}\n"
+                                "  - {type: fusion, name: fi, params: {proxies: [params, flops], log: [], split_seed: 1}}\n"
+                                "ground_truth: {benchmark: nb201, column: [cifar10_valid_test, cifar100_test]}\n");
+  auto r = nas_run(path);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(out + "/votes/fi/fusion_weights.json"));
+  const std::string c10 = nas::test::read_file(out + "/correlation.json");
+  const std::string c100 = nas::test::read_file(out + "/report-cifar100_test/correlation.json");
+  EXPECT_NE(c10.find("cifar10_valid_test"), std::string::npos);
+  EXPECT_NE(c100.find("cifar100_test"), std::string::npos);
+  for (const std::string& text : {c10, c100}) {
+    EXPECT_NE(text.find("vote:rs"), std::string::npos) << text;
+    EXPECT_NE(text.find("vote:fi"), std::string::npos) << text;
+  }
 }
 
 TEST(PipelineRun, JsonLinesProgress) {

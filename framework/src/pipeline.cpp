@@ -308,6 +308,16 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
 
 namespace {
 
+// Creates a component; an error in its parameters names where the component was configured.
+template <class T>
+std::shared_ptr<T> create_component(const ComponentRegistry<T>& table, const ComponentConfig& c) {
+  try {
+    return table.get(c.type).create(c.params);
+  } catch (const std::exception& e) {
+    throw UsageError(c.where + ": " + table.kind() + " '" + c.type + "': " + e.what());
+  }
+}
+
 // Reference-counted view of everything a run needs, built from the config.
 struct RunState {
   const PipelineConfig& cfg;
@@ -562,8 +572,8 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
   if (ec) throw UsageError(dir + ": cannot create the run directory (" + ec.message() + ")");
 
   // Everything that can fail on bad input is created before the first score is computed.
-  state.space = reg.spaces.get(cfg.space.type).create(cfg.space.params);
-  if (cfg.data) state.data = reg.datasets.get(cfg.data->type).create(cfg.data->params);
+  state.space = create_component(reg.spaces, cfg.space);
+  if (cfg.data) state.data = create_component(reg.datasets, *cfg.data);
   NetSpec spec;
   if (state.data) {
     DataShape shape = state.data->shape();
@@ -577,7 +587,7 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
   for (const auto& p : cfg.proxies) {
     ProxySlot slot;
     slot.name = p.name;
-    slot.proxy = reg.proxies.get(p.type).create(p.params);
+    slot.proxy = create_component(reg.proxies, p);
     slot.info = slot.proxy->info();
     state.hashes[p.name] = hex(
         hash_string(common + "|" + p.type + fingerprint_text(p.node) + "|" + slot.info.version));
@@ -586,7 +596,7 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
   std::vector<std::string> computed;
   for (const auto& s : state.slots) computed.push_back(s.name);
   for (const auto& vc : cfg.votes) {
-    auto vote = reg.votes.get(vc.type).create(vc.params);
+    auto vote = create_component(reg.votes, vc);
     for (const auto& input : vote->inputs()) {
       bool found = false;
       for (const auto& name : computed) found = found || name == input;
@@ -635,6 +645,9 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
     for (const auto& s : state.slots) names.push_back(s.name);
     return names;
   }());
+
+  std::shared_ptr<Strategy> strategy;
+  if (cfg.search) strategy = create_component(reg.strategies, cfg.strategy);
 
   // Architectures for the score stage are resolved (and validated) before work starts too.
   std::vector<Arch> score_archs;
@@ -702,7 +715,6 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
 
   if (cfg.search) {
     progress.start("search", cfg.budget);
-    auto strategy = reg.strategies.get(cfg.strategy.type).create(cfg.strategy.params);
     PipelineSearchContext context(state, cfg.budget, dir + "/search_trace.csv");
     strategy->search(context);
     progress.finish();
