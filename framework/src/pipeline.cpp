@@ -378,9 +378,9 @@ struct RunState {
       }
     }
     for (const auto& [missing, members] : groups) {
-      std::vector<Arch> todo;
-      for (std::size_t i : members) todo.push_back(archs[i]);
-      auto fresh = evaluator_for(missing).evaluate(todo);
+      std::vector<Arch> pending;
+      for (std::size_t i : members) pending.push_back(archs[i]);
+      auto fresh = evaluator_for(missing).evaluate(pending);
       for (std::size_t m = 0; m < members.size(); ++m) {
         Evaluation& e = out[members[m]];
         std::size_t next = 0;
