@@ -103,7 +103,7 @@ TEST(PipelineErrors, CorruptGroundTruthRowNamesLine) {
   expect_usage_error(nas_run(path), {csv + ":3", "oops"});
 }
 
-TEST(PipelineErrors, NothingToDoAndMissingSpace) {
+TEST(PipelineErrors, NoStageOrNoSpaceIsRefused) {
   TempDir t;
   auto path = t.write("p.yaml", "search_space: {type: nb201}\nproxies: [params]\n");
   expect_usage_error(nas_run(path), {"nothing to do"});

@@ -40,6 +40,18 @@ std::vector<at::Tensor> layer_weights(torch::nn::Module& net) {
   return out;
 }
 
+double sum_over_layer_gradients(
+    torch::nn::Module& net,
+    const std::function<double(const at::Tensor& weight, const at::Tensor& grad)>& term) {
+  double total = 0.0;
+  for (const at::Tensor& w : layer_weights(net)) {
+    const at::Tensor& g = w.grad();
+    if (!g.defined()) continue;
+    total += term(w.detach().to(at::kDouble), g.to(at::kDouble));
+  }
+  return total;
+}
+
 std::vector<at::Tensor> layer_biases(torch::nn::Module& net) {
   std::vector<at::Tensor> out;
   for_each_layer(net, [&](at::Tensor&, at::Tensor& b) {

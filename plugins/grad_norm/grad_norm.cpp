@@ -36,13 +36,9 @@ class GradNorm : public nas::Proxy {
   }
 
   double score(nas::ProbeContext& context) override {
-    double total = 0.0;
-    for (const at::Tensor& w : nas::layer_weights(context.network())) {
-      const at::Tensor& g = w.grad();
-      if (!g.defined()) continue;
-      total += g.to(at::kDouble).norm().item<double>();
-    }
-    return total;
+    return nas::sum_over_layer_gradients(
+        context.network(),
+        [](const at::Tensor&, const at::Tensor& g) { return g.norm().item<double>(); });
   }
 };
 

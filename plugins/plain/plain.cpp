@@ -38,13 +38,9 @@ class Plain : public nas::Proxy {
   }
 
   double score(nas::ProbeContext& context) override {
-    double total = 0.0;
-    for (const at::Tensor& w : nas::layer_weights(context.network())) {
-      const at::Tensor& g = w.grad();
-      if (!g.defined()) continue;
-      total += (w.detach().to(at::kDouble) * g.to(at::kDouble)).sum().item<double>();
-    }
-    return total;
+    return nas::sum_over_layer_gradients(
+        context.network(),
+        [](const at::Tensor& w, const at::Tensor& g) { return (w * g).sum().item<double>(); });
   }
 };
 

@@ -8,6 +8,7 @@
 // This is a torch-level header.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -19,6 +20,11 @@ namespace nas {
 
 // Weights of every Conv2d and Linear module, in registration order.
 std::vector<at::Tensor> layer_weights(torch::nn::Module& net);
+// Σ over layers whose weight has a gradient of term(W, dL/dW), both detached and in float64:
+// the shape of SNIP, grad-norm and plain, which read the shared weight-gradient pass.
+double sum_over_layer_gradients(
+    torch::nn::Module& net,
+    const std::function<double(const at::Tensor& weight, const at::Tensor& grad)>& term);
 // Biases of those layers (undefined tensors skipped).
 std::vector<at::Tensor> layer_biases(torch::nn::Module& net);
 
