@@ -47,6 +47,7 @@
 #include "nas/registry.h"
 #include "nas/search_space.h"
 #include "nas/seed.h"
+#include "nas/threads.h"
 #include "test_support.h"
 
 namespace {
@@ -106,6 +107,33 @@ TEST(CorrelationMath, RowCorrelationOfAHandMadeMatrix) {
   // A constant row has no correlation: the whole matrix is NaN-tainted and dropped.
   EXPECT_FALSE(
       nas_wrcor::abs_row_correlation(matrix({{1, 2, 3, 4}, {5, 5, 5, 5}}), 2, false).defined());
+}
+
+TEST(CorrelationMath, CentredRowGramsMatchAGeneralProductForAnyThreadCount) {
+  // Offsets make the centring matter; odd widths exercise the loops' tails; a transposed view
+  // is not contiguous; a float64 input and a float32 one.
+  at::manual_seed(11);
+  std::vector<at::Tensor> xs = {at::randn({6, 1001}) + 3.0, at::randn({6, 8}) - 0.5,
+                                at::randn({37, 6}).t(),
+                                at::randn({6, 2, 5, 5}, at::kDouble) * 1e3 + 7.0};
+  std::vector<at::Tensor> before;
+  for (const auto& x : xs) before.push_back(x.clone());
+  const auto one = nas::centred_row_grams(xs, 6, /*single=*/false, 1);
+  const auto three = nas::centred_row_grams(xs, 6, /*single=*/false, 3);
+  const auto single = nas::centred_row_grams(xs, 6, /*single=*/true, 2);
+  ASSERT_EQ(one.size(), xs.size());
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    at::Tensor z = xs[i].reshape({6, -1}).to(at::kDouble);
+    z = z - z.mean(1, true);
+    const at::Tensor expected = at::mm(z, z.t());
+    EXPECT_EQ(one[i].scalar_type(), at::kDouble);
+    EXPECT_TRUE(one[i].equal(three[i])) << "matrix " << i;
+    EXPECT_TRUE(one[i].allclose(expected, 1e-12, 1e-9)) << "matrix " << i;
+    EXPECT_TRUE(one[i].equal(one[i].t())) << "matrix " << i;
+    EXPECT_EQ(single[i].scalar_type(), at::kFloat);
+    EXPECT_TRUE(single[i].to(at::kDouble).allclose(expected, 1e-4, 1e-3)) << "matrix " << i;
+  }
+  for (std::size_t i = 0; i < xs.size(); ++i) EXPECT_TRUE(xs[i].equal(before[i])) << i;
 }
 
 TEST(CorrelationMath, WeightedKernelSumsSharedTensorsAndSkipsNaN) {
@@ -696,6 +724,7 @@ TEST_F(Nb201Proxies, DISABLED_TimingWrcorPerCell) {
   auto e = engine({slot("wrcor")});
   nas::Rng rng(3);
   const int cells = std::atoi(nas::test::env_or("NAS_TIMING_CELLS", "10").c_str());
+  nas::set_compute_threads(std::atoi(nas::test::env_or("NAS_TIMING_THREADS", "1").c_str()));
   // Degenerate cells first (no conv edge: only the ResNet blocks' and the head's taps).
   const std::vector<std::string> extremes = {
       "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",

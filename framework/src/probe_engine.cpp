@@ -18,6 +18,7 @@
 #include "nas/network.h"
 #include "nas/probe_context.h"
 #include "nas/seed.h"
+#include "nas/threads.h"
 
 namespace nas {
 
@@ -297,7 +298,7 @@ std::vector<std::string> LocalEvaluator::proxy_names() const {
 
 std::vector<Evaluation> LocalEvaluator::evaluate(const std::vector<Arch>& archs) {
   std::vector<Evaluation> results(archs.size());
-  at::set_num_threads(torch_threads_);
+  set_compute_threads(torch_threads_);
   // Chunks of a few architectures per worker bound the memory held by prepared networks
   // while keeping every worker busy.
   const std::size_t chunk = static_cast<std::size_t>(workers_) * 2;
@@ -314,7 +315,7 @@ std::vector<Evaluation> LocalEvaluator::evaluate(const std::vector<Arch>& archs)
             start, end,
             [&](std::size_t i) {
               // Each TBB thread initialises its OpenMP team size from the global setting.
-              at::set_num_threads(torch_threads_);
+              set_compute_threads(torch_threads_);
               results[i] = engine_->run(*prepared[i - start]);
             },
             tbb::simple_partitioner());

@@ -6,7 +6,15 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
 #include <cmath>
+#include <cstdint>
+#include <thread>
+#include <type_traits>
 
 #include "nas/error.h"
 
@@ -120,6 +128,117 @@ at::Tensor row_correlation(const at::Tensor& x) {
   // 0/0 on a zero-variance row gives NaN, matching numpy.corrcoef.
   at::Tensor c = gram / d.unsqueeze(1) / d.unsqueeze(0);
   return c.clamp(-1.0, 1.0);
+}
+
+namespace {
+
+// Fortran BLAS ?syrk: C := alpha A^T A + beta C with A k × n column-major (our row-major N × D
+// matrix read as D × N), the upper triangle of C written.
+template <class T>
+using Syrk = void (*)(const char* uplo, const char* trans, const int* n, const int* k,
+                      const T* alpha, const T* a, const int* lda, const T* beta, T* c,
+                      const int* ldc);
+
+template <class T>
+Syrk<T> find_syrk(const char* name) {
+  return reinterpret_cast<Syrk<T>>(::dlsym(RTLD_DEFAULT, name));
+}
+
+Syrk<double> dsyrk() {
+  static const Syrk<double> f = find_syrk<double>("dsyrk_");
+  return f;
+}
+Syrk<float> ssyrk() {
+  static const Syrk<float> f = find_syrk<float>("ssyrk_");
+  return f;
+}
+
+// Column-major upper = row-major lower triangle; mirror it.
+at::Tensor mirror_lower(const at::Tensor& gram) { return gram.tril() + gram.tril(-1).t(); }
+
+// Σ of n values in float64 with eight independent accumulators (a single chain is bound by
+// the adder's latency).
+template <class In>
+double sum_of(const In* x, std::int64_t n) {
+  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::int64_t k = 0;
+  for (; k + 8 <= n; k += 8)
+    for (int j = 0; j < 8; ++j) a[j] += static_cast<double>(x[k + j]);
+  for (; k < n; ++k) a[0] += static_cast<double>(x[k]);
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+// Centres each of the `rows` rows of x (rows × d) into z, then writes z zᵀ into the upper
+// triangle (column-major) of gram. Plain loops and one BLAS call: safe on any thread.
+template <class In, class T>
+void centred_gram_into(const In* x, std::int64_t rows, std::int64_t d, std::vector<T>& z, T* gram) {
+  z.resize(static_cast<std::size_t>(rows * d));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const In* src = x + r * d;
+    T* dst = z.data() + r * d;
+    const double mean = d ? sum_of(src, d) / static_cast<double>(d) : 0.0;
+    for (std::int64_t k = 0; k < d; ++k)
+      dst[k] = static_cast<T>(static_cast<double>(src[k]) - mean);
+  }
+  const int n = static_cast<int>(rows), k = static_cast<int>(d), lda = std::max(k, 1);
+  const T one = 1, zero = 0;
+  Syrk<T> syrk = std::is_same<T, double>::value ? reinterpret_cast<Syrk<T>>(dsyrk())
+                                                : reinterpret_cast<Syrk<T>>(ssyrk());
+  if (n > 0) syrk("U", "T", &n, &k, &one, z.data(), &lda, &zero, gram, &n);
+}
+
+}  // namespace
+
+std::vector<at::Tensor> centred_row_grams(const std::vector<at::Tensor>& xs, std::int64_t rows,
+                                          bool single, int threads) {
+  const at::ScalarType type = single ? at::kFloat : at::kDouble;
+  std::vector<at::Tensor> inputs, grams(xs.size());
+  bool blas = single ? ssyrk() != nullptr : dsyrk() != nullptr;
+  for (const at::Tensor& x : xs) {
+    TORCH_CHECK(x.numel() == 0 || x.size(0) == rows, "centred_row_grams: a tensor has ",
+                x.dim() ? x.size(0) : 0, " rows, expected ", rows);
+    at::Tensor v = x.detach().reshape({rows, -1});
+    blas = blas && v.device().is_cpu() && v.size(1) <= INT32_MAX && rows <= INT32_MAX;
+    if (v.scalar_type() != at::kFloat && v.scalar_type() != at::kDouble) v = v.to(type);
+    inputs.push_back(v.contiguous());
+  }
+  if (!blas) {
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      at::Tensor z = inputs[i].to(type);
+      z = z - inputs[i].to(at::kDouble).mean(1, /*keepdim=*/true).to(type);
+      grams[i] = at::mm(z, z.t());
+    }
+    return grams;
+  }
+  for (auto& g : grams) g = at::zeros({rows, rows}, type);
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    std::vector<double> z64;
+    std::vector<float> z32;
+    for (std::size_t i = next++; i < inputs.size(); i = next++) {
+      const at::Tensor& x = inputs[i];
+      const std::int64_t d = x.size(1);
+      if (x.scalar_type() == at::kFloat) {
+        if (single)
+          centred_gram_into(x.data_ptr<float>(), rows, d, z32, grams[i].data_ptr<float>());
+        else
+          centred_gram_into(x.data_ptr<float>(), rows, d, z64, grams[i].data_ptr<double>());
+      } else {
+        if (single)
+          centred_gram_into(x.data_ptr<double>(), rows, d, z32, grams[i].data_ptr<float>());
+        else
+          centred_gram_into(x.data_ptr<double>(), rows, d, z64, grams[i].data_ptr<double>());
+      }
+    }
+  };
+  const std::size_t workers =
+      std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), inputs.size());
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (auto& g : grams) g = mirror_lower(g);
+  return grams;
 }
 
 double log_abs_det(const at::Tensor& k) {

@@ -56,7 +56,8 @@ namespace {
 namespace ag = torch::autograd;
 namespace gen = torch::autograd::generated;
 
-// LibTorch 1.13 stores some convolution arguments as int64_t, 2.x as SymInt.
+// LibTorch 1.13 stores the convolution node's arguments as int64_t, 2.x as c10::SymInt
+// (stride, padding, dilation, output_padding and groups): as_int reads either.
 [[maybe_unused]] std::int64_t as_int(std::int64_t v) { return v; }
 [[maybe_unused]] std::int64_t as_int(const c10::SymInt& v) { return v.expect_int(); }
 template <class V>
@@ -167,9 +168,10 @@ class Fisher : public nas::Proxy {
         if (it == by_weight.end()) continue;  // a functional convolution, not a layer
         const Layer& layer = layers[it->second];
         at::Tensor input = conv->input_.unpack();
-        at::Tensor out = at::convolution(
-            input, layer.weight, layer.bias, ints(conv->stride), ints(conv->padding),
-            ints(conv->dilation), conv->transposed, ints(conv->output_padding), conv->groups);
+        at::Tensor out =
+            at::convolution(input, layer.weight, layer.bias, ints(conv->stride),
+                            ints(conv->padding), ints(conv->dilation), conv->transposed,
+                            ints(conv->output_padding), as_int(conv->groups));
         sites.push_back({it->second, out, at::Tensor()});
         site_nodes.push_back(node);
       } else if (auto* addmm = dynamic_cast<gen::AddmmBackward0*>(node)) {

@@ -3,25 +3,32 @@
 #pragma once
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
+#include "nas/proxy_kit.h"
+
 namespace nas_wrcor {
 
-// |corr| between the rows of x viewed as (n, -1), as numpy.corrcoef computes it (rows centred
-// over their own entries, clipped to [-1, 1]) and then made absolute: one Gram product Z Zᵀ.
-// Returns an undefined tensor when the matrix has a NaN (a zero-variance row: the reference
-// skips such a term). `single` runs the centring and the Gram product in float32; the
-// normalisation is float64 either way.
-inline at::Tensor abs_row_correlation(const at::Tensor& x, std::int64_t n, bool single) {
-  at::Tensor z = x.detach().reshape({n, -1}).to(single ? at::kFloat : at::kDouble);
-  z = z - z.mean(1, /*keepdim=*/true);  // out of place: never writes into a shared tensor
-  at::Tensor gram = at::mm(z, z.t()).to(at::kDouble);
-  at::Tensor d = gram.diagonal().sqrt();
-  at::Tensor c = gram / d.unsqueeze(1) / d.unsqueeze(0);
+// |corr| from the Gram matrix of centred rows, normalised in float64; undefined when it has a
+// NaN (a zero-variance row: the reference skips such a term).
+inline at::Tensor abs_correlation_from_gram(const at::Tensor& gram) {
+  at::Tensor g = gram.to(at::kDouble);
+  at::Tensor d = g.diagonal().sqrt();
+  at::Tensor c = g / d.unsqueeze(1) / d.unsqueeze(0);
   if (c.isnan().any().item<bool>()) return at::Tensor();
   return c.abs().clamp_max_(1.0);
+}
+
+// |corr| between the rows of x viewed as (n, -1), as numpy.corrcoef computes it (rows centred
+// over their own entries, clipped to [-1, 1]) and then made absolute: one symmetric Gram
+// product Z Zᵀ (nas::centred_row_grams). Undefined when the matrix has a NaN. `single` runs the
+// centring and the Gram product in float32; the normalisation is float64 either way.
+inline at::Tensor abs_row_correlation(const at::Tensor& x, std::int64_t n, bool single) {
+  return abs_correlation_from_gram(nas::centred_row_grams({x}, n, single, 1)[0]);
 }
 
 struct Term {
@@ -53,10 +60,16 @@ inline at::Tensor weighted_kernel(const std::vector<Term>& terms, std::int64_t n
     }
     if (!found) distinct.push_back({t.tensor, t.weight});
   }
+  // The products are independent: nas::centred_row_grams shares them out over the intra-op
+  // threads; they are added here in a fixed order, so K is the same for any thread count.
+  std::vector<at::Tensor> tensors;
+  for (const Distinct& d : distinct) tensors.push_back(d.tensor);
+  const std::vector<at::Tensor> grams =
+      nas::centred_row_grams(tensors, n, single, at::get_num_threads());
   at::Tensor k = at::zeros({n, n}, at::kDouble);
-  for (const Distinct& d : distinct) {
-    at::Tensor c = abs_row_correlation(d.tensor, n, single);
-    if (c.defined()) k.add_(c, d.weight);
+  for (std::size_t i = 0; i < distinct.size(); ++i) {
+    const at::Tensor c = abs_correlation_from_gram(grams[i]);
+    if (c.defined()) k.add_(c, distinct[i].weight);
   }
   return k;
 }

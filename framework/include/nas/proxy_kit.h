@@ -8,6 +8,7 @@
 // This is a torch-level header.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -48,6 +49,18 @@ void set_constant_weights(torch::nn::Module& net, double value);
 // numpy.corrcoef does: rows are centred over their own D entries; a row with zero variance
 // gives NaN in its row and column.
 at::Tensor row_correlation(const at::Tensor& x);
+// The Gram matrices Z Zᵀ of the row-centred matrices Z = X - rowmean(X), for each X in xs
+// viewed as (rows, -1): rows centred over their own entries as numpy.corrcoef does. Float64
+// throughout, or with the centred values and the products in float32 when `single` (row
+// means are float64 either way); returned in that dtype. This is where correlation proxies
+// spend their time, so on the CPU the matrices are shared out over up to `threads` plain
+// threads, each converting and centring into its own buffer and calling BLAS ?syrk: no ATen
+// calls on those threads (LibTorch 1.13's at::parallel_for runs serially in code built
+// without -fopenmp, and ATen's OpenMP workers spin on the cores just after an ATen op).
+// Elsewhere, or without a BLAS ?syrk in the process, ATen ops. Results do not depend on
+// `threads`; xs are never written.
+std::vector<at::Tensor> centred_row_grams(const std::vector<at::Tensor>& xs, std::int64_t rows,
+                                          bool single, int threads);
 // log|det K| of a square float64 matrix (numpy.linalg.slogdet's second value).
 double log_abs_det(const at::Tensor& k);
 
