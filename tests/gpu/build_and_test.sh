@@ -155,12 +155,26 @@ build() {
   # -k 0: report every translation unit that fails, not just the first.
   cmake --build "$BUILD_DIR" -j "$JOBS" -- -k 0
 }
+# The wheel's libtorch_cpu.so exports its own build of some std::filesystem functions
+# (pytorch/pytorch#133437). It is loaded before the system libstdc++, so calls from code built
+# here bind to those copies; the test programs that create and remove directories died of
+# SIGSEGV. Preloading the system libstdc++ puts its definitions first.
+STDCXX=$(g++ -print-file-name=libstdc++.so.6)
 run_tests() {
   echo "NAS_FASHION_MNIST_DIR=$NAS_FASHION_MNIST_DIR"
-  ctest --test-dir "$BUILD_DIR" -j "$CTEST_JOBS" --timeout "${CTEST_TIMEOUT:-600}" --output-on-failure
+  local torch_lib
+  torch_lib=$(dirname "$(find "$TORCH_PREFIX/../.." -name libtorch_cpu.so -print -quit 2>/dev/null)")
+  echo "std::filesystem symbols exported by libtorch_cpu.so:" \
+    "$(nm -D --defined-only "$torch_lib/libtorch_cpu.so" 2>/dev/null | grep -c 'St10filesystem\|NSt10filesystem')"
+  "$BUILD_DIR/bin/test_report" >/dev/null 2>&1
+  echo "test_report without the preload: rc=$?"
+  LD_PRELOAD=$STDCXX "$BUILD_DIR/bin/test_report" >/dev/null 2>&1
+  echo "test_report with $STDCXX preloaded: rc=$?"
+  LD_PRELOAD=$STDCXX ctest --test-dir "$BUILD_DIR" -j "$CTEST_JOBS" \
+    --timeout "${CTEST_TIMEOUT:-600}" --output-on-failure
 }
 quickstart() {
-  "$BUILD_DIR/bin/nas" run configs/quickstart.yaml "run.out_dir=$BUILD_DIR/runs/quickstart" &&
+  LD_PRELOAD=$STDCXX "$BUILD_DIR/bin/nas" run configs/quickstart.yaml "run.out_dir=$BUILD_DIR/runs/quickstart" &&
     cat "$BUILD_DIR/runs/quickstart/correlation.md" 2>/dev/null
 }
 
