@@ -30,8 +30,8 @@ class EveryProxy : public ::testing::TestWithParam<std::string> {};
 TEST_P(EveryProxy, Conforms) { nas::testing::ExpectProxyConforms(GetParam(), fast_options()); }
 
 INSTANTIATE_TEST_SUITE_P(Conformance, EveryProxy, ::testing::ValuesIn(all_proxies()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
+                         [](const ::testing::TestParamInfo<std::string>& proxy) {
+                           return proxy.param;
                          });
 
 // All proxies together in one engine: each score equals the score the proxy gets alone.

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -208,6 +209,144 @@ TEST_F(Nb201, BuiltNetworksHaveTheAnalyticParameterCountAndOutputShape) {
   EXPECT_EQ(net->forward(at::randn({2, 1, 16, 16})).sizes().vec(),
             (std::vector<std::int64_t>{2, 100}));
   EXPECT_THROW(space().build(space().parse(kResNet), nas::NetSpec{10, 3, 30}), nas::Error);
+}
+
+// TE-NAS's thin network for linear regions: one normal cell on one channel, no stem.
+nas::NetSpec thin_spec() {
+  nas::NetSpec spec{10, 1, 3};
+  spec.width = 1;
+  spec.depth = 1;
+  spec.max_cells = 1;
+  spec.stem = false;
+  return spec;
+}
+
+std::int64_t real_param_count(nas::Network& net) {
+  std::int64_t count = 0;
+  for (const auto& p : net.parameters()) count += p.numel();
+  return count;
+}
+
+TEST_F(Nb201, ThinNetworksHaveTheAnalyticParameterCountAndOutputShape) {
+  at::NoGradGuard no_grad;
+  const nas::NetSpec thin = thin_spec();
+  EXPECT_FALSE(thin.default_shape());
+  nas::Rng rng(nas::derive_seed(7, "test_nb201_thin"));
+  std::vector<nas::Arch> archs = {space().parse(kAllNone), space().parse(kAllConv3x3),
+                                  space().parse(kIndex0), space().parse(kResNet)};
+  while (archs.size() < 12) archs.push_back(space().sample(rng));
+  for (const nas::Arch& arch : archs) {
+    SCOPED_TRACE(arch.str());
+    auto net = space().build(arch, thin);
+    EXPECT_EQ(real_param_count(*net), space().params(arch, thin));
+    const at::Tensor out = net->forward(at::randn({5, 1, 3, 3}));
+    EXPECT_EQ(out.sizes().vec(), (std::vector<std::int64_t>{5, 10}));
+    EXPECT_TRUE(out.isfinite().all().item<bool>());
+    EXPECT_EQ(net->num_blocks(), 2);
+    EXPECT_TRUE(net->taps().back()->is_head());
+    EXPECT_EQ(net->taps().back()->block(), 1);
+    EXPECT_FALSE(net->named_parameters().contains("stem.0.weight"));
+  }
+  // By hand. Six 3x3 conv edges of 1 -> 1 channel: 6 x (9 + 2 BN) = 66; lastact BN 2;
+  // classifier 1 x 10 + 10 = 20. Multiply-accumulates on 3x3 inputs: 6 x 9 x 9 = 486, plus
+  // the classifier's 10. All none: the head only. Index 0 (two 1x1 edges): 2 x 9 + 10.
+  EXPECT_EQ(space().params(space().parse(kAllConv3x3), thin), 66 + 2 + 20);
+  EXPECT_EQ(space().flops(space().parse(kAllConv3x3), thin), 486 + 10);
+  EXPECT_EQ(space().params(space().parse(kAllNone), thin), 2 + 20);
+  EXPECT_EQ(space().flops(space().parse(kAllNone), thin), 10);
+  EXPECT_EQ(space().flops(space().parse(kIndex0), thin), 2 * 9 + 10);
+  auto net = space().build(space().parse(kAllConv3x3), thin);
+  EXPECT_EQ(net->taps().size(), 7u);  // six conv edges and the head
+  EXPECT_EQ(net->named_parameters().keys().front(), "cells.0.layers.0.op.1.weight");
+
+  // Other variants, each field alone and together: width 4, two cells per stage, a stem, and
+  // the first four cells (normal, normal, ResNet block, normal) on 3 input channels.
+  nas::NetSpec narrow{10, 3, 32};
+  narrow.width = 4;
+  nas::NetSpec shallow{10, 3, 32};
+  shallow.depth = 2;
+  nas::NetSpec cut{7, 3, 6};
+  cut.width = 4;
+  cut.depth = 2;
+  cut.max_cells = 4;
+  nas::NetSpec stemless{10, 16, 8};
+  stemless.stem = false;
+  const std::vector<std::pair<nas::NetSpec, std::int64_t>> variants = {
+      {narrow, 10}, {shallow, 10}, {cut, 7}, {stemless, 10}};
+  for (const auto& [spec, classes] : variants) {
+    for (const nas::Arch& arch : archs) {
+      SCOPED_TRACE(arch.str());
+      auto built = space().build(arch, spec);
+      EXPECT_EQ(real_param_count(*built), space().params(arch, spec));
+      const at::Tensor out =
+          built->forward(at::randn({2, spec.in_channels, spec.input_size, spec.input_size}));
+      EXPECT_EQ(out.sizes().vec(), (std::vector<std::int64_t>{2, classes}));
+    }
+  }
+  auto cut_net = space().build(space().parse(kAllConv3x3), cut);
+  EXPECT_EQ(cut_net->num_blocks(), 5);
+  EXPECT_TRUE(cut_net->named_parameters().contains("cells.2.conv_a.op.1.weight"));
+  EXPECT_TRUE(cut_net->named_parameters().contains("cells.3.layers.5.op.1.weight"));
+  EXPECT_EQ(cut_net->named_parameters()["classifier.weight"].size(1), 8);  // 2C after one block
+}
+
+TEST_F(Nb201, DefaultShapeFieldsSpelledOutBuildTheSameNetwork) {
+  // width 16, depth 5, all 17 cells and the stem are the defaults: the same modules in the
+  // same order, hence the same weights under one seed, and the same counts.
+  nas::NetSpec spelled{10, 3, 32};
+  spelled.width = 16;
+  spelled.depth = 5;
+  spelled.max_cells = 17;
+  spelled.stem = true;
+  EXPECT_TRUE(nas::NetSpec{}.default_shape());
+  EXPECT_FALSE(spelled.default_shape());
+  const nas::Arch arch = space().parse(kResNet);
+  at::manual_seed(3);
+  auto a = space().build(arch, nas::NetSpec{});
+  at::manual_seed(3);
+  auto b = space().build(arch, spelled);
+  const auto pa = a->named_parameters(), pb = b->named_parameters();
+  ASSERT_EQ(pa.keys(), pb.keys());
+  for (const auto& item : pa) EXPECT_TRUE(item.value().equal(pb[item.key()])) << item.key();
+  EXPECT_EQ(space().params(arch, spelled), space().params(arch, nas::NetSpec{}));
+  EXPECT_EQ(space().flops(arch, spelled), space().flops(arch, nas::NetSpec{}));
+}
+
+TEST_F(Nb201, RefusesShapesItCannotBuild) {
+  const nas::Arch arch = space().parse(kIndex0);
+  auto message = [&](const nas::NetSpec& spec) -> std::string {
+    try {
+      space().build(arch, spec);
+    } catch (const nas::Error& error) {
+      // The analytic counts refuse the same specs.
+      EXPECT_THROW(space().params(arch, spec), nas::Error);
+      EXPECT_THROW(space().flops(arch, spec), nas::Error);
+      return error.what();
+    }
+    return "(no error)";
+  };
+  nas::NetSpec stemless = thin_spec();
+  stemless.in_channels = 3;  // the cell takes one channel
+  const std::string why = message(stemless);
+  EXPECT_NE(why.find("without a stem"), std::string::npos) << why;
+  EXPECT_NE(why.find("in_channels (3) must equal the width (1)"), std::string::npos) << why;
+  nas::NetSpec too_many{};
+  too_many.max_cells = 18;
+  EXPECT_NE(message(too_many).find("max_cells 18 exceeds the 17 cells"), std::string::npos);
+  nas::NetSpec odd = thin_spec();
+  odd.max_cells = 2;  // a ResNet block halves the 3x3 input
+  EXPECT_NE(message(odd).find("multiple of 2"), std::string::npos) << message(odd);
+  nas::NetSpec negative{};
+  negative.width = -1;
+  EXPECT_NE(message(negative).find("width"), std::string::npos);
+  // The general helper for spaces that build only their published network.
+  EXPECT_NO_THROW(nas::require_default_shape(nas::NetSpec{}, "x"));
+  try {
+    nas::require_default_shape(thin_spec(), "x");
+    ADD_FAILURE() << "a thin spec was accepted";
+  } catch (const nas::Error& error) {
+    EXPECT_NE(std::string(error.what()).find("'width'"), std::string::npos) << error.what();
+  }
 }
 
 TEST_F(Nb201, ParameterNamesFollowTheReferenceModel) {

@@ -10,7 +10,9 @@
 // * determinism, and that proxies touch neither the shared network nor torch's generator;
 // * agreement with the independent Python oracle (tests/oracle/oracle.py, PyTorch + numpy,
 //   the reference's module-name hook rule) for wrcor, nwot and jacov on three cells, batch
-//   32, to 1e-6 relative; skipped if /usr/bin/python3 has no torch.
+//   32, to 1e-6 relative; skipped if /usr/bin/python3 has no torch;
+// * linear_regions against TE-NAS's own counting formula on a thin network built separately
+//   in Python (tests/oracle/linear_regions.py), same weights and inputs, skipped likewise.
 // Two disabled tests print timings (--gtest_also_run_disabled_tests --gtest_filter=*Timing*).
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -37,6 +39,7 @@
 #include "../plugins/nwot/nwot_kernel.h"
 #include "../plugins/wrcor/wrcor_kernel.h"
 #include "nas/dataset.h"
+#include "nas/error.h"
 #include "nas/network.h"
 #include "nas/params.h"
 #include "nas/plugin_loader.h"
@@ -521,6 +524,11 @@ TEST_F(Nb201Proxies, ModifyingProxiesLeaveSharedStateAlone) {
   auto crowd = engine(
       {slot("swap", "", {{"repeats", std::int64_t{2}}}), slot("wrcor"),
        slot("linear_regions", "", {{"repeats", std::int64_t{1}}, {"batch", std::int64_t{8}}}),
+       slot("linear_regions", "lr_full",
+            {{"mode", std::string("full")},
+             {"repeats", std::int64_t{1}},
+             {"batch", std::int64_t{8}},
+             {"sample_batches", std::int64_t{1}}}),
        slot("zico"), slot("nwot")},
       32);
   const auto a = scores(*alone, kIndex0);
@@ -537,6 +545,11 @@ TEST_F(Nb201Proxies, ModifyingProxiesDrawOnlyFromTheirOwnGenerator) {
        {slot("swap", "", {{"repeats", std::int64_t{2}}}),
         slot("reg_swap", "", {{"repeats", std::int64_t{1}}}),
         slot("linear_regions", "", {{"repeats", std::int64_t{2}}, {"batch", std::int64_t{8}}}),
+        slot("linear_regions", "lr_full",
+             {{"mode", std::string("full")},
+              {"repeats", std::int64_t{2}},
+              {"batch", std::int64_t{8}},
+              {"sample_batches", std::int64_t{1}}}),
         slot("zico")}) {
     SCOPED_TRACE(s.name);
     nas::PassResults shared;
@@ -557,8 +570,9 @@ TEST_F(Nb201Proxies, ModifyingProxiesDrawOnlyFromTheirOwnGenerator) {
 
 TEST_F(Nb201Proxies, ActivationPatternCountsStayInTheirBounds) {
   // One sample: every unit's pattern is a single bit, so SWAP counts 1 or 2 patterns and
-  // the linear-region count is exactly 1. The regularised score is SWAP times the factor
-  // computed here from the analytic parameter count.
+  // the linear-region count is exactly 1 (one batch of one input); with three batches of 12
+  // it is at most 36. The regularised score is SWAP times the factor computed here from the
+  // analytic parameter count.
   const double mu = 300.0, sigma = 2e5;
   // The plain SWAP runs under the slot name "reg_swap" in its own engine, so that both draw
   // the same re-initialisations (a proxy's seed comes from its slot name).
@@ -567,7 +581,10 @@ TEST_F(Nb201Proxies, ActivationPatternCountsStayInTheirBounds) {
       {slot("swap", "swap1", {{"repeats", std::int64_t{3}}, {"samples", std::int64_t{1}}}),
        slot("swap", "", {{"repeats", std::int64_t{3}}}),
        slot("reg_swap", "", {{"repeats", std::int64_t{3}}, {"mu", mu}, {"sigma", sigma}}),
-       slot("linear_regions", "lr1", {{"repeats", std::int64_t{2}}, {"batch", std::int64_t{1}}}),
+       slot("linear_regions", "lr1",
+            {{"repeats", std::int64_t{2}},
+             {"batch", std::int64_t{1}},
+             {"sample_batches", std::int64_t{1}}}),
        slot("linear_regions", "", {{"repeats", std::int64_t{2}}, {"batch", std::int64_t{12}}})},
       16);
   for (const std::string& arch : {kIndex0, kDeadPath}) {
@@ -584,7 +601,7 @@ TEST_F(Nb201Proxies, ActivationPatternCountsStayInTheirBounds) {
                     "reg_swap");
     EXPECT_EQ(s.at("lr1"), 1.0);
     EXPECT_GE(s.at("linear_regions"), 1.0);
-    EXPECT_LE(s.at("linear_regions"), 12.0);
+    EXPECT_LE(s.at("linear_regions"), 36.0);
   }
 }
 
@@ -613,6 +630,199 @@ TEST_F(Nb201Proxies, SwapCountsDistinctColumnsOfTheGaussianNetwork) {
   const auto acc = keys.accessor<std::int64_t, 1>();
   for (std::int64_t i = 0; i < keys.size(0); ++i) distinct.insert(acc[i]);
   EXPECT_EQ(s.at("swap"), static_cast<double>(distinct.size()));
+}
+
+// Cells that the linear-region count should tell apart: nothing, skips, pools, 1x1 and 3x3
+// convolutions, mixed.
+const std::vector<std::string> kRegionCells = {
+    "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+    "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|"
+    "skip_connect~2|",
+    "|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|avg_pool_3x3~0|avg_pool_3x3~1|"
+    "avg_pool_3x3~2|",
+    kIndex0,
+    kDeadPath,
+    kMixed,
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+    "nor_conv_3x3~2|"};
+
+// TE-NAS's thin network: one normal cell on one channel, no stem, 3x3 inputs.
+nas::NetSpec thin_spec() {
+  nas::NetSpec spec{10, 1, 3};
+  spec.width = 1;
+  spec.depth = 1;
+  spec.max_cells = 1;
+  spec.stem = false;
+  return spec;
+}
+
+// A dataset that always returns the same batch.
+class FixedData : public nas::Dataset {
+ public:
+  explicit FixedData(const at::Tensor& inputs)
+      : batch_{inputs, at::zeros({inputs.size(0)}, at::kLong)} {}
+  nas::DataShape shape() const override {
+    return {static_cast<int>(batch_.inputs.size(1)), static_cast<int>(batch_.inputs.size(2)), 10};
+  }
+  nas::Batch batch(std::int64_t, std::uint64_t, nas::Split) const override { return batch_; }
+
+ private:
+  nas::Batch batch_;
+};
+
+TEST_F(Nb201Proxies, LinearRegionsDeclareWhatEachModeNeeds) {
+  const nas::ProxyInfo thin = slot("linear_regions").info;
+  EXPECT_EQ(thin.version, "2");
+  EXPECT_FALSE(thin.needs_data);
+  EXPECT_FALSE(thin.modifies_network);
+  EXPECT_TRUE(slot("linear_regions", "", {{"inputs", std::string("crops")}}).info.needs_data);
+  EXPECT_TRUE(slot("linear_regions", "", {{"mode", std::string("full")}}).info.modifies_network);
+  EXPECT_THROW(
+      slot("linear_regions", "", {{"mode", std::string("full")}, {"inputs", std::string("crops")}}),
+      nas::UsageError);
+  EXPECT_THROW(slot("linear_regions", "", {{"sample_batches", std::int64_t{0}}}), nas::UsageError);
+}
+
+TEST_F(Nb201Proxies, LinearRegionsVaryAcrossCellsAndStayInBounds) {
+  // TE-NAS's protocol (the defaults): 3 repeats of 3 x 1000 Gaussian 1x3x3 inputs through
+  // the thin network. Version 1 gave 64 on every cell.
+  auto e = engine({slot("linear_regions")}, 16);
+  auto again = engine({slot("linear_regions")}, 16);
+  std::set<double> values;
+  for (const std::string& arch : kRegionCells) {
+    SCOPED_TRACE(arch);
+    const nas::Evaluation ev = e->evaluate_one(space_->parse(arch));
+    ASSERT_EQ(ev.scores.size(), 1u);
+    const nas::ScoreRecord& r = ev.scores[0];
+    ASSERT_EQ(r.status, nas::ScoreStatus::kOk) << r.message;
+    EXPECT_GE(r.score, 1.0);
+    EXPECT_LE(r.score, 3000.0);
+    EXPECT_EQ(r.score, scores(*again, arch).at("linear_regions"));
+    values.insert(r.score);
+    std::printf("linear_regions %8.2f  %.4f s  %s\n", r.score, r.seconds, arch.c_str());
+  }
+  EXPECT_GE(values.size(), 5u) << "the count hardly separates the cells";
+  // No convolution and only `none` edges: the cell's output is zero, so is every code.
+  EXPECT_EQ(scores(*e, kRegionCells[0]).at("linear_regions"), 1.0);
+}
+
+// The thin network's count recomputed the slow way: the proxy's documented stream (per
+// repeat the Kaiming-normal re-initialisation, then each batch of Gaussian inputs), every
+// tap's bits kept (no sharing, no packing), codes as strings counted in a std::map, and
+// TE-NAS's sum_n 1 / #{m : code_m = code_n} checked against the number of distinct codes.
+double naive_linear_regions(const nas::SearchSpace& space, const std::string& arch,
+                            std::int64_t batch, std::int64_t sample_batches, std::int64_t repeats) {
+  at::NoGradGuard no_grad;
+  auto net = space.build(space.parse(arch), thin_spec());
+  net->train();
+  at::Generator generator = at::detail::createCPUGenerator(
+      nas::torch_seed(nas::derive_seed(kMaster, "linear_regions", arch)));
+  double total = 0.0;
+  for (std::int64_t r = 0; r < repeats; ++r) {
+    nas::reinit_kaiming_normal(*net, generator);
+    std::vector<std::string> codes;
+    for (std::int64_t b = 0; b < sample_batches; ++b) {
+      const at::Tensor x = at::randn({batch, 1, 3, 3}, generator, at::kFloat);
+      net->set_recording(true);
+      net->forward(x);
+      std::vector<at::Tensor> bits;
+      for (const auto& tap : net->taps()) bits.push_back(tap->response().reshape({batch, -1}) > 0);
+      net->set_recording(false);
+      const at::Tensor all = at::cat(bits, 1).to(at::kByte).contiguous();
+      const auto* data = all.data_ptr<std::uint8_t>();
+      for (std::int64_t i = 0; i < batch; ++i) {
+        std::string code;
+        for (std::int64_t j = 0; j < all.size(1); ++j)
+          code += data[i * all.size(1) + j] ? '1' : '0';
+        codes.push_back(code);
+      }
+    }
+    std::map<std::string, int> multiplicity;
+    for (const auto& code : codes) ++multiplicity[code];
+    double te_nas = 0.0;
+    for (const auto& code : codes) te_nas += 1.0 / multiplicity[code];
+    EXPECT_NEAR(te_nas, static_cast<double>(multiplicity.size()), 1e-9 * codes.size());
+    total += static_cast<double>(multiplicity.size());
+  }
+  return total / static_cast<double>(repeats);
+}
+
+TEST_F(Nb201Proxies, LinearRegionsMatchNaiveRecomputation) {
+  auto e = engine({slot("linear_regions"), slot("linear_regions", "lr_small",
+                                                {{"batch", std::int64_t{50}},
+                                                 {"sample_batches", std::int64_t{2}},
+                                                 {"repeats", std::int64_t{2}}})},
+                  16);
+  for (const std::string& arch : {kIndex0, kMixed, kDeadPath}) {
+    SCOPED_TRACE(arch);
+    const auto s = scores(*e, arch);
+    EXPECT_EQ(s.at("linear_regions"), naive_linear_regions(*space_, arch, 1000, 3, 3));
+    // The slot's name seeds its generator: recompute under "lr_small" by hand.
+    at::NoGradGuard no_grad;
+    auto net = space_->build(space_->parse(arch), thin_spec());
+    net->train();
+    at::Generator generator = at::detail::createCPUGenerator(
+        nas::torch_seed(nas::derive_seed(kMaster, "lr_small", arch)));
+    double total = 0.0;
+    for (int r = 0; r < 2; ++r) {
+      nas::reinit_kaiming_normal(*net, generator);
+      std::set<std::string> distinct;
+      for (int b = 0; b < 2; ++b) {
+        const at::Tensor x = at::randn({50, 1, 3, 3}, generator, at::kFloat);
+        net->set_recording(true);
+        net->forward(x);
+        std::vector<at::Tensor> bits;
+        for (const auto& tap : net->taps()) bits.push_back(tap->response().reshape({50, -1}) > 0);
+        net->set_recording(false);
+        const at::Tensor all = at::cat(bits, 1).to(at::kChar).contiguous();
+        for (std::int64_t i = 0; i < 50; ++i) {
+          distinct.insert(std::string(static_cast<const char*>(all[i].data_ptr()),
+                                      static_cast<std::size_t>(all.size(1))));
+        }
+      }
+      total += static_cast<double>(distinct.size());
+    }
+    EXPECT_EQ(s.at("lr_small"), total / 2.0);
+  }
+}
+
+TEST_F(Nb201Proxies, LinearRegionsCropTheBatch) {
+  const std::string arch = kMixed;
+  // All-zero images: every crop is the same zero input, so every sample has the same code.
+  {
+    auto zeros = std::make_shared<FixedData>(at::zeros({8, 3, 32, 32}));
+    nas::ProbeOptions options;
+    options.seed = kMaster;
+    options.batch_size = 8;
+    nas::ProbeEngine e(space_, zeros,
+                       {slot("linear_regions", "", {{"inputs", std::string("crops")}})}, options);
+    EXPECT_EQ(scores(e, arch).at("linear_regions"), 1.0);
+  }
+  // Two 4x4 images have 2 x 2 x 2 = 8 places for a 3x3 crop, fewer than the 1000 samples of
+  // one batch: the crops are drawn with replacement, and at most 8 x 3 (channels) distinct
+  // inputs exist. One batch per repeat, since BatchNorm normalises each batch with its own
+  // statistics and the same crop in two batches may get two codes.
+  {
+    at::Tensor images = at::randn({2, 3, 4, 4}, at::detail::createCPUGenerator(5));
+    nas::ProbeOptions options;
+    options.seed = kMaster;
+    options.batch_size = 2;
+    options.net = nas::NetSpec{10, 3, 4};
+    nas::ProbeEngine e(
+        space_, std::make_shared<FixedData>(images),
+        {slot("linear_regions", "",
+              {{"inputs", std::string("crops")}, {"sample_batches", std::int64_t{1}}})},
+        options);
+    const double s = scores(e, arch).at("linear_regions");
+    EXPECT_GE(s, 2.0);
+    EXPECT_LE(s, 24.0);
+  }
+  // The synthetic data: in bounds, deterministic.
+  auto e = engine({slot("linear_regions", "", {{"inputs", std::string("crops")}})}, 32);
+  const double s = scores(*e, arch).at("linear_regions");
+  EXPECT_GE(s, 1.0);
+  EXPECT_LE(s, 3000.0);
+  EXPECT_EQ(s, scores(*e, arch).at("linear_regions"));
 }
 
 TEST_F(Nb201Proxies, ZicoMatchesNaiveRecomputation) {
@@ -709,6 +919,38 @@ TEST_F(Nb201Proxies, AgreesWithPythonOracle) {
     const auto s = scores(fixed, arch);
     for (const char* proxy : {"wrcor", "nwot", "jacov"})
       expect_relative(s.at(proxy), json_number(out.at(arch).at(proxy)), 1e-6, proxy);
+  }
+}
+
+TEST_F(Nb201Proxies, LinearRegionsAgreeWithPythonTeNasCount) {
+  // tests/oracle/linear_regions.py builds the thin network itself from the Python model's
+  // cells, draws the same weights and inputs from a generator with the proxy's seed, hooks
+  // nn.ReLU modules and applies TE-NAS's calc_LR formula.
+  if (!python_has_torch()) GTEST_SKIP() << "/usr/bin/python3 cannot import torch";
+  nas::test::TempDir dir;
+  const std::vector<std::string> cells = {kRegionCells[1], kIndex0, kDeadPath, kMixed,
+                                          kRegionCells.back()};
+  nlohmann::json spec;
+  spec["archs"] = cells;
+  for (const std::string& arch : cells) {
+    spec["generator_seed"][arch] =
+        nas::torch_seed(nas::derive_seed(kMaster, "linear_regions", arch));
+  }
+  spec["batch"] = 1000;
+  spec["sample_batches"] = 3;
+  spec["repeats"] = 3;
+  std::ofstream(dir.file("spec.json")) << spec.dump();
+  const std::string oracle = nas::test::source_dir() + "/tests/oracle/linear_regions.py";
+  const auto result = nas::test::run_command("/usr/bin/python3 " + oracle + " " +
+                                             dir.file("spec.json") + " -o " + dir.file("out.json"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  const nlohmann::json out = nlohmann::json::parse(nas::test::read_file(dir.file("out.json")));
+  auto e = engine({slot("linear_regions")}, 16);
+  for (const std::string& arch : cells) {
+    SCOPED_TRACE(arch);
+    // The Python sum of reciprocals is an integer up to rounding.
+    expect_relative(scores(*e, arch).at("linear_regions"), json_number(out.at(arch)), 1e-9,
+                    "linear_regions");
   }
 }
 

@@ -102,6 +102,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "jsonl"}));
   bool quiet = false;
   app.add_flag("-q,--quiet", quiet, "no progress output");
+  // The global options may also come after the subcommand (`nas run -q x.yaml`).
+  app.fallthrough();
 
   auto* run =
       app.add_subcommand("run", "run a pipeline: nas run PIPELINE.yaml [section.key=value ...]");

@@ -22,6 +22,19 @@ void SearchSpace::require_own(const Arch& arch) const {
   }
 }
 
+void require_default_shape(const NetSpec& spec, const std::string& space) {
+  const char* field = spec.width != 0       ? "width"
+                      : spec.depth != 0     ? "depth"
+                      : spec.max_cells != 0 ? "max_cells"
+                      : !spec.stem          ? "stem"
+                                            : nullptr;
+  if (field != nullptr) {
+    throw Error("search space '" + space +
+                "' builds only its published network: it cannot honour the NetSpec field '" +
+                field + "'");
+  }
+}
+
 Dataset::~Dataset() = default;
 Proxy::~Proxy() = default;
 Vote::~Vote() = default;

@@ -2,6 +2,8 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <mutex>
+
 #include "nas/error.h"
 #include "nas/network.h"
 #include "nas/seed.h"
@@ -102,6 +104,34 @@ std::shared_ptr<Network> ProbeContext::fresh_network() const {
                 "' asked for a fresh network without declaring modifies_network");
   }
   return fresh_;
+}
+
+std::shared_ptr<Network> ProbeContext::build_network(const NetSpec& spec) const {
+  if (!info_.needs_network) {
+    throw Error("proxy '" + info_.name +
+                "' asked to build a network but declared that it needs no network");
+  }
+  // Builds draw their initial weights from the global generator and nothing else may draw
+  // from it while one runs: one build at a time, process-wide.
+  static std::mutex build_mutex;
+  std::lock_guard<std::mutex> build_lock(build_mutex);
+  at::Generator global = at::detail::getDefaultCPUGenerator();
+  at::Tensor saved;
+  {
+    std::lock_guard<std::mutex> lock(global.mutex());
+    saved = global.get_state();
+    global.set_current_seed(torch_seed(derive_seed(seed_, "build_network")));
+  }
+  // Restores the generator on the way out, also when the space refuses the spec.
+  struct Restore {
+    at::Generator& generator;
+    const at::Tensor& state;
+    ~Restore() {
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      generator.set_state(state);
+    }
+  } restore{global, saved};
+  return space_.build(arch_, spec);
 }
 
 }  // namespace nas

@@ -37,9 +37,12 @@
 //   adds it once per module, which is the same sum. Gradients are per module.
 // * [precision] float64 (default): the network runs in float32; centring, Gram products,
 //   correlations, K and the log-determinant are float64, like the reference's numpy code.
-//   float32: centring and Gram products in float32 (normalisation, K and logdet still
-//   float64), which halves the kernel's time (NB201, batch 64: 0.24 -> 0.12 s per cell on
-//   one loaded core). Measured on NB201 cells the score moved by up to 5.3e-7 relative (the
+//   float32: centred values and Gram products in float32 (row means, normalisation, K and
+//   logdet still float64). Each distinct tensor is one symmetric product (BLAS syrk), the
+//   products shared over the intra-op threads (nas::centred_row_grams). NB201, batch 64, 10
+//   cells: float64 0.154 s per cell on 1 thread, 0.094 s on 2; float32 0.107 / 0.067 s
+//   (test_proxies_correlation --gtest_also_run_disabled_tests --gtest_filter=*TimingWrcor*,
+//   NAS_TIMING_THREADS=1|2). float32 moved the score by up to 5.3e-7 relative (the
 //   all-avg_pool cell, where a few terms make up K): too close to 1e-6 to be the default.
 #include <ATen/ATen.h>
 

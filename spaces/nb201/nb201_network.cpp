@@ -32,6 +32,11 @@
 // Tap blocks: a tap inside top-level cell k (0..16) has block k; the lastact ReLU has block
 // 17 and is the head tap. num_blocks() is 18. A normal cell has one tap per conv edge, a
 // ResNet block two, so the network has 15 x (conv edges) + 4 + 1 taps.
+//
+// A NetSpec with shape fields (nb201_space.h) changes only what is listed above: C for 16,
+// N cells per stage for 5, the first max_cells top-level cells of the stack, no stem when
+// stem is false (the cells then read the input). The order of what is built stays the same,
+// and the head's block is the number of cells built.
 #include <memory>
 #include <vector>
 
@@ -50,8 +55,6 @@ namespace nb201 {
 namespace {
 
 namespace nn = torch::nn;
-
-constexpr int kHeadBlock = 17;
 
 // A named, forward-less container, standing where the reference has an nn.Sequential whose
 // first element is a ReLU (a tap here, so nn::Sequential cannot hold it).
@@ -130,19 +133,18 @@ class ResNetBlockImpl : public BlockImpl {
 
 class Nb201Network : public nas::Network {
  public:
-  Nb201Network(const Cell& cell, const nas::NetSpec& spec) {
-    constexpr std::int64_t kStem = 16;
-    {
+  Nb201Network(const Cell& cell, const nas::NetSpec& spec, const Shape& shape) {
+    std::int64_t channels = shape.width;
+    if (shape.stem) {
       nas::ProbedConv2d conv(
-          nn::Conv2dOptions(spec.in_channels, kStem, 3).stride(1).padding(1).bias(false));
-      nn::BatchNorm2d bn(kStem);
+          nn::Conv2dOptions(spec.in_channels, channels, 3).stride(1).padding(1).bias(false));
+      nn::BatchNorm2d bn(channels);
       stem_ = register_module("stem", nn::Sequential(conv, bn));
     }
     cells_ = register_module("cells", nn::ModuleList());
-    std::int64_t channels = kStem;
-    for (int block = 0; block < kHeadBlock; ++block) {
+    for (int block = 0; block < shape.cells; ++block) {
       std::shared_ptr<BlockImpl> built;
-      if (block == 5 || block == 11) {
+      if (shape.is_reduction(block)) {
         built = make_resnet_block(channels, 2 * channels, block);
         channels *= 2;
       } else {
@@ -153,16 +155,16 @@ class Nb201Network : public nas::Network {
     }
     auto lastact = register_module("lastact", std::make_shared<SlotsImpl>());
     head_bn_ = lastact->register_module("0", nn::BatchNorm2d(channels));
-    head_relu_ = make_tap(*lastact, "1", kHeadBlock);
+    head_relu_ = make_tap(*lastact, "1", shape.cells);
     head_relu_->set_head(true);
     pooling_ =
         register_module("global_pooling", nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(1)));
     classifier_ = register_module("classifier", nas::ProbedLinear(channels, spec.num_classes));
-    set_num_blocks(kHeadBlock + 1);
+    set_num_blocks(shape.cells + 1);
   }
 
   at::Tensor forward(const at::Tensor& input) override {
-    at::Tensor x = stem_->forward(input);
+    at::Tensor x = stem_.is_empty() ? input : stem_->forward(input);
     for (const auto& block : blocks_) x = block->forward(x);
     x = head_relu_->forward(head_bn_->forward(x));
     x = pooling_->forward(x);
@@ -225,8 +227,7 @@ class Nb201Network : public nas::Network {
 }  // namespace
 
 std::shared_ptr<nas::Network> build_network(const Cell& cell, const nas::NetSpec& spec) {
-  check_spec(spec);
-  return std::make_shared<Nb201Network>(cell, spec);
+  return std::make_shared<Nb201Network>(cell, spec, check_spec(spec));
 }
 
 }  // namespace nb201

@@ -12,9 +12,9 @@ namespace {
 
 constexpr const char* kFormHint = "|op~0|+|op~0|op~1|+|op~0|op~1|op~2|";
 
-// Channels of the three stages of the benchmark network (C = 16), cells per stage (N = 5).
-constexpr std::int64_t kStageChannels[3] = {16, 32, 64};
-constexpr std::int64_t kCellsPerStage = 5;
+// The benchmark network: C = 16 channels in the first stage, N = 5 cells per stage.
+constexpr int kDefaultWidth = 16;
+constexpr int kDefaultDepth = 5;
 
 std::vector<std::string> split(const std::string& text, char separator) {
   std::vector<std::string> parts;
@@ -127,68 +127,98 @@ std::string format_cell(const Cell& cell) {
   return text;
 }
 
-void check_spec(const nas::NetSpec& spec) {
+int Shape::reductions() const {
+  int r = 0;
+  for (int k = 0; k < cells; ++k) r += is_reduction(k) ? 1 : 0;
+  return r;
+}
+
+Shape check_spec(const nas::NetSpec& spec) {
+  auto fail = [](const std::string& why) -> void { throw nas::Error("nb201: " + why); };
   if (spec.num_classes < 1) {
-    throw nas::Error("nb201: num_classes must be at least 1, got " +
-                     std::to_string(spec.num_classes));
+    fail("num_classes must be at least 1, got " + std::to_string(spec.num_classes));
   }
   if (spec.in_channels < 1) {
-    throw nas::Error("nb201: in_channels must be at least 1, got " +
-                     std::to_string(spec.in_channels));
+    fail("in_channels must be at least 1, got " + std::to_string(spec.in_channels));
   }
-  if (spec.input_size < 4 || spec.input_size % 4 != 0) {
-    throw nas::Error(
-        "nb201: input_size must be a positive multiple of 4 (the network halves it "
-        "twice), got " +
-        std::to_string(spec.input_size));
+  if (spec.width < 0 || spec.depth < 0 || spec.max_cells < 0) {
+    fail("width, depth and max_cells must be positive (0 for the default), got " +
+         std::to_string(spec.width) + ", " + std::to_string(spec.depth) + ", " +
+         std::to_string(spec.max_cells));
   }
+  Shape shape;
+  shape.width = spec.width == 0 ? kDefaultWidth : spec.width;
+  shape.depth = spec.depth == 0 ? kDefaultDepth : spec.depth;
+  const int all_cells = 3 * static_cast<int>(shape.depth) + 2;
+  if (spec.max_cells > all_cells) {
+    fail("max_cells " + std::to_string(spec.max_cells) + " exceeds the " +
+         std::to_string(all_cells) + " cells of a network with depth " +
+         std::to_string(shape.depth));
+  }
+  shape.cells = spec.max_cells == 0 ? all_cells : spec.max_cells;
+  shape.stem = spec.stem;
+  if (!shape.stem && spec.in_channels != shape.width) {
+    fail("without a stem the first cell reads the input directly, so in_channels (" +
+         std::to_string(spec.in_channels) + ") must equal the width (" +
+         std::to_string(shape.width) + ")");
+  }
+  // Each ResNet block halves the resolution; its two branches agree only on even sizes.
+  const int halvings = shape.reductions();
+  if (spec.input_size < 1 || spec.input_size % (1 << halvings) != 0) {
+    fail("input_size must be a positive multiple of " + std::to_string(1 << halvings) +
+         " (the network halves it " + std::to_string(halvings) + " time" +
+         (halvings == 1 ? "" : "s") + "), got " + std::to_string(spec.input_size));
+  }
+  return shape;
 }
 
 std::int64_t count_params(const Cell& cell, const nas::NetSpec& spec) {
-  check_spec(spec);
+  const Shape shape = check_spec(spec);
   auto bn = [](std::int64_t c) { return 2 * c; };  // BatchNorm: gamma and beta
-  // Stem: 3x3 conv in -> 16 and its BN.
-  std::int64_t total = std::int64_t{spec.in_channels} * 16 * 9 + bn(16);
-  for (std::int64_t c : kStageChannels) {
-    std::int64_t per_cell = 0;
-    for (int op : cell) {
-      if (op == kConv1x1) per_cell += c * c + bn(c);
-      if (op == kConv3x3) per_cell += c * c * 9 + bn(c);
+  std::int64_t c = shape.width;
+  // Stem: 3x3 conv in -> C and its BN.
+  std::int64_t total = shape.stem ? std::int64_t{spec.in_channels} * c * 9 + bn(c) : 0;
+  for (int k = 0; k < shape.cells; ++k) {
+    if (shape.is_reduction(k)) {  // ResNet block c -> 2c
+      const std::int64_t p = 2 * c;
+      total += c * p * 9 + bn(p);  // conv_a
+      total += p * p * 9 + bn(p);  // conv_b
+      total += c * p;              // downsample 1x1 conv
+      c = p;
+      continue;
     }
-    total += kCellsPerStage * per_cell;
-  }
-  for (int stage = 0; stage < 2; ++stage) {  // ResNet reduction blocks c -> 2c
-    const std::int64_t c = kStageChannels[stage], p = 2 * c;
-    total += c * p * 9 + bn(p);  // conv_a
-    total += p * p * 9 + bn(p);  // conv_b
-    total += c * p;              // downsample 1x1 conv
+    for (int op : cell) {
+      if (op == kConv1x1) total += c * c + bn(c);
+      if (op == kConv3x3) total += c * c * 9 + bn(c);
+    }
   }
   // lastact BN, then the classifier's weight and bias.
-  total += bn(64) + 64 * std::int64_t{spec.num_classes} + spec.num_classes;
+  total += bn(c) + c * std::int64_t{spec.num_classes} + spec.num_classes;
   return total;
 }
 
 std::int64_t count_macs(const Cell& cell, const nas::NetSpec& spec) {
-  check_spec(spec);
-  const std::int64_t size[3] = {spec.input_size, spec.input_size / 2, spec.input_size / 4};
-  std::int64_t total = 16 * size[0] * size[0] * spec.in_channels * 9;  // stem
-  for (int stage = 0; stage < 3; ++stage) {
-    const std::int64_t c = kStageChannels[stage], pixels = size[stage] * size[stage];
-    std::int64_t per_cell = 0;
-    for (int op : cell) {
-      if (op == kConv1x1) per_cell += c * pixels * c;
-      if (op == kConv3x3) per_cell += c * pixels * c * 9;
+  const Shape shape = check_spec(spec);
+  std::int64_t c = shape.width, size = spec.input_size;
+  std::int64_t total = shape.stem ? c * size * size * spec.in_channels * 9 : 0;
+  for (int k = 0; k < shape.cells; ++k) {
+    if (shape.is_reduction(k)) {  // outputs at half the size
+      const std::int64_t p = 2 * c;
+      size /= 2;
+      const std::int64_t pixels = size * size;
+      total += p * pixels * c * 9;  // conv_a (stride 2)
+      total += p * pixels * p * 9;  // conv_b
+      total += p * pixels * c;      // downsample 1x1 conv after 2x2 average pooling
+      c = p;
+      continue;
     }
-    total += kCellsPerStage * per_cell;
+    const std::int64_t pixels = size * size;
+    for (int op : cell) {
+      if (op == kConv1x1) total += c * pixels * c;
+      if (op == kConv3x3) total += c * pixels * c * 9;
+    }
   }
-  for (int stage = 0; stage < 2; ++stage) {  // reduction blocks, outputs at the next size
-    const std::int64_t c = kStageChannels[stage], p = 2 * c;
-    const std::int64_t pixels = size[stage + 1] * size[stage + 1];
-    total += p * pixels * c * 9;  // conv_a (stride 2)
-    total += p * pixels * p * 9;  // conv_b
-    total += p * pixels * c;      // downsample 1x1 conv after 2x2 average pooling
-  }
-  total += 64 * std::int64_t{spec.num_classes};  // classifier
+  total += c * std::int64_t{spec.num_classes};  // classifier
   return total;
 }
 

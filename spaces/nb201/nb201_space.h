@@ -32,6 +32,20 @@
 // NetSpec gives the classes, the input channels and the input size, which must be a multiple
 // of 4 (two halvings whose two branches must agree in size).
 //
+// NetSpec's shape fields are all honoured, as TE-NAS's TinyNetworkDarts honours its C, N,
+// depth and use_stem:
+// * width = C (default 16): the stages have C, 2C and 4C channels;
+// * depth = N (default 5): normal cells per stage, so the stack has 3N + 2 cells, the ResNet
+//   blocks at positions N and 2N + 1;
+// * max_cells (default all): only the first max_cells cells of that stack are built, and the
+//   head (BN, ReLU, pooling, classifier) follows the last one at its channel count; a value
+//   above 3N + 2 is refused. The input size must then be a multiple of 2^r, r the number of
+//   ResNet blocks kept (any size >= 1 when none is);
+// * stem = false: no stem conv and BN; the first cell reads the input, so in_channels must
+//   equal C (refused otherwise).
+// TE-NAS's thin network for linear regions is width 1, depth 1, max_cells 1, no stem: one
+// normal cell on one channel.
+//
 // Analytic counts:
 // * params(): every trainable tensor: conv weights (no conv has a bias), BatchNorm gamma and
 //   beta, the classifier's weight and bias. With a CIFAR-10 head (3x32x32 input, 10 classes)
@@ -79,8 +93,20 @@ Edge edge_of(int e);
 Cell parse_cell(const std::string& text);
 std::string format_cell(const Cell& cell);
 
-// Throws nas::Error when the network cannot be built for `spec`.
-void check_spec(const nas::NetSpec& spec);
+// The network a NetSpec asks for, its shape fields resolved against the defaults.
+struct Shape {
+  std::int64_t width = 16;  // channels of the first stage (C)
+  std::int64_t depth = 5;   // normal cells per stage (N)
+  int cells = 17;           // top-level cells built, ResNet blocks included
+  bool stem = true;
+  // Whether top-level cell k is a ResNet block (k == N or k == 2N + 1).
+  bool is_reduction(int k) const { return k == depth || k == 2 * depth + 1; }
+  int reductions() const;  // ResNet blocks among the cells built
+};
+
+// Resolves the shape of `spec`; throws nas::Error naming the field when the network cannot be
+// built for it.
+Shape check_spec(const nas::NetSpec& spec);
 std::int64_t count_params(const Cell& cell, const nas::NetSpec& spec);
 std::int64_t count_macs(const Cell& cell, const nas::NetSpec& spec);
 // Defined in nb201_network.cpp (the only translation unit that sees torch).

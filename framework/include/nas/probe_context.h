@@ -7,6 +7,8 @@
 // missing: a proxy's declared needs are checked, not trusted. The shared network and the
 // tensors returned are read-only by contract; a proxy that must change weights asks for
 // fresh_network(), a separate build with the same initial weights, built serially beforehand.
+// A proxy that probes a variant of the architecture (a thin or stem-less network) builds it
+// with build_network(), which leaves torch's global generator as it found it.
 // This is a torch-level header.
 #pragma once
 
@@ -72,6 +74,14 @@ class ProbeContext {
   // A separate network with the shared network's initial weights, for a proxy that declared
   // modifies_network. Each call returns the same object.
   std::shared_ptr<Network> fresh_network() const;
+  // A new network of this architecture, built by the space for `spec` (usually spec() with
+  // its shape fields changed), for a proxy that declared needs_network. Its initial weights
+  // are drawn under a torch seed derived from seed(), so they are the same on every call and
+  // for any thread count. The build itself draws from torch's global generator, so it runs
+  // under a process-wide lock with that generator seeded, and restores the generator's state
+  // afterwards: callable from the parallel phase, which the Proxy contract already keeps off
+  // that generator. Each call builds anew; the caller owns the result.
+  std::shared_ptr<Network> build_network(const NetSpec& spec) const;
 
  private:
   void require(unsigned pass, const char* what) const;

@@ -15,6 +15,7 @@
 // * params()/flops() are analytic counts for the network build() would return: parameters
 //   (all trainable tensors, BatchNorm affine included) and multiply-accumulate operations of
 //   one forward pass with batch size 1.
+// * build(), params() and flops() honour every field of the NetSpec or refuse it (see NetSpec).
 // * enumerate() is optional (finite, small spaces only); the default throws "not supported".
 #pragma once
 
@@ -30,12 +31,41 @@ namespace nas {
 
 class Network;
 
-// What the network is built for: the input it sees and the classes it predicts.
+// What the network is built for (the input it sees, the classes it predicts) and, optionally,
+// a reduced variant of the space's network.
+//
+// The shape fields (width, depth, max_cells, stem) ask for a thinner, shallower or stem-less
+// network, as proxies that probe a small copy of the architecture need (TE-NAS counts linear
+// regions of a one-channel, one-cell network without a stem). At their defaults they ask for
+// the space's published network: a spec that leaves them alone builds exactly what it built
+// before they existed, module for module and weight for weight. A space honours every field
+// alike in build(), params() and flops(), or refuses the spec with nas::Error naming the field
+// and the reason; it never ignores a field silently. A space whose network has no notion of a
+// field (no stem, say) refuses any value but the default (require_default_shape() refuses
+// them all).
 struct NetSpec {
   int num_classes = 10;
   int in_channels = 3;
   int input_size = 32;  // square inputs
+  // Base channel count: the channels of the first stage, which later stages scale as the space
+  // does. 0: the space's default.
+  int width = 0;
+  // Cells (or blocks) per stage. 0: the space's default.
+  int depth = 0;
+  // Keep only the first max_cells cells of the whole stack, counted in forward order with the
+  // reduction cells; the head follows the last cell kept (TE-NAS's `depth`). 0: all of them.
+  int max_cells = 0;
+  // false: no stem, the first cell reads the input directly (so in_channels must be what that
+  // cell takes).
+  bool stem = true;
+
+  // Every shape field at its default: the space's published network.
+  bool default_shape() const { return width == 0 && depth == 0 && max_cells == 0 && stem; }
 };
+
+// Throws nas::Error, naming `space` and the first field set, unless spec.default_shape(): for
+// spaces that build only their published network.
+void require_default_shape(const NetSpec& spec, const std::string& space);
 
 // One categorical slot of the decision view.
 struct Decision {
