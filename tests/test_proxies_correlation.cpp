@@ -137,6 +137,12 @@ TEST(CorrelationMath, CentredRowGramsMatchAGeneralProductForAnyThreadCount) {
     EXPECT_TRUE(single[i].to(at::kDouble).allclose(expected, 1e-4, 1e-3)) << "matrix " << i;
   }
   for (std::size_t i = 0; i < xs.size(); ++i) EXPECT_TRUE(xs[i].equal(before[i])) << i;
+  // Zero-width rows give a zero Gram matrix (and so a NaN correlation, a skipped term); a
+  // tensor with the wrong number of rows is refused.
+  EXPECT_TRUE(nas::centred_row_grams({at::zeros({6, 0})}, 6, false, 2)[0].equal(
+      at::zeros({6, 6}, at::kDouble)));
+  EXPECT_THROW(nas::centred_row_grams({at::zeros({5, 4})}, 6, false, 1), c10::Error);
+  EXPECT_THROW(nas::centred_row_grams({at::zeros({0, 4})}, 6, false, 1), c10::Error);
 }
 
 TEST(CorrelationMath, WeightedKernelSumsSharedTensorsAndSkipsNaN) {

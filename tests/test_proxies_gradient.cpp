@@ -188,6 +188,7 @@ class TinySpace : public nas::SearchSpace {
   nas::Arch decode(const std::vector<int>&) const override { throw nas::Error("tiny: no decode"); }
   std::shared_ptr<nas::Network> build(const nas::Arch& arch,
                                       const nas::NetSpec& spec) const override {
+    nas::require_default_shape(spec, "tiny");
     return std::make_shared<TinyNet>(arch.str(), spec);
   }
   std::int64_t params(const nas::Arch&, const nas::NetSpec&) const override { return 0; }

@@ -13,10 +13,14 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <exception>
+#include <mutex>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 
 #include "nas/error.h"
+#include "nas/threads.h"
 
 namespace nas {
 
@@ -133,7 +137,8 @@ at::Tensor row_correlation(const at::Tensor& x) {
 namespace {
 
 // Fortran BLAS ?syrk: C := alpha A^T A + beta C with A k × n column-major (our row-major N × D
-// matrix read as D × N), the upper triangle of C written.
+// matrix read as D × N), the upper triangle of C written. Called without gfortran's hidden
+// string-length arguments, which OpenBLAS, MKL and reference BLAS ignore for one-letter flags.
 template <class T>
 using Syrk = void (*)(const char* uplo, const char* trans, const int* n, const int* k,
                       const T* alpha, const T* a, const int* lda, const T* beta, T* c,
@@ -192,52 +197,70 @@ void centred_gram_into(const In* x, std::int64_t rows, std::int64_t d, std::vect
 std::vector<at::Tensor> centred_row_grams(const std::vector<at::Tensor>& xs, std::int64_t rows,
                                           bool single, int threads) {
   const at::ScalarType type = single ? at::kFloat : at::kDouble;
-  std::vector<at::Tensor> inputs, grams(xs.size());
-  bool blas = single ? ssyrk() != nullptr : dsyrk() != nullptr;
-  for (const at::Tensor& x : xs) {
-    TORCH_CHECK(x.numel() == 0 || x.size(0) == rows, "centred_row_grams: a tensor has ",
-                x.dim() ? x.size(0) : 0, " rows, expected ", rows);
-    at::Tensor v = x.detach().reshape({rows, -1});
-    blas = blas && v.device().is_cpu() && v.size(1) <= INT32_MAX && rows <= INT32_MAX;
+  const bool have_syrk = single ? ssyrk() != nullptr : dsyrk() != nullptr;
+  std::vector<at::Tensor> inputs(xs.size()), grams(xs.size());
+  std::vector<std::size_t> blas;  // matrices whose product goes to the BLAS threads
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const at::Tensor& x = xs[i];
+    TORCH_CHECK(rows > 0 && x.dim() >= 1 && x.size(0) == rows, "centred_row_grams: a tensor has ",
+                x.dim() >= 1 ? x.size(0) : 0, " rows, expected ", rows, " (at least 1)");
+    at::Tensor v = x.detach().reshape({rows, x.numel() / rows});
     if (v.scalar_type() != at::kFloat && v.scalar_type() != at::kDouble) v = v.to(type);
-    inputs.push_back(v.contiguous());
-  }
-  if (!blas) {
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-      at::Tensor z = inputs[i].to(type);
-      z = z - inputs[i].to(at::kDouble).mean(1, /*keepdim=*/true).to(type);
+    if (have_syrk && v.device().is_cpu() && v.size(1) <= INT32_MAX && rows <= INT32_MAX) {
+      inputs[i] = v.contiguous();
+      grams[i] = at::zeros({rows, rows}, type);
+      blas.push_back(i);
+    } else {
+      at::Tensor z = v.to(type) - v.to(at::kDouble).mean(1, /*keepdim=*/true).to(type);
       grams[i] = at::mm(z, z.t());
     }
-    return grams;
   }
-  for (auto& g : grams) g = at::zeros({rows, rows}, type);
   std::atomic<std::size_t> next{0};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
   auto work = [&] {
-    std::vector<double> z64;
-    std::vector<float> z32;
-    for (std::size_t i = next++; i < inputs.size(); i = next++) {
-      const at::Tensor& x = inputs[i];
-      const std::int64_t d = x.size(1);
-      if (x.scalar_type() == at::kFloat) {
-        if (single)
-          centred_gram_into(x.data_ptr<float>(), rows, d, z32, grams[i].data_ptr<float>());
-        else
-          centred_gram_into(x.data_ptr<float>(), rows, d, z64, grams[i].data_ptr<double>());
-      } else {
-        if (single)
-          centred_gram_into(x.data_ptr<double>(), rows, d, z32, grams[i].data_ptr<float>());
-        else
-          centred_gram_into(x.data_ptr<double>(), rows, d, z64, grams[i].data_ptr<double>());
+    try {
+      std::vector<double> z64;
+      std::vector<float> z32;
+      for (std::size_t j = next++; j < blas.size(); j = next++) {
+        const std::size_t i = blas[j];
+        const at::Tensor& x = inputs[i];
+        const std::int64_t d = x.size(1);
+        if (x.scalar_type() == at::kFloat) {
+          if (single)
+            centred_gram_into(x.data_ptr<float>(), rows, d, z32, grams[i].data_ptr<float>());
+          else
+            centred_gram_into(x.data_ptr<float>(), rows, d, z64, grams[i].data_ptr<double>());
+        } else {
+          if (single)
+            centred_gram_into(x.data_ptr<double>(), rows, d, z32, grams[i].data_ptr<float>());
+          else
+            centred_gram_into(x.data_ptr<double>(), rows, d, z64, grams[i].data_ptr<double>());
+        }
       }
+    } catch (...) {  // bad_alloc for a buffer: reported after every thread has joined
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      next = blas.size();
     }
   };
   const std::size_t workers =
-      std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), inputs.size());
+      std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), blas.size());
   std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(work);
+  for (std::size_t t = 1; t < workers; ++t) {
+    try {
+      pool.emplace_back([&] {
+        use_one_thread_here();
+        work();
+      });
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: the others share the work
+    }
+  }
   work();
   for (auto& t : pool) t.join();
-  for (auto& g : grams) g = mirror_lower(g);
+  if (failure) std::rethrow_exception(failure);
+  for (std::size_t i : blas) grams[i] = mirror_lower(grams[i]);
   return grams;
 }
 

@@ -23,9 +23,22 @@ bool set_blas_threads(int n) {
 }
 
 void set_compute_threads(int torch_threads) {
-  const int n = std::max(1, torch_threads);
-  at::set_num_threads(n);
+  // BLAS first: an OpenMP build of OpenBLAS sets OpenMP's team size too, which LibTorch's
+  // setting must then override.
   set_blas_threads(1);
+  at::set_num_threads(std::max(1, torch_threads));
+}
+
+void use_one_thread_here() {
+  using SetThreads = void (*)(int);
+  // A plain thread starts with OpenMP's default team (every core) and, under MKL, MKL's global
+  // setting; both are per-thread settings here, so the caller's threads are not affected.
+  static const SetThreads omp =
+      reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  static const SetThreads mkl_local =
+      reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "mkl_set_num_threads_local"));
+  if (omp) omp(1);
+  if (mkl_local) mkl_local(1);
 }
 
 }  // namespace nas

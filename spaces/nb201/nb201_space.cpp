@@ -146,6 +146,11 @@ Shape check_spec(const nas::NetSpec& spec) {
          std::to_string(spec.width) + ", " + std::to_string(spec.depth) + ", " +
          std::to_string(spec.max_cells));
   }
+  // Bounds far above any real use, so that the cell and channel counts below cannot overflow.
+  if (spec.width > 65536 || spec.depth > 10000) {
+    fail("width must be at most 65536 and depth at most 10000, got " + std::to_string(spec.width) +
+         " and " + std::to_string(spec.depth));
+  }
   Shape shape;
   shape.width = spec.width == 0 ? kDefaultWidth : spec.width;
   shape.depth = spec.depth == 0 ? kDefaultDepth : spec.depth;

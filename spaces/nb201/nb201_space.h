@@ -30,7 +30,8 @@
 // doubles the width, 5 cells at 32, another such block, 5 cells at 64, then BN, ReLU, global
 // average pooling and a linear classifier. nb201_network.cpp documents the exact module order.
 // NetSpec gives the classes, the input channels and the input size, which must be a multiple
-// of 4 (two halvings whose two branches must agree in size).
+// of 2^r for the r ResNet blocks built (4 for the full network: two halvings whose two branches
+// must agree in size; any size for TE-NAS's one-cell thin network).
 //
 // NetSpec's shape fields are all honoured, as TE-NAS's TinyNetworkDarts honours its C, N,
 // depth and use_stem:

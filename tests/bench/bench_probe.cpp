@@ -14,7 +14,9 @@
 //     with its own passes), when /usr/bin/python3 has torch, with its BLAS as installed and
 //     held to one thread (the faster counts);
 //  5. SJW cells/s with 1 worker × 2 threads, 2 workers × 1 thread and 1 worker × 1 thread.
-// Ratios are computed from figures measured in this same run.
+// Ratios are computed from figures measured in this same run. Engine timings include building
+// each network and drawing its batch (shown as its own row, well under 1% here); the bare
+// passes do not, so the ratios to them lean against the engine.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <tbb/parallel_for.h>

@@ -7,12 +7,19 @@
 // at 1 thread (SynFlow's float64 pass 4x slower). The parallelism that BLAS threads would give
 // comes from LibTorch's pool, from proxies splitting their own work (at::parallel_for), and from
 // workers over architectures. OpenMP's team size is per thread: call it on every thread that
-// runs LibTorch work. Nothing here is needed for correctness, only for speed.
+// runs LibTorch work. BLAS stays at one thread for the rest of the process: matrix products
+// LibTorch sends to BLAS (linear layers) run on one core each. Nothing here is needed for
+// correctness, only for speed.
 #pragma once
 
 namespace nas {
 
 void set_compute_threads(int torch_threads);
+
+// For a plain thread (std::thread) that calls BLAS itself: holds that thread's OpenMP team
+// and, under MKL, its MKL threads to one, so BLAS built on OpenMP or MKL does not start a team
+// of every core inside each such thread. Other threads are unaffected.
+void use_one_thread_here();
 
 // Sets the thread count of the BLAS library loaded in this process, when it exposes one of
 // the known entry points (OpenBLAS's openblas_set_num_threads, BLIS's
