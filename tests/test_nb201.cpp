@@ -22,6 +22,7 @@
 #include "nas/registry.h"
 #include "nas/search_space.h"
 #include "nas/seed.h"
+#include "test_support.h"
 
 namespace {
 
@@ -211,15 +212,7 @@ TEST_F(Nb201, BuiltNetworksHaveTheAnalyticParameterCountAndOutputShape) {
   EXPECT_THROW(space().build(space().parse(kResNet), nas::NetSpec{10, 3, 30}), nas::Error);
 }
 
-// TE-NAS's thin network for linear regions: one normal cell on one channel, no stem.
-nas::NetSpec thin_spec() {
-  nas::NetSpec spec{10, 1, 3};
-  spec.width = 1;
-  spec.depth = 1;
-  spec.max_cells = 1;
-  spec.stem = false;
-  return spec;
-}
+using nas::test::thin_spec;
 
 std::int64_t real_param_count(nas::Network& net) {
   std::int64_t count = 0;

@@ -652,15 +652,7 @@ const std::vector<std::string> kRegionCells = {
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|"
     "nor_conv_3x3~2|"};
 
-// TE-NAS's thin network: one normal cell on one channel, no stem, 3x3 inputs.
-nas::NetSpec thin_spec() {
-  nas::NetSpec spec{10, 1, 3};
-  spec.width = 1;
-  spec.depth = 1;
-  spec.max_cells = 1;
-  spec.stem = false;
-  return spec;
-}
+using nas::test::thin_spec;
 
 // A dataset that always returns the same batch.
 class FixedData : public nas::Dataset {

@@ -13,7 +13,20 @@
 #include <sstream>
 #include <string>
 
+#include "nas/search_space.h"
+
 namespace nas::test {
+
+// TE-NAS's thin network for linear regions: one normal cell on one channel, no stem, 3x3
+// inputs (10 classes).
+inline nas::NetSpec thin_spec() {
+  nas::NetSpec spec{10, 1, 3};
+  spec.width = 1;
+  spec.depth = 1;
+  spec.max_cells = 1;
+  spec.stem = false;
+  return spec;
+}
 
 inline std::string env_or(const char* name, const std::string& fallback = "") {
   const char* v = std::getenv(name);
