@@ -5,7 +5,7 @@
 // * the math on hand-made matrices whose answers are written out here (Pearson correlations,
 //   NASWOT kernels, distinct columns and rows);
 // * the plugins' scores on NAS-Bench-201 cells against naive float64 recomputations written
-//   here from the network's taps (per tap, no sharing, core row_correlation, general
+//   here from the network's taps (per tap, no sharing, a plain general product, general
 //   eigenvalue solver), and invariants (kernel diagonal, bounds, the reg_swap factor);
 // * determinism, and that proxies touch neither the shared network nor torch's generator;
 // * agreement with the independent Python oracle (tests/oracle/oracle.py, PyTorch + numpy,
@@ -387,14 +387,23 @@ struct NaiveOptions {
   int* skipped = nullptr;  // counts NaN matrices
 };
 
-// WRCor term by term: one row_correlation per hooked module and response, NaN matrices
+// Pearson correlation of the rows of x the plain way: centre in float64, one general product.
+at::Tensor naive_row_correlation(const at::Tensor& x) {
+  at::Tensor z = x.to(at::kDouble);
+  z = z - z.mean(1, /*keepdim=*/true);
+  const at::Tensor gram = at::matmul(z, z.t());
+  const at::Tensor d = gram.diagonal().sqrt();
+  return (gram / d.unsqueeze(1) / d.unsqueeze(0)).clamp(-1.0, 1.0);
+}
+
+// WRCor term by term: one naive row correlation per hooked module and response, NaN matrices
 // skipped, K += w |C| in float64.
 double naive_wrcor(const NaiveRun& run, const NaiveOptions& o) {
   at::NoGradGuard no_grad;
   const std::int64_t n = run.hooked[0].input.size(0);
   at::Tensor k = at::zeros({n, n}, at::kDouble);
   auto add = [&](const at::Tensor& t, double w) {
-    const at::Tensor c = nas::row_correlation(t.detach().reshape({n, -1}));
+    const at::Tensor c = naive_row_correlation(t.detach().reshape({n, -1}));
     if (c.isnan().any().item<bool>()) {
       if (o.skipped) ++*o.skipped;
       return;

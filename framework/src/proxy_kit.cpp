@@ -124,14 +124,16 @@ void set_constant_weights(torch::nn::Module& net, double value) {
   }
 }
 
-at::Tensor row_correlation(const at::Tensor& x) {
-  at::Tensor z = x.reshape({x.size(0), -1}).to(at::kDouble);
-  z = z - z.mean(1, /*keepdim=*/true);
-  at::Tensor gram = at::matmul(z, z.t());
-  at::Tensor d = gram.diagonal().sqrt();
+at::Tensor correlation_from_gram(const at::Tensor& gram) {
+  const at::Tensor g = gram.to(at::kDouble);
+  const at::Tensor d = g.diagonal().sqrt();
   // 0/0 on a zero-variance row gives NaN, matching numpy.corrcoef.
-  at::Tensor c = gram / d.unsqueeze(1) / d.unsqueeze(0);
-  return c.clamp(-1.0, 1.0);
+  return g / d.unsqueeze(1) / d.unsqueeze(0);
+}
+
+at::Tensor row_correlation(const at::Tensor& x) {
+  return correlation_from_gram(centred_row_grams({x}, x.size(0), /*single=*/false, 1)[0])
+      .clamp(-1.0, 1.0);
 }
 
 namespace {

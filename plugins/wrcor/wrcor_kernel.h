@@ -16,9 +16,7 @@ namespace nas_wrcor {
 // |corr| from the Gram matrix of centred rows, normalised in float64; undefined when it has a
 // NaN (a zero-variance row: the reference skips such a term).
 inline at::Tensor abs_correlation_from_gram(const at::Tensor& gram) {
-  at::Tensor g = gram.to(at::kDouble);
-  at::Tensor d = g.diagonal().sqrt();
-  at::Tensor c = g / d.unsqueeze(1) / d.unsqueeze(0);
+  at::Tensor c = nas::correlation_from_gram(gram);
   if (c.isnan().any().item<bool>()) return at::Tensor();
   return c.abs().clamp_max_(1.0);
 }

@@ -46,9 +46,14 @@ void reinit_kaiming_normal(torch::nn::Module& net, at::Generator generator);
 void set_constant_weights(torch::nn::Module& net, double value);
 
 // Pearson correlation between the rows of x (N × D, any dtype), computed in float64 as
-// numpy.corrcoef does: rows are centred over their own D entries; a row with zero variance
-// gives NaN in its row and column.
+// numpy.corrcoef does: rows are centred over their own D entries, the result clipped to
+// [-1, 1]; a row with zero variance gives NaN in its row and column. One centred_row_grams
+// product (below) and correlation_from_gram.
 at::Tensor row_correlation(const at::Tensor& x);
+// The correlation matrix G_ij / sqrt(G_ii G_jj), in float64, of a Gram matrix of row-centred
+// data (as centred_row_grams returns it); not clipped. A zero diagonal entry gives NaN in its
+// row and column.
+at::Tensor correlation_from_gram(const at::Tensor& gram);
 // The Gram matrices Z Zᵀ of the row-centred matrices Z = X - rowmean(X), for each X in xs
 // viewed as (rows, -1): rows centred over their own entries as numpy.corrcoef does. Float64
 // throughout, or with the centred values and the products in float32 when `single` (row
