@@ -7,6 +7,17 @@
 #include <vector>
 
 #include "nas/csv.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <cmath>
 #include "test_support.h"
 
 namespace {
@@ -182,22 +193,8 @@ TEST(PipelineRun, FailingProxyIsRecordedAndRunGoesOn) {
   }
 }
 
-TEST(PipelineRun, SameSeedSameScoresForOneAndTwoWorkers) {
-  TempDir t;
-  std::vector<std::vector<std::vector<std::string>>> results;
-  for (int workers : {1, 2}) {
-    const std::string out = t.file("w" + std::to_string(workers));
-    auto path = t.write("p" + std::to_string(workers) + ".yaml", basic_pipeline(out));
-    auto r = nas_run(path, "run.workers=" + std::to_string(workers));
-    ASSERT_EQ(r.status, 0) << r.output;
-    results.push_back(rows_without_seconds(out + "/scores.csv"));
-  }
-  ASSERT_EQ(results[0].size(), 40u);
-  EXPECT_EQ(results[0], results[1]);
-}
-
-// The same with proxies that build networks and run shared passes (WRCor, JacCor, NASWOT)
-// and ones with their own copies and random draws (SynFlow, linear regions).
+// Proxies that build networks and run shared passes (WRCor, JacCor, NASWOT) and ones with their
+// own copies and random draws (SynFlow, linear regions) give the same scores at any worker count.
 TEST(PipelineRun, NetworkProxiesSameScoresForOneAndTwoWorkers) {
   TempDir t;
   std::vector<std::vector<std::vector<std::string>>> results;
@@ -260,36 +257,125 @@ TEST(PipelineRun, RerunResumesWithoutRecomputingOrDuplicating) {
   const std::string first = nas::test::read_file(out + "/scores.csv");
   auto again = nas::test::run_command("'" + nas::test::cli() + "' run '" + path + "'");
   ASSERT_EQ(again.status, 0) << again.output;
-  EXPECT_NE(again.output.find("reused 20"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("20 architectures' scores were already known"), std::string::npos)
+      << again.output;
   EXPECT_EQ(nas::test::read_file(out + "/scores.csv"), first);
-  // A different seed is a different experiment: nothing is reused, rows are added.
-  auto other = nas::test::run_command("'" + nas::test::cli() + "' run '" + path + "' run.seed=4");
-  ASSERT_EQ(other.status, 0) << other.output;
-  EXPECT_EQ(other.output.find("reused"), std::string::npos) << other.output;
 }
 
-// Several votes and ground-truth columns in one run: the fusion vote is fitted on half of the
-// cells and saved; a report per column is written.
-TEST(PipelineRun, VotesAndSeveralColumns) {
+// A changed seed changes what every score means: resuming into the same directory is refused,
+// naming the key; --force-new starts over beside it and leaves the first run as it was.
+TEST(PipelineRun, ChangedConfigurationIsRefusedOrStartsOverBeside) {
+  TempDir t;
+  const std::string out = t.file("r");
+  auto path = t.write("p.yaml", basic_pipeline(out));
+  ASSERT_EQ(nas_run(path).status, 0);
+  const std::string first = nas::test::read_file(out + "/scores.csv");
+  auto other = nas_run(path, "run.seed=4");
+  expect_usage_error(other, {out, "run.seed: 3 -> 4", "--force-new"});
+  std::string text = basic_pipeline(out);
+  const std::string plain = "  - type: params\n";
+  auto changed = t.write("q.yaml", text.replace(text.find(plain), plain.size(),
+                                                "  - {type: params, params: {millions: true}}\n"));
+  expect_usage_error(nas_run(changed), {"proxies.params.params.millions: false -> true"});
+  EXPECT_EQ(nas::test::read_file(out + "/scores.csv"), first);
+  auto fresh = nas_run(path, "run.seed=4 --force-new");
+  ASSERT_EQ(fresh.status, 0) << fresh.output;
+  EXPECT_EQ(nas::test::read_file(out + "/scores.csv"), first);
+  EXPECT_EQ(nas::read_csv(out + "-2/scores.csv").rows.size(), 40u);
+  // Adding a proxy is not a change of meaning: only the new proxy is computed.
+  std::string wider = basic_pipeline(out);
+  wider.replace(wider.find("proxies:\n"), 9, "proxies:\n  - type: synflow\n");
+  auto more = t.write("m.yaml", wider);
+  auto added = nas_run(more);
+  ASSERT_EQ(added.status, 0) << added.output;
+  nas::CsvTable scores = nas::read_csv(out + "/scores.csv");
+  EXPECT_EQ(scores.rows.size(), 60u);
+  for (std::size_t i = 40; i < 60; ++i) EXPECT_EQ(scores.rows[i][scores.column("proxy")], "synflow");
+}
+
+// Several votes and ground-truth columns in one run; `nas report` rebuilds exactly the report
+// the run wrote (the fitted vote on the rows it was fitted on, the table in the run's order),
+// and rank_sum's column equals the rank sum computed here from scores.csv.
+TEST(PipelineRun, VotesSeveralColumnsAndReportRoundTrip) {
   TempDir t;
   const std::string out = t.file("v");
   auto path = t.write("p.yaml", "run: {out_dir: '" + out + "', seed: 2}\n"
                                 "search_space: {type: nb201}\nproxies: [params, flops]\n"
                                 "score: {count: 60}\n"
+                                "vote: {type: majority, params: {proxies: [params, flops], ranking: sort}}\n"
                                 "votes:\n  - {type: rank_sum, name: rs, params: {proxies: [params, flops]}}\n"
                                 "  - {type: fusion, name: fi, params: {proxies: [params, flops], log: [], split_seed: 1}}\n"
+                                "strategy: {type: random, budget: 20}\n"
                                 "ground_truth: {benchmark: nb201, column: [cifar10_valid_test, cifar100_test]}\n");
   auto r = nas_run(path);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(std::filesystem::exists(out + "/votes/fi/fusion_weights.json"));
   const std::string c10 = nas::test::read_file(out + "/correlation.json");
   const std::string c100 = nas::test::read_file(out + "/report-cifar100_test/correlation.json");
-  EXPECT_NE(c10.find("cifar10_valid_test"), std::string::npos);
   EXPECT_NE(c100.find("cifar100_test"), std::string::npos);
-  for (const std::string& text : {c10, c100}) {
-    EXPECT_NE(text.find("vote:rs"), std::string::npos) << text;
-    EXPECT_NE(text.find("vote:fi"), std::string::npos) << text;
+  // The round trip: the same file, byte for byte, after `nas report`.
+  auto rep = nas::test::run_command("'" + nas::test::cli() + "' -q report '" + out +
+                                    "' --plots none");
+  ASSERT_EQ(rep.status, 0) << rep.output;
+  EXPECT_EQ(nas::test::read_file(out + "/correlation.json"), c10);
+  // rank_sum by hand: per proxy the average rank (ties share) over the 80 rows, summed; then
+  // Spearman against the benchmark's accuracy, by average ranks and Pearson's formula.
+  nas::CsvTable scores = nas::read_csv(out + "/scores.csv");
+  std::map<std::string, std::map<std::string, double>> value;  // proxy -> arch -> score
+  for (const auto& row : scores.rows)
+    value[row[scores.column("proxy")]][row[scores.column("arch")]] =
+        std::stod(row[scores.column("score")]);
+  ASSERT_EQ(value["params"].size(), 80u);  // 60 scored + 20 searched, each once
+  auto average_ranks = [](const std::vector<double>& x) {
+    std::vector<double> ranks(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      double below = 0, level = 0;
+      for (double y : x) {
+        below += y < x[i];
+        level += y == x[i];
+      }
+      ranks[i] = below + (level + 1) / 2;
+    }
+    return ranks;
+  };
+  std::vector<std::string> archs;
+  for (const auto& [a, v] : value["params"]) archs.push_back(a);
+  std::vector<double> params, flops, truth;
+  nas::CsvTable nb201 = nas::read_csv(nas::test::source_dir() + "/spaces/nb201/data/accuracies.csv.gz");
+  std::map<std::string, double> acc;
+  for (const auto& row : nb201.rows)
+    acc[row[nb201.column("arch")]] = std::stod(row[nb201.column("cifar10_valid_test")]);
+  for (const auto& a : archs) {
+    params.push_back(value["params"][a]);
+    flops.push_back(value["flops"][a]);
+    truth.push_back(acc.at(a));
   }
+  std::vector<double> rp = average_ranks(params), rf = average_ranks(flops), sum(archs.size());
+  for (std::size_t i = 0; i < sum.size(); ++i) sum[i] = rp[i] + rf[i];
+  auto pearson = [](const std::vector<double>& x, const std::vector<double>& y) {
+    double mx = 0, my = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      mx += x[i] / x.size();
+      my += y[i] / y.size();
+    }
+    double sxy = 0, sxx = 0, syy = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      sxy += (x[i] - mx) * (y[i] - my);
+      sxx += (x[i] - mx) * (x[i] - mx);
+      syy += (y[i] - my) * (y[i] - my);
+    }
+    return sxy / std::sqrt(sxx * syy);
+  };
+  const double expected = pearson(average_ranks(sum), average_ranks(truth));
+  const auto j = nlohmann::json::parse(c10);
+  bool found = false;
+  for (const auto& p : j["proxies"]) {
+    if (p["name"] != "vote:rs") continue;
+    found = true;
+    EXPECT_EQ(p["rows"], 80);
+    EXPECT_NEAR(p["spearman"].get<double>(), expected, 1e-12);
+  }
+  EXPECT_TRUE(found) << c10;
 }
 
 TEST(PipelineRun, JsonLinesProgress) {
@@ -299,6 +385,222 @@ TEST(PipelineRun, JsonLinesProgress) {
       nas::test::run_command("'" + nas::test::cli() + "' --log-format jsonl run '" + path + "'");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("{\"done\":20,\"event\":\"stage_end\""), std::string::npos) << r.output;
+}
+
+// ---------------------------------------------------------------- the orchestration's facts
+
+// Every (architecture, proxy) pair is computed once per run, also when the strategy proposes
+// architectures the score stage already scored: 15,625 cells scored, then a search over them.
+TEST(PipelineRun, ScoreAndSearchScoreEachPairOnce) {
+  TempDir t;
+  const std::string out = t.file("once");
+  auto path = t.write("p.yaml", "run: {out_dir: '" + out + "', seed: 1}\n"
+                                "search_space: {type: nb201}\nproxies: [params, flops]\n"
+                                "score: {archs: all}\nstrategy: {type: random, budget: 50}\n");
+  auto r = nas_run(path);
+  ASSERT_EQ(r.status, 0) << r.output;
+  nas::CsvTable scores = nas::read_csv(out + "/scores.csv");
+  std::set<std::pair<std::string, std::string>> pairs;
+  for (const auto& row : scores.rows)
+    EXPECT_TRUE(pairs.insert({row[scores.column("arch")], row[scores.column("proxy")]}).second)
+        << "scored twice: " << row[scores.column("arch")];
+  EXPECT_EQ(scores.rows.size(), 2u * 15625u);
+  EXPECT_EQ(nas::read_csv(out + "/search_trace.csv").rows.size(), 50u);
+}
+
+// A resumed run enters rows in the same order as a fresh one, so an order-dependent vote
+// (majority with ranking: sort) ranks identically: here half the scores are already on disk.
+TEST(PipelineRun, ResumedRunRanksLikeAFreshOne) {
+  TempDir t;
+  auto pipeline = [&](const std::string& out) {
+    return t.write(out + ".yaml", "run: {out_dir: '" + t.file(out) + "', seed: 9}\n"
+                                  "search_space: {type: nb201}\nproxies: [params, flops]\n"
+                                  "score: {count: 40}\n"
+                                  "vote: {type: majority, params: {proxies: [params, '-flops'], ranking: sort}}\n"
+                                  "ground_truth: {benchmark: nb201, column: cifar10_valid_test}\n");
+  };
+  ASSERT_EQ(nas_run(pipeline("fresh")).status, 0);
+  // The partial run: every other architecture's rows of the fresh run, in reverse order.
+  std::filesystem::create_directories(t.file("resumed"));
+  nas::CsvTable full = nas::read_csv(t.file("fresh") + "/scores.csv");
+  std::string partial = "arch,proxy,version,score,seconds,seed,status,config_hash,message\n";
+  std::string text = nas::test::read_file(t.file("fresh") + "/scores.csv");
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) lines.push_back(line);
+  for (std::size_t i = lines.size(); i-- > 0;)
+    if ((i / 2) % 2 == 1) partial += lines[i] + "\n";
+  std::ofstream(t.file("resumed") + "/scores.csv") << partial;
+  auto r = nas_run(pipeline("resumed"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("already known"), std::string::npos) << r.output;
+  EXPECT_EQ(nas::test::read_file(t.file("resumed") + "/rows.txt"),
+            nas::test::read_file(t.file("fresh") + "/rows.txt"));
+  EXPECT_EQ(nas::test::read_file(t.file("resumed") + "/correlation.json"),
+            nas::test::read_file(t.file("fresh") + "/correlation.json"));
+}
+
+// A full disk (here: a file-size limit, which fails writes the same way) stops the run with an
+// error naming scores.csv; the rows written stay whole, and a re-run finishes with exactly the
+// rows of an uninterrupted run.
+TEST(PipelineFaults, FullDiskStopsWithErrorAndKeepsWholeRows) {
+  TempDir t;
+  const std::string out = t.file("full");
+  auto path = t.write("p.yaml", basic_pipeline(out));
+  // bash's ulimit -f counts 1024-byte blocks; scores.csv of 20 cells x 2 proxies is ~8 KiB.
+  auto r = nas::test::run_command("bash -c \"trap '' XFSZ; ulimit -f 4; exec '" +
+                                  nas::test::cli() + "' -q run '" + path + "'\"");
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(out + "/scores.csv"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("could not write"), std::string::npos) << r.output;
+  const std::string partial = nas::test::read_file(out + "/scores.csv");
+  ASSERT_FALSE(partial.empty());
+  EXPECT_EQ(partial.back(), '\n');
+  const std::size_t kept = nas::read_csv(out + "/scores.csv").rows.size();
+  EXPECT_GT(kept, 0u);
+  EXPECT_LT(kept, 40u);
+  ASSERT_EQ(nas_run(path).status, 0);
+  ASSERT_EQ(nas_run(path, "run.out_dir='" + t.file("whole") + "'").status, 0);
+  auto sorted = [](std::vector<std::vector<std::string>> rows) {
+    std::sort(rows.begin(), rows.end());
+    return rows;
+  };
+  EXPECT_EQ(sorted(rows_without_seconds(out + "/scores.csv")),
+            sorted(rows_without_seconds(t.file("whole") + "/scores.csv")));
+}
+
+// A last line cut short (a crash mid-write of an older version, a copy cut short) is dropped
+// with a message and the run goes on; a malformed complete line is a clear error.
+TEST(PipelineFaults, TornLastLineIsDroppedCorruptFileIsRefused) {
+  TempDir t;
+  const std::string out = t.file("torn");
+  auto path = t.write("p.yaml", basic_pipeline(out));
+  ASSERT_EQ(nas_run(path).status, 0);
+  const std::string whole = nas::test::read_file(out + "/scores.csv");
+  std::ofstream(out + "/scores.csv", std::ios::app) << "|nor_conv_3x3~0|+|none~0|nor_co";
+  auto r = nas::test::run_command("'" + nas::test::cli() + "' run '" + path + "'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("incomplete"), std::string::npos) << r.output;
+  EXPECT_EQ(nas::test::read_file(out + "/scores.csv"), whole);
+  std::ofstream(out + "/scores.csv", std::ios::app) << "x,params,1,notanumber,0,0,ok,h,\n";
+  expect_usage_error(nas_run(path), {out + "/scores.csv:42", "notanumber", "corrupt"});
+}
+
+// Two runs into one directory: the second is refused while the first holds the lock.
+TEST(PipelineFaults, SecondRunIntoALockedDirectoryIsRefused) {
+  TempDir t;
+  const std::string out = t.file("locked");
+  std::filesystem::create_directories(out);
+  const int fd = ::open((out + "/.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  auto path = t.write("p.yaml", basic_pipeline(out));
+  expect_usage_error(nas_run(path), {out, "another nas process"});
+  EXPECT_FALSE(std::filesystem::exists(out + "/scores.csv"));
+  ::close(fd);
+  EXPECT_EQ(nas_run(path).status, 0);
+}
+
+// Failures of a proxy are recorded, and computed again on a re-run (never reused); the
+// successful rows are reused.
+TEST(PipelineFaults, ErrorRowsAreRetriedOkRowsReused) {
+  TempDir t;
+  const std::string out = t.file("retry");
+  auto path = t.write("p.yaml", "run: {out_dir: '" + out + "', seed: 1, plugin_paths: ['" +
+                                    nas::test::fixture_plugins("fault") +
+                                    "']}\nsearch_space: {type: nb201}\nproxies:\n"
+                                    "  - {type: fault_proxy, params: {mode: throw, marker: "
+                                    "'avg_pool'}}\nscore: {count: 30}\n");
+  ASSERT_EQ(nas_run(path).status, 0);
+  auto count = [&](const std::string& status) {
+    nas::CsvTable s = nas::read_csv(out + "/scores.csv");
+    int n = 0;
+    for (const auto& row : s.rows) n += row[s.column("status")] == status;
+    return n;
+  };
+  const int errors = count("error"), oks = count("ok");
+  ASSERT_GT(errors, 0);
+  ASSERT_GT(oks, 0);
+  ASSERT_EQ(nas_run(path).status, 0);
+  EXPECT_EQ(count("error"), 2 * errors);
+  EXPECT_EQ(count("ok"), oks);
+}
+
+// Failures of the environment stop the run before scoring, with exit status 2: a missing
+// dataset, a batch larger than the dataset.
+TEST(PipelineFaults, MissingDatasetOrOversizedBatchStopsBeforeScoring) {
+  TempDir t;
+  std::filesystem::create_directories(t.file("empty"));
+  const std::string out = t.file("nodata");
+  auto path = t.write("p.yaml", "run: {out_dir: '" + out + "'}\n"
+                                "data: {type: fashion_mnist, params: {dir: '" + t.file("empty") +
+                                "'}}\nsearch_space: {type: nb201}\nproxies: [jacov]\n"
+                                "score: {count: 2}\n");
+  auto r = nas_run(path);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find(t.file("empty")), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out + "/scores.csv"));
+  auto big = t.write("q.yaml", "run: {out_dir: '" + out + "'}\n"
+                               "data: {type: fashion_mnist, batch_size: 64, params: {max_images: 10}}\n"
+                               "search_space: {type: nb201}\nproxies: [jacov]\nscore: {count: 2}\n");
+  auto b = nas_run(big);
+  EXPECT_EQ(b.status, 2) << b.output;
+  EXPECT_NE(b.output.find("batch of 64"), std::string::npos) << b.output;
+  EXPECT_FALSE(std::filesystem::exists(out + "/scores.csv"));
+}
+
+TEST(PipelineErrors, NumbersOutOfRangeAndPathsThatAreDirectories) {
+  TempDir t;
+  auto path = t.write("p.yaml", basic_pipeline(t.file("o")));
+  expect_usage_error(nas_run(path, "run.workers=65537"), {"run.workers", "65537", "1 to 1024"});
+  expect_usage_error(nas_run(path, "data.batch_size=0"), {});
+  expect_usage_error(nas_run(t.path()), {t.path(), "is a directory"});
+  auto dir_file = t.write("d.yaml", "search_space: {type: nb201}\nproxies: [params]\n"
+                                    "score: {archs: file, file: '" + t.path() + "'}\n");
+  expect_usage_error(nas_run(dir_file), {"score.file", "not a regular file"});
+  auto too_many = t.write("c.yaml", basic_pipeline(t.file("o3")));
+  expect_usage_error(nas_run(too_many, "score.count=20000"), {"20000", "only 15625"});
+}
+
+// Relative input paths are read from the pipeline's folder, wherever the command runs.
+TEST(PipelineRun, RelativePathsResolveAgainstThePipelineFolder) {
+  TempDir t;
+  std::filesystem::create_directories(t.file("cfg"));
+  t.write("cfg/archs.txt",
+          "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|\n");
+  auto path = t.write("cfg/p.yaml", "run: {out_dir: '" + t.file("o") +
+                                        "'}\nsearch_space: {type: nb201}\nproxies: [params]\n"
+                                        "score: {archs: file, file: archs.txt}\n");
+  auto r = nas::test::run_command("cd / && '" + nas::test::cli() + "' -q run '" + path + "'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(nas::read_csv(t.file("o") + "/scores.csv").rows.size(), 1u);
+}
+
+// A plugin that fails to load is warned about during `nas run`, and naming one of its
+// components says it failed instead of only "unknown"; control bytes are escaped.
+TEST(PipelineErrors, RefusedPluginsAreNamedAndControlBytesEscaped) {
+  TempDir t;
+  std::filesystem::create_directories(t.file("plugins"));
+  t.write("plugins/libnas_broken.so", "not an ELF file");
+  auto path = t.write("p.yaml", "run: {out_dir: '" + t.file("o") + "', plugin_paths: ['" +
+                                    t.file("plugins") +
+                                    "']}\nsearch_space: {type: nb201}\nproxies: [\"bro\\aken\"]\n"
+                                    "score: {count: 1}\n");
+  auto r = nas_run(path);
+  expect_usage_error(r, {"libnas_broken.so", "plugins that failed to load", "bro\\x07ken"});
+  EXPECT_EQ(r.output.find('\a'), std::string::npos);
+}
+
+// The resolved configuration has every default filled in.
+TEST(PipelineRun, ResolvedConfigurationHasDefaults) {
+  TempDir t;
+  auto path = t.write("p.yaml", basic_pipeline(t.file("o")));
+  ASSERT_EQ(nas_run(path).status, 0);
+  const std::string resolved = nas::test::read_file(t.file("o") + "/config.resolved.yaml");
+  for (const char* key : {"millions", "torch_threads", "evaluator", "type: local"})
+    EXPECT_NE(resolved.find(key), std::string::npos) << key << "\n" << resolved;
 }
 
 }  // namespace

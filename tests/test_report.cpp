@@ -174,15 +174,32 @@ struct RunDir {
     }
     std::ofstream(truth) << t;
     std::ofstream(run + "/scores.csv") << s;
-    std::string cfg =
-        "# resolved from test.yaml\nrun: {name: toy, seed: 0}\n"
-        "search_space: {type: nb201}\n"
-        "proxies:\n  - type: p1\n  - {type: p2}\n  - {type: p3, name: p3}\n";
-    cfg += vote;
-    if (ground_truth) cfg += "ground_truth: {path: " + truth + ", column: acc}\n";
-    std::ofstream(run + "/config.resolved.yaml") << cfg;
+    // The manifest `nas run` writes: proxies with directions and config hashes, the votes with
+    // typed parameters, the ground truth.
+    auto proxy = [](const std::string& name) {
+      return "{\"type\": \"" + name + "\", \"name\": \"" + name +
+             "\", \"params\": {}, \"version\": \"1\", \"higher_is_better\": true, "
+             "\"config_hash\": \"h\"}";
+    };
+    std::string m = "{\"name\": \"toy\", \"seed\": 0, \"seed_scheme\": 2, "
+                    "\"space\": {\"type\": \"nb201\", \"name\": \"nb201\", \"params\": {}}, "
+                    "\"data\": null, \"batch_size\": 64, \"proxies\": [" +
+                    proxy("p1") + ", " + proxy("p2") + ", " + proxy("p3") + "], \"votes\": [" +
+                    vote + "], \"ground_truth\": " +
+                    (ground_truth ? "{\"benchmark\": \"\", \"path\": \"" + truth +
+                                        "\", \"arch_column\": \"arch\", \"columns\": [\"acc\"]}"
+                                  : std::string("null")) +
+                    ", \"rows_file\": \"\"}";
+    std::ofstream(run + "/run.json") << m;
   }
 };
+
+// A vote entry of run.json.
+std::string vote_entry(const std::string& type, const std::string& params,
+                       const std::string& fit_rows = "null") {
+  return "{\"type\": \"" + type + "\", \"name\": \"" + type + "\", \"params\": {" + params +
+         "}, \"guides_search\": true, \"fit_rows\": " + fit_rows + "}";
+}
 
 nas::ReportCommandOptions no_plots() {
   nas::ReportCommandOptions o;
@@ -193,7 +210,7 @@ nas::ReportCommandOptions no_plots() {
 TEST(ReportCommand, RebuildsReportWithRecomputedVote) {
   // Vote: majority of p1, p2 and -p3. p1 and -p3 both order the rows a1 < a2 < ... < a5, so
   // they alone decide every pair: Copeland = wins - losses = (i - 1) - (5 - i) = 2i - 6.
-  RunDir d(5, "vote: {type: majority, params: {proxies: [p1, p2, '-p3']}}\n");
+  RunDir d(5, vote_entry("majority", "\"proxies\": {\"string_list\": [\"p1\", \"p2\", \"-p3\"]}"));
   const auto result = nas::report_run_dir(d.run, no_plots());
   const auto& rows = result.report.rows;
   ASSERT_EQ(rows.size(), 4u);
@@ -209,8 +226,9 @@ TEST(ReportCommand, RebuildsReportWithRecomputedVote) {
   EXPECT_EQ(j["proxies"].size(), 4u);
   const std::string md = nas::test::read_file(d.run + "/report.md");
   EXPECT_NE(md.find("# Correlation report: toy"), std::string::npos) << md;
-  EXPECT_NE(md.find("'p1') is not loaded; treated as higher-is-better"), std::string::npos) << md;
-  EXPECT_NE(md.find("were ignored: old"), std::string::npos) << md;
+  // The five rows of `old`, a proxy the run does not name, are left out and said so.
+  EXPECT_NE(md.find("5 rows of scores.csv belong to other configurations"), std::string::npos)
+      << md;
 }
 
 TEST(ReportCommand, IncompleteRunDirectoryFailsWithoutWriting) {
@@ -228,13 +246,13 @@ TEST(ReportCommand, IncompleteRunDirectoryFailsWithoutWriting) {
   }
   {
     RunDir d(5, "");
-    fs::remove(d.run + "/config.resolved.yaml");
+    fs::remove(d.run + "/run.json");
     fs::remove(d.run + "/scores.csv");
     try {
       nas::report_run_dir(d.run, no_plots());
       FAIL();
     } catch (const nas::UsageError& e) {
-      EXPECT_NE(std::string(e.what()).find("config.resolved.yaml and no scores.csv"),
+      EXPECT_NE(std::string(e.what()).find("run.json and no scores.csv"),
                 std::string::npos)
           << e.what();
     }
@@ -260,7 +278,8 @@ TEST(ReportCommand, IncompleteRunDirectoryFailsWithoutWriting) {
   }
   {
     // A vote that cannot be fitted (5 rows: round(2.5) = 3 training rows < 2 inputs + 2).
-    RunDir d(5, "vote: {type: fusion, params: {proxies: [p1, p2], log: []}}\n");
+    RunDir d(5, vote_entry("fusion", "\"proxies\": {\"string_list\": [\"p1\", \"p2\"]}, "
+                                     "\"log\": {\"string_list\": []}"));
     const auto before = listing(d.run);
     EXPECT_THROW(nas::report_run_dir(d.run, no_plots()), nas::Error);
     EXPECT_EQ(listing(d.run), before);
@@ -269,7 +288,8 @@ TEST(ReportCommand, IncompleteRunDirectoryFailsWithoutWriting) {
 }
 
 TEST(ReportCommand, FusionIsRefittedAndJudgedOnHeldOutRows) {
-  RunDir d(40, "vote: {type: fusion, params: {proxies: [p1, p2], log: [], split_seed: 3}}\n");
+  RunDir d(40, vote_entry("fusion", "\"proxies\": {\"string_list\": [\"p1\", \"p2\"]}, "
+                                    "\"log\": {\"string_list\": []}, \"split_seed\": {\"int\": 3}"));
   const auto result = nas::report_run_dir(d.run, no_plots());
   const auto& vote = result.report.rows.back();
   EXPECT_EQ(vote.name, "vote:fusion");

@@ -56,6 +56,7 @@ int list_plugins() {
   list("proxies", reg.proxies.names());
   list("votes", reg.votes.names());
   list("strategies", reg.strategies.names());
+  list("evaluators", reg.evaluators.names());
   list("benchmarks", reg.benchmarks.names());
   return 0;
 }
@@ -75,6 +76,7 @@ int inspect(const std::string& name) {
   show(reg.proxies);
   show(reg.votes);
   show(reg.strategies);
+  show(reg.evaluators);
   show(reg.benchmarks);
   if (!found) {
     std::vector<std::string> all;
@@ -86,6 +88,7 @@ int inspect(const std::string& name) {
     add(reg.proxies);
     add(reg.votes);
     add(reg.strategies);
+    add(reg.evaluators);
     add(reg.benchmarks);
     throw nas::UsageError("no component named '" + name + "'; known: " + nas::join(all));
   }
@@ -111,6 +114,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> overrides;
   run->add_option("pipeline", pipeline, "pipeline YAML file")->required();
   run->add_option("overrides", overrides, "overrides such as run.seed=3 strategy.budget=50");
+  bool force_new = false;
+  run->add_flag("--force-new", force_new,
+                "when run.out_dir holds a run of another configuration, start over in a new "
+                "directory beside it");
 
   auto* plugins = app.add_subcommand("plugins", "list or inspect plugins");
   plugins->require_subcommand(1);
@@ -136,6 +143,8 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--path", report_opts.path, "ground-truth CSV (overrides the config)");
   report_cmd->add_option("--arch-column", report_opts.arch_column,
                          "architecture column of that CSV");
+  report_cmd->add_option("--plugin-path", report_opts.plugin_paths,
+                         "more plugin directories (the run directory's are never used)");
   report_cmd->add_option("--plots", report_opts.plot_format, "png, svg or none")
       ->check(CLI::IsMember({"png", "svg", "none"}));
 
@@ -165,6 +174,7 @@ int main(int argc, char** argv) {
       options.log_format =
           log_format == "jsonl" ? nas::LogFormat::kJsonLines : nas::LogFormat::kText;
       options.progress = !quiet;
+      options.force_new = force_new;
       auto cfg = nas::load_pipeline(pipeline, overrides);
       nas::run_pipeline(*cfg, options);
       return 0;

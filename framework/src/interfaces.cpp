@@ -11,7 +11,7 @@
 namespace nas {
 
 SearchSpace::~SearchSpace() = default;
-bool SearchSpace::satisfies_constraints(const Arch&) const { return true; }
+bool SearchSpace::satisfies_constraints(const Arch&, const NetSpec&) const { return true; }
 std::vector<Arch> SearchSpace::enumerate() const {
   throw Error("search space '" + name() + "' cannot enumerate its architectures");
 }
@@ -44,6 +44,12 @@ std::vector<bool> Vote::held_out(const ScoreTable& table) const {
 }
 void Vote::save(const std::string&) const {}
 Evaluator::~Evaluator() = default;
+std::vector<Evaluation> Evaluator::evaluate(const std::vector<Arch>& archs) {
+  std::vector<std::size_t> all(proxy_names().size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return evaluate_subset(archs, all);
+}
+EvaluatorBackend::~EvaluatorBackend() = default;
 SearchContext::~SearchContext() = default;
 Strategy::~Strategy() = default;
 
@@ -57,18 +63,17 @@ const char* to_string(ScoreStatus status) {
       return "error";
     case ScoreStatus::kOutOfMemory:
       return "out_of_memory";
-    case ScoreStatus::kCached:
-      return "cached";
   }
   return "unknown";
 }
 
 ScoreStatus score_status_from_string(const std::string& text) {
   for (ScoreStatus s : {ScoreStatus::kOk, ScoreStatus::kNonFinite, ScoreStatus::kError,
-                        ScoreStatus::kOutOfMemory, ScoreStatus::kCached}) {
+                        ScoreStatus::kOutOfMemory}) {
     if (text == to_string(s)) return s;
   }
-  throw Error("unknown score status '" + text + "' (valid: ok, non_finite, error, out_of_memory)");
+  throw Error("unknown score status '" + printable(text) +
+              "' (valid: ok, non_finite, error, out_of_memory)");
 }
 
 }  // namespace nas

@@ -5,7 +5,9 @@
 
 #include <boost/dll/runtime_symbol_info.hpp>
 
+#include "local_backend.h"
 #include "nas/dataset.h"
+#include "nas/evaluator.h"
 #include "nas/proxy.h"
 #include "nas/search_space.h"
 #include "nas/strategy.h"
@@ -14,7 +16,11 @@
 namespace nas {
 
 Registry& Registry::global() {
-  static Registry registry;
+  static Registry registry = [] {
+    Registry r;
+    detail::register_builtin_evaluators(r);
+    return r;
+  }();
   return registry;
 }
 
@@ -84,6 +90,13 @@ void PluginRegistrar::add_dataset(const std::string& name, const std::string& he
                                   std::function<std::shared_ptr<Dataset>(const Params&)> create) {
   registry_.datasets.add(
       wrap(registry_.datasets, name, help, std::move(schema), std::move(create)));
+}
+
+void PluginRegistrar::add_evaluator(
+    const std::string& name, const std::string& help, ParamSchema schema,
+    std::function<std::shared_ptr<EvaluatorBackend>(const Params&)> create) {
+  registry_.evaluators.add(
+      wrap(registry_.evaluators, name, help, std::move(schema), std::move(create)));
 }
 
 void PluginRegistrar::add_benchmark(const std::string& name, const std::string& space,

@@ -107,6 +107,7 @@ PluginLoadReport load_plugin(const std::string& file, Registry& registry) {
     merge(scratch.spaces, registry.spaces);
     merge(scratch.strategies, registry.strategies);
     merge(scratch.datasets, registry.datasets);
+    merge(scratch.evaluators, registry.evaluators);
     merge(scratch.benchmarks, registry.benchmarks);
     report.loaded = true;
   } catch (const std::exception& e) {

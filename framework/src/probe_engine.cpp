@@ -296,7 +296,28 @@ std::vector<std::string> LocalEvaluator::proxy_names() const {
   return names;
 }
 
-std::vector<Evaluation> LocalEvaluator::evaluate(const std::vector<Arch>& archs) {
+const ProbeEngine& LocalEvaluator::engine_for(const std::vector<std::size_t>& subset) {
+  const std::size_t n = engine_->proxies().size();
+  bool all = subset.size() == n;
+  for (std::size_t i = 0; all && i < n; ++i) all = subset[i] == i;
+  if (all) return *engine_;
+  auto& engine = subsets_[subset];
+  if (!engine) {
+    std::vector<ProxySlot> chosen;
+    for (std::size_t i : subset) {
+      if (i >= n) throw Error("evaluate_subset: proxy index " + std::to_string(i) + " of " +
+                              std::to_string(n));
+      chosen.push_back(engine_->proxies()[i]);
+    }
+    engine = std::make_unique<ProbeEngine>(engine_->space(), engine_->data(), std::move(chosen),
+                                           engine_->options());
+  }
+  return *engine;
+}
+
+std::vector<Evaluation> LocalEvaluator::evaluate_subset(const std::vector<Arch>& archs,
+                                                        const std::vector<std::size_t>& subset) {
+  const ProbeEngine& engine = engine_for(subset);
   std::vector<Evaluation> results(archs.size());
   set_compute_threads(torch_threads_);
   // Chunks of a few architectures per worker bound the memory held by prepared networks
@@ -306,9 +327,9 @@ std::vector<Evaluation> LocalEvaluator::evaluate(const std::vector<Arch>& archs)
   for (std::size_t start = 0; start < archs.size(); start += chunk) {
     const std::size_t end = std::min(archs.size(), start + chunk);
     std::vector<std::shared_ptr<ProbeEngine::Prepared>> prepared;
-    for (std::size_t i = start; i < end; ++i) prepared.push_back(engine_->prepare(archs[i]));
+    for (std::size_t i = start; i < end; ++i) prepared.push_back(engine.prepare(archs[i]));
     if (workers_ == 1) {
-      for (std::size_t i = start; i < end; ++i) results[i] = engine_->run(*prepared[i - start]);
+      for (std::size_t i = start; i < end; ++i) results[i] = engine.run(*prepared[i - start]);
     } else {
       arena.execute([&] {
         tbb::parallel_for(
@@ -316,7 +337,7 @@ std::vector<Evaluation> LocalEvaluator::evaluate(const std::vector<Arch>& archs)
             [&](std::size_t i) {
               // Each TBB thread initialises its OpenMP team size from the global setting.
               set_compute_threads(torch_threads_);
-              results[i] = engine_->run(*prepared[i - start]);
+              results[i] = engine.run(*prepared[i - start]);
             },
             tbb::simple_partitioner());
       });

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "nas/error.h"
+#include "nas/vote.h"
 #include "nas/metrics.h"
 
 namespace nas {
@@ -428,6 +429,18 @@ ReportFiles write_full_report(const CorrelationReport& report,
   write_file(dir + "/report.md", md);
   files.written.push_back(dir + "/report.md");
   return files;
+}
+
+ScoreColumn vote_report_column(const Vote& vote, const std::string& name, const ScoreTable& table) {
+  ScoreColumn column;
+  column.name = "vote:" + name;
+  column.higher_is_better = true;
+  column.values = vote.rank(table);
+  std::vector<bool> held = vote.held_out(table);
+  bool all = held.size() == table.rows();
+  for (bool h : held) all = all && h;
+  if (!all) column.mask = std::move(held);
+  return column;
 }
 
 }  // namespace nas

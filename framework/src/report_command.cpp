@@ -1,8 +1,6 @@
 // `nas report RUN_DIR`; see nas/report_command.h for the contract.
 #include "nas/report_command.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -10,49 +8,21 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <sstream>
 
-#include "config_yaml.h"
 #include "nas/error.h"
 #include "nas/ground_truth.h"
 #include "nas/plugin_loader.h"
-#include "nas/proxy.h"
+#include "nas/csv.h"
 #include "nas/registry.h"
 #include "run_files.h"
+#include "run_manifest.h"
 
 namespace nas {
 
 namespace fs = std::filesystem;
 
-ScoreColumn vote_report_column(const Vote& vote, const std::string& name, const ScoreTable& table) {
-  ScoreColumn column;
-  column.name = "vote:" + name;
-  column.higher_is_better = true;
-  column.values = vote.rank(table);
-  std::vector<bool> held = vote.held_out(table);
-  bool all = held.size() == table.rows();
-  for (bool h : held) all = all && h;
-  if (!all) column.mask = std::move(held);
-  return column;
-}
-
 namespace {
-
-struct ProxyEntry {
-  std::string type;
-  std::string name;
-  bool higher_is_better = true;
-};
-
-std::vector<std::string> plugin_dirs(const std::string& file, const YAML::Node& root) {
-  std::vector<std::string> out;
-  if (const YAML::Node run = root["run"]; run && run.IsMap()) {
-    for (auto& p : detail::get_string_list(file, run, "plugin_paths", "run")) out.push_back(p);
-  }
-  if (const YAML::Node plugins = root["plugins"]; plugins && plugins.IsMap()) {
-    for (auto& p : detail::get_string_list(file, plugins, "paths", "plugins")) out.push_back(p);
-  }
-  return out;
-}
 
 // Copies the files `vote.save()` writes into `dir`, skipping names that already exist there.
 void save_vote_state(const Vote& vote, const std::string& dir, std::vector<std::string>* written,
@@ -87,11 +57,11 @@ void save_vote_state(const Vote& vote, const std::string& dir, std::vector<std::
 ReportCommandResult report_run_dir(const std::string& dir, const ReportCommandOptions& options) {
   // ---- Everything that can fail on bad input happens before the first write. ----
   if (!fs::is_directory(dir)) throw UsageError(dir + ": no such run directory");
-  const std::string config_path = (fs::path(dir) / "config.resolved.yaml").string();
+  const std::string manifest_path = (fs::path(dir) / "run.json").string();
   const std::string scores_path = (fs::path(dir) / "scores.csv").string();
   {
     std::vector<std::string> missing;
-    if (!fs::is_regular_file(config_path)) missing.push_back("config.resolved.yaml");
+    if (!fs::is_regular_file(manifest_path)) missing.push_back("run.json");
     if (!fs::is_regular_file(scores_path)) missing.push_back("scores.csv");
     if (!missing.empty()) {
       throw UsageError(dir + " is not a complete run directory: it has no " +
@@ -101,49 +71,31 @@ ReportCommandResult report_run_dir(const std::string& dir, const ReportCommandOp
   if (!options.benchmark.empty() && !options.path.empty()) {
     throw UsageError("nas report: give a ground-truth benchmark or a path, not both");
   }
-  const std::string& f = config_path;
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(config_path);
-  } catch (const YAML::ParserException& e) {
-    throw UsageError(config_path + ":" + std::to_string(e.mark.line + 1) +
-                     ": malformed YAML: " + e.msg);
-  } catch (const YAML::Exception& e) {
-    throw UsageError(config_path + ": cannot read YAML: " + e.msg);
-  }
-  if (!root.IsMap()) throw UsageError(config_path + ": not a YAML mapping of sections");
+  const detail::RunManifest manifest = detail::RunManifest::read(manifest_path);
 
-  std::vector<std::string> dirs = plugin_dirs(f, root);
-  dirs.insert(dirs.end(), options.plugin_paths.begin(), options.plugin_paths.end());
-  load_plugins(dirs);
+  // Plugin code comes only from the user's own environment (never from paths the run
+  // directory names): the proxies' directions are in the manifest, and only votes need code.
+  load_plugins(options.plugin_paths);
   Registry& reg = Registry::global();
   std::vector<std::string> notes;
 
-  // Ground truth: options first, then the config.
-  std::string gt_benchmark, gt_path, gt_column, gt_arch_column = "arch";
-  const YAML::Node g = root["ground_truth"];
-  if (g) detail::require_map(f, g, "ground_truth");
-  if (g) {
-    gt_benchmark = detail::get_string(f, g, "benchmark", "ground_truth", "");
-    gt_path = detail::get_string(f, g, "path", "ground_truth", "");
-    // `column` may be a list; the report is for its first entry unless --column says otherwise.
-    const auto columns = detail::get_string_list(f, g, "column", "ground_truth");
-    if (!columns.empty()) gt_column = columns.front();
-    gt_arch_column = detail::get_string(f, g, "arch_column", "ground_truth", "arch");
-  }
+  // Ground truth: options first, then the manifest.
+  std::string gt_benchmark = manifest.gt_benchmark, gt_path = manifest.gt_path,
+              gt_arch_column = manifest.gt_arch_column;
+  std::string gt_column = manifest.gt_columns.empty() ? "" : manifest.gt_columns.front();
   if (!options.benchmark.empty() || !options.path.empty()) {
     gt_benchmark = options.benchmark;
     gt_path = options.path;
-    if (g) gt_arch_column = "arch";  // the config's arch column belongs to its own table
+    gt_arch_column = "arch";  // the manifest's arch column belongs to its own table
   }
   if (!options.column.empty()) gt_column = options.column;
   if (!options.arch_column.empty()) gt_arch_column = options.arch_column;
   if (gt_benchmark.empty() && gt_path.empty()) {
-    throw UsageError(config_path +
-                     " has no ground_truth section and no ground truth was given: pass a "
-                     "benchmark (valid: " +
-                     (reg.benchmarks.names().empty() ? std::string("none loaded")
-                                                     : join(reg.benchmarks.names())) +
+    throw UsageError(manifest_path +
+                     ": the run had no ground_truth section and no ground truth was given: pass "
+                     "a benchmark (valid: " +
+                     (reg.benchmark_names().empty() ? std::string("none loaded")
+                                                    : join(reg.benchmark_names())) +
                      ") or a CSV path, and a column; nothing was written");
   }
   if (gt_column.empty()) {
@@ -151,124 +103,135 @@ ReportCommandResult report_run_dir(const std::string& dir, const ReportCommandOp
         "nas report: no ground-truth column: give one (e.g. cifar10_valid_test); "
         "nothing was written");
   }
-  std::string table_path = gt_path;
-  if (!gt_benchmark.empty()) table_path = reg.benchmarks.get(gt_benchmark).create(Params())->path;
-  std::unique_ptr<GroundTruth> truth_table;
-  try {
-    truth_table = std::make_unique<GroundTruth>(table_path, gt_column, gt_arch_column);
-  } catch (const UsageError&) {
-    throw;
-  } catch (const Error& e) {
-    throw UsageError(std::string("ground truth: ") + e.what());
-  }
-
-  // Proxies named by the config, with their directions.
-  std::string space_name;
-  if (const YAML::Node s = root["search_space"]; s && s.IsMap() && s["type"]) {
-    space_name = detail::get_string(f, s, "type", "search_space", "");
-  }
-  std::vector<ProxyEntry> proxies;
-  if (const YAML::Node list = root["proxies"]; list && list.IsSequence()) {
-    for (const auto& p : list) {
-      ProxyEntry e;
-      if (p.IsScalar()) {
-        e.type = p.Scalar();
-        e.name = e.type;
-      } else {
-        detail::require_map(f, p, "proxies");
-        e.type = detail::get_string(f, p, "type", "proxies", "");
-        e.name = detail::get_string(f, p, "name", "proxies", e.type);
-      }
-      // Copy-constructed, never assigned: assigning a missing key's (invalid) node throws.
-      const YAML::Node params = p.IsScalar() ? YAML::Node() : p["params"];
-      if (const auto* c = reg.proxies.find(e.type)) {
-        try {
-          const Params values =
-              detail::to_params(f, params, c->schema, "proxy '" + e.type + "' (proxies)");
-          e.higher_is_better = c->create(values)->info().higher_is_better;
-        } catch (const std::exception& ex) {
-          notes.push_back("proxy '" + e.name + "': could not be created to read its direction (" +
-                          ex.what() + "); treated as higher-is-better");
-        }
-      } else {
-        notes.push_back("proxy '" + e.name + "': its plugin ('" + e.type +
-                        "') is not loaded; treated as higher-is-better");
-      }
-      proxies.push_back(e);
+  auto table_path_of = [&](const std::string& benchmark, const std::string& path) {
+    if (benchmark.empty()) return path;
+    if (const BenchmarkTable* b = reg.find_benchmark(benchmark)) return b->path;
+    if (!path.empty() && benchmark == manifest.gt_benchmark) return path;  // as the run had it
+    throw UsageError("nas report: unknown benchmark '" + printable(benchmark) + "'; valid: " +
+                     join(reg.benchmark_names()));
+  };
+  auto load_truth = [&](const std::string& path, const std::string& column,
+                        const std::string& arch_column) {
+    try {
+      return std::make_unique<GroundTruth>(path, column, arch_column);
+    } catch (const UsageError&) {
+      throw;
+    } catch (const Error& e) {
+      throw UsageError(std::string("ground truth: ") + e.what());
     }
-  }
+  };
+  const std::string table_path = table_path_of(gt_benchmark, gt_path);
+  std::unique_ptr<GroundTruth> truth_table = load_truth(table_path, gt_column, gt_arch_column);
 
-  // Scores: last row per (arch, proxy) wins; proxies the config does not name are ignored.
-  const std::vector<detail::ScoreRow> rows = detail::read_scores(scores_path);
-  std::set<std::string> configured;
-  for (const auto& p : proxies) configured.insert(p.name);
-  if (proxies.empty()) {  // an old or hand-written config: take the proxies from the file
-    for (const auto& r : rows) {
-      if (configured.insert(r.record.proxy).second) {
-        proxies.push_back({r.record.proxy, r.record.proxy, true});
-        notes.push_back("proxy '" + r.record.proxy +
-                        "': not in the config; treated as higher-is-better");
-      }
-    }
-  }
+  // Scores: the rows of the run's own configuration (proxy and config hash); the last row of an
+  // (architecture, proxy) pair wins.
+  std::map<std::string, std::string> hash_of;
   std::vector<std::string> names;
-  for (const auto& p : proxies) names.push_back(p.name);
-  ScoreTable table(names);
-  std::set<std::string> ignored;
-  for (const auto& r : rows) {
-    if (!configured.count(r.record.proxy)) {
-      ignored.insert(r.record.proxy);
+  for (const auto& p : manifest.proxies) {
+    hash_of[p.component.name] = p.config_hash;
+    names.push_back(p.component.name);
+  }
+  const detail::ScoresFile file = detail::read_scores_file(scores_path);
+  if (!file.dropped_line.empty()) notes.push_back("the incomplete last line of scores.csv was ignored");
+  std::vector<const detail::ScoreRow*> rows;
+  std::size_t ignored = 0;
+  for (const auto& r : file.rows) {
+    auto h = hash_of.find(r.record.proxy);
+    if (h == hash_of.end() || h->second != r.config_hash) {
+      ++ignored;
       continue;
     }
-    table.set(Arch(space_name, r.arch), r.record.proxy, r.record.score);
+    rows.push_back(&r);
   }
-  if (!ignored.empty()) {
-    notes.push_back("scores.csv rows of proxies the config does not name were ignored: " +
-                    join(std::vector<std::string>(ignored.begin(), ignored.end())));
+  if (ignored) {
+    notes.push_back(std::to_string(ignored) +
+                    " rows of scores.csv belong to other configurations or proxies the run does "
+                    "not name, and were ignored");
   }
-  if (table.rows() == 0) throw UsageError(scores_path + ": no scores of the configured proxies");
+  ScoreTable table(names);
+  const std::string space = manifest.space.type;
+  const std::string rows_path = (fs::path(dir) / manifest.rows_file).string();
+  if (!manifest.rows_file.empty() && fs::is_regular_file(rows_path)) {
+    // The run's own row order (votes such as a sort-ranked majority depend on it).
+    std::istringstream in(read_text_file(rows_path));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty()) table.set(Arch(space, line), names.front(),
+                                   std::numeric_limits<double>::quiet_NaN());
+    }
+  } else {
+    notes.push_back("the run did not finish (no rows file): rows are in scores.csv order");
+  }
+  for (const auto* r : rows) table.set(Arch(space, r->arch), r->record.proxy, r->record.score);
+  if (rows.empty()) throw UsageError(scores_path + ": no scores of the run's configuration");
 
-  std::vector<double> truth(table.rows(), std::numeric_limits<double>::quiet_NaN());
-  for (std::size_t r = 0; r < table.rows(); ++r) {
-    double t;
-    if (truth_table->lookup(table.archs()[r], &t)) truth[r] = t;
-  }
+  auto truth_of = [&](const GroundTruth& gt) {
+    std::vector<double> out(table.rows(), std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t r = 0; r < table.rows(); ++r) {
+      double t;
+      if (gt.lookup(table.archs()[r], &t)) out[r] = t;
+    }
+    return out;
+  };
+  const std::vector<double> truth = truth_of(*truth_table);
 
   std::vector<ScoreColumn> columns;
-  for (std::size_t c = 0; c < proxies.size(); ++c) {
+  for (const auto& p : manifest.proxies) {
     columns.push_back(
-        {proxies[c].name, proxies[c].higher_is_better,
-         table.column_values(static_cast<std::size_t>(table.column(proxies[c].name)))});
+        {p.component.name, p.higher_is_better,
+         table.column_values(static_cast<std::size_t>(table.column(p.component.name)))});
   }
 
-  // The votes (`vote`, then `votes`), recomputed (and refitted) from the config.
-  std::vector<YAML::Node> vote_nodes;
-  if (const YAML::Node v = root["vote"]) vote_nodes.push_back(v);
-  if (const YAML::Node vs = root["votes"]; vs && vs.IsSequence()) {
-    for (const auto& v : vs) vote_nodes.push_back(v);
-  }
+  // The votes, created from the user's plugins with the run's parameters. A vote the run fitted
+  // is fitted again on exactly the rows and ground truth it was fitted on then.
   std::vector<std::pair<std::string, std::shared_ptr<Vote>>> fitted;
-  for (const YAML::Node& v : vote_nodes) {
-    detail::require_map(f, v, "vote");
-    const std::string type = detail::get_string(f, v, "type", "vote", "");
-    const std::string name = detail::get_string(f, v, "name", "vote", type);
-    const auto& component = reg.votes.get(type);
-    const Params params =
-        detail::to_params(f, v["params"], component.schema, "vote '" + type + "' (vote)");
-    std::shared_ptr<Vote> vote = component.create(params);
+  for (const auto& mv : manifest.votes) {
+    const Component<Vote>* component = reg.votes.find(mv.component.type);
+    if (!component) {
+      throw UsageError("nas report: the run's vote '" + mv.component.name + "' needs the vote '" +
+                       mv.component.type +
+                       "', which no loaded plugin provides (valid votes: " +
+                       join(reg.votes.names()) + "); nothing was written");
+    }
+    // The schema's defaults under the recorded values: a manifest lists every parameter the
+    // run resolved, and a parameter added to the vote since then takes its default.
+    Params params = Params::defaults(component->schema, "vote '" + mv.component.type + "'");
+    for (const auto& [k, v] : mv.component.params.values()) params.set(k, v);
+    std::shared_ptr<Vote> vote = component->create(params);
     for (const auto& input : vote->inputs()) {
       if (table.column(input) < 0) {
-        throw UsageError(detail::where(f, v) + ": vote '" + type + "' needs proxy '" + input +
-                         "', which the run did not compute (computed: " + join(names) + ")");
+        throw UsageError(manifest_path + ": vote '" + mv.component.name + "' needs proxy '" +
+                         input + "', which the run did not compute (computed: " + join(names) +
+                         ")");
       }
     }
     if (vote->needs_fit()) {
-      vote->fit(table, truth);
-      notes.push_back("vote '" + name + "' was refitted on the ground truth; it is judged on " +
-                      "its held-out rows only");
-      fitted.push_back({name, vote});
+      if (mv.fit_rows && !manifest.gt_columns.empty() && *mv.fit_rows <= table.rows()) {
+        ScoreTable prefix(names);
+        for (std::size_t r = 0; r < *mv.fit_rows; ++r) {
+          for (std::size_t c = 0; c < names.size(); ++c)
+            prefix.set(table.archs()[r], names[c], table.get(r, c));
+        }
+        const auto run_truth =
+            load_truth(table_path_of(manifest.gt_benchmark, manifest.gt_path),
+                       manifest.gt_columns.front(), manifest.gt_arch_column);
+        std::vector<double> targets(prefix.rows(), std::numeric_limits<double>::quiet_NaN());
+        for (std::size_t r = 0; r < prefix.rows(); ++r) {
+          double t;
+          if (run_truth->lookup(prefix.archs()[r], &t)) targets[r] = t;
+        }
+        vote->fit(prefix, targets);
+        notes.push_back("vote '" + mv.component.name + "' was fitted as the run fitted it (its " +
+                        "first " + std::to_string(*mv.fit_rows) + " rows, `" +
+                        manifest.gt_columns.front() + "`); it is judged on its held-out rows");
+      } else {
+        vote->fit(table, truth);
+        notes.push_back("vote '" + mv.component.name + "' was fitted on the ground truth of " +
+                        "every row; it is judged on its held-out rows only");
+      }
+      fitted.push_back({mv.component.name, vote});
     }
-    columns.push_back(vote_report_column(*vote, name, table));
+    columns.push_back(vote_report_column(*vote, mv.component.name, table));
   }
 
   CorrelationReport report = correlate(columns, truth);
@@ -279,11 +242,7 @@ ReportCommandResult report_run_dir(const std::string& dir, const ReportCommandOp
   ReportOptions ro;
   ro.plot_format = options.plot_format;
   ro.gnuplot = options.gnuplot;
-  std::string run_name;
-  if (const YAML::Node run = root["run"];
-      run && run.IsMap() && run["name"] && run["name"].IsScalar())
-    run_name = run["name"].Scalar();
-  ro.title = "Correlation report" + (run_name.empty() ? std::string() : ": " + run_name);
+  ro.title = "Correlation report" + (manifest.name.empty() ? std::string() : ": " + manifest.name);
   ro.notes = notes;
   ro.notes.push_back("rebuilt by `nas report` from " + std::to_string(rows.size()) +
                      " rows of scores.csv (" + std::to_string(table.rows()) +

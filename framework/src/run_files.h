@@ -1,9 +1,17 @@
-// Internal: the files of a run directory (scores.csv append/read, trace, JSON helpers).
+// Internal: the files of a run directory — the lock, scores.csv, atomic whole-file writes.
+//
+// Contract: every write into a run directory is checked; a failure throws nas::Error naming
+// the file and the reason (a full disk says "No space left on device"). scores.csv only ever
+// grows by whole lines: each architecture's rows go out in one write() and, should that write
+// fail part-way, the file is cut back to where it was, so the rows already written stay valid
+// and a resume reads them. A file whose last line is incomplete (a crash of an older version,
+// a copy cut short) is read without that line, and the writer cuts it off before appending.
+// Other files (manifest, resolved config, best architecture, reports) are replaced atomically:
+// written to a temporary file in the same folder, then renamed over the old one.
 #pragma once
 
 #include <cstdio>
 #include <map>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,19 +30,49 @@ struct ScoreRow {
   std::string config_hash;
 };
 
-// Appends rows and flushes after every architecture, so a killed run keeps its scores.
+struct ScoresFile {
+  std::vector<ScoreRow> rows;
+  std::string dropped_line;  // an incomplete last line that was left out ("" when none)
+};
+
+// Reads scores.csv. A malformed complete line throws nas::UsageError naming file:line.
+ScoresFile read_scores_file(const std::string& path);
+std::vector<ScoreRow> read_scores(const std::string& path);
+
+// Appends architectures' rows to scores.csv (created with its header when new or empty).
 class ScoresWriter {
  public:
   explicit ScoresWriter(const std::string& path);
   ~ScoresWriter();
+  ScoresWriter(const ScoresWriter&) = delete;
+  ScoresWriter& operator=(const ScoresWriter&) = delete;
+
+  // Throws nas::Error naming the file when the rows could not be written whole.
   void append(const Evaluation& evaluation, const std::map<std::string, std::string>& hashes);
+  const std::string& path() const { return path_; }
 
  private:
-  std::FILE* file_ = nullptr;
+  void write_all(const std::string& text);
+  int fd_ = -1;
   std::string path_;
 };
 
-std::vector<ScoreRow> read_scores(const std::string& path);
 std::string format_score(double value);
+
+// Replaces `path` with `text` atomically; throws nas::Error naming the file.
+void write_file_atomic(const std::string& path, const std::string& text);
+
+// An exclusive lock on a run directory (flock on DIR/.lock), held while the object lives.
+// A second holder is refused with nas::UsageError naming the directory and the holder's pid.
+class RunDirLock {
+ public:
+  explicit RunDirLock(const std::string& dir);
+  ~RunDirLock();
+  RunDirLock(const RunDirLock&) = delete;
+  RunDirLock& operator=(const RunDirLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
 
 }  // namespace nas::detail

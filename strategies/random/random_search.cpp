@@ -26,7 +26,7 @@ class RandomSearch : public nas::Strategy {
       const std::int64_t want = std::min<std::int64_t>(batch_, ctx.remaining());
       for (std::int64_t i = 0; i < want; ++i) {
         nas::Arch a = ctx.space().sample(ctx.rng());
-        if (!ctx.space().satisfies_constraints(a)) {
+        if (!ctx.space().satisfies_constraints(a, ctx.net_spec())) {
           if (++idle > max_resamples_) return;
           --i;
           continue;
@@ -34,7 +34,8 @@ class RandomSearch : public nas::Strategy {
         batch.push_back(a);
       }
       const std::int64_t before = ctx.used();
-      for (std::size_t row : ctx.evaluate(batch)) {
+      for (const nas::Candidate& candidate : ctx.evaluate(batch)) {
+        const std::size_t row = candidate.row;
         if (!best) {
           best = row;
           continue;

@@ -27,6 +27,10 @@ class UsageError : public Error {
   ~UsageError() override;
 };
 
+// Untrusted text (from a file, a command line) made safe to echo in a message: control bytes
+// escaped as \xNN, and text longer than max_length cut with "…(N bytes)".
+std::string printable(const std::string& text, std::size_t max_length = 200);
+
 // "a, b, c" — for messages that list the valid choices.
 std::string join(const std::vector<std::string>& items, const std::string& separator = ", ");
 

@@ -1,16 +1,27 @@
 // Pipelines: a YAML file that names components and stages, run into a run directory.
 //
 // Contract: load_pipeline() reads the file, applies `key.path=value` overrides, and validates
-// everything before any work starts: unknown sections or keys, wrong types, unknown plugin
-// names and bad parameters are nas::UsageError naming the file, the line and the key, with
-// the valid choices. run_pipeline() then runs the stages that the file names, in order:
-// `score` (score sampled, all, or listed architectures), `search` (a strategy with a budget),
-// and the correlation report when `ground_truth` is given. Every score is appended to
-// <out_dir>/scores.csv as it arrives; re-running the same pipeline into the same directory
-// reuses those scores (same proxy, version and seed) instead of recomputing them, so an
-// interrupted run resumes, and nothing computed is lost. Files written: config.resolved.yaml,
-// scores.csv, correlation.json + correlation.md (with ground truth), search_trace.csv and
-// best_arch.txt (with a strategy), env.json.
+// everything before any work starts: unknown sections or keys, wrong types, out-of-range
+// numbers, unknown plugin names and bad parameters are nas::UsageError naming the file, the
+// line and the key, with the valid choices. Relative input paths in the file (score.file,
+// ground_truth.path, plugin paths, run.reuse_scores) are relative to the file's folder;
+// run.out_dir is relative to the working directory.
+//
+// run_pipeline() then creates every component, checks the data (a missing or corrupt dataset
+// is a UsageError before any score), locks the run directory (a second run into it is
+// refused), and runs the stages the file names, in order: `score` (sampled, all, or listed
+// architectures), fitting the votes that learn, `search` (a strategy with a budget), and the
+// correlation report when `ground_truth` is given. Every score is appended to
+// <out_dir>/scores.csv as it arrives; every write is checked, and a failed write stops the run
+// with an error naming the file while the rows already written stay valid. Re-running the same
+// pipeline into the same directory resumes: scores whose configuration matches are reused
+// (failed ones are computed again), nothing computed is lost, and the results equal an
+// uninterrupted run. A re-run whose configuration changes what scores mean (seed, space, data,
+// a proxy's parameters) is refused naming the keys that differ, unless RunOptions::force_new,
+// which starts over in a new directory beside it. Files written: run.json (the manifest `nas
+// report` reads), config.resolved.yaml (every default filled in), scores.csv, rows.txt,
+// env.json, correlation.json + correlation.md + report.md (with ground truth),
+// search_trace.csv and best_arch.txt (with a strategy), votes/<name>/ (fitted votes).
 #pragma once
 
 #include <memory>
@@ -23,10 +34,11 @@ enum class LogFormat { kText, kJsonLines };
 
 struct RunOptions {
   LogFormat log_format = LogFormat::kText;
-  bool progress = true;  // a progress bar when stderr is a terminal
+  bool progress = true;    // a progress bar when stderr is a terminal
+  bool force_new = false;  // a changed configuration starts over in a new directory
 };
 
-struct PipelineConfig;  // opaque: the validated configuration
+struct PipelineConfig;  // the validated configuration (internal)
 
 std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
                                               const std::vector<std::string>& overrides);

@@ -64,6 +64,9 @@ class PluginRegistrar {
                     std::function<std::shared_ptr<Strategy>(const Params&)> create);
   void add_dataset(const std::string& name, const std::string& help, ParamSchema schema,
                    std::function<std::shared_ptr<Dataset>(const Params&)> create);
+  // An evaluator backend (`run.evaluator: {type: NAME}`): see nas/evaluator.h.
+  void add_evaluator(const std::string& name, const std::string& help, ParamSchema schema,
+                     std::function<std::shared_ptr<EvaluatorBackend>(const Params&)> create);
   // A benchmark table shipped by this plugin: `relative_path` is looked up with data_path().
   void add_benchmark(const std::string& name, const std::string& space,
                      const std::string& relative_path, const std::string& help);

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,8 @@ class ProbeEngine {
   ~ProbeEngine();
 
   const std::vector<ProxySlot>& proxies() const { return proxies_; }
+  const std::shared_ptr<const SearchSpace>& space() const { return space_; }
+  const std::shared_ptr<const Dataset>& data() const { return data_; }
   const ProbeOptions& options() const { return options_; }
 
   // Opaque per-architecture state between the serial and the parallel phase.
@@ -77,10 +80,17 @@ class LocalEvaluator : public Evaluator {
  public:
   LocalEvaluator(std::shared_ptr<ProbeEngine> engine, int workers, int torch_threads);
   std::vector<std::string> proxy_names() const override;
-  std::vector<Evaluation> evaluate(const std::vector<Arch>& archs) override;
+  using Evaluator::evaluate;
+  // A subset runs on an engine of its own (made once per subset) that shares the space, data
+  // and proxy objects: it runs only the passes those proxies need.
+  std::vector<Evaluation> evaluate_subset(const std::vector<Arch>& archs,
+                                          const std::vector<std::size_t>& proxies) override;
 
  private:
+  const ProbeEngine& engine_for(const std::vector<std::size_t>& subset);
+
   std::shared_ptr<ProbeEngine> engine_;
+  std::map<std::vector<std::size_t>, std::unique_ptr<ProbeEngine>> subsets_;
   int workers_;
   int torch_threads_;
 };

@@ -24,6 +24,7 @@ class Vote;
 class SearchSpace;
 class Strategy;
 class Dataset;
+class EvaluatorBackend;
 
 template <class T>
 struct Component {
@@ -65,6 +66,11 @@ class ComponentRegistry {
     return out;
   }
   const std::string& kind() const { return kind_; }
+  std::string plural() const {
+    if (kind_ == "proxy") return "proxies";
+    if (kind_ == "strategy") return "strategies";
+    return kind_ + "s";
+  }
   const std::map<std::string, Component<T>>& entries() const { return entries_; }
 
  private:
@@ -89,10 +95,22 @@ class Registry {
   ComponentRegistry<SearchSpace> spaces{"search space"};
   ComponentRegistry<Strategy> strategies{"strategy"};
   ComponentRegistry<Dataset> datasets{"dataset"};
+  ComponentRegistry<EvaluatorBackend> evaluators{"evaluator"};
   ComponentRegistry<BenchmarkTable> benchmarks{"benchmark"};
+
+  const BenchmarkTable* find_benchmark(const std::string& name) const {
+    const Component<BenchmarkTable>* c = benchmarks.find(name);
+    if (!c) return nullptr;
+    cache_ = *c->create(Params());
+    return &cache_;
+  }
+  std::vector<std::string> benchmark_names() const { return benchmarks.names(); }
 
   // The process-wide registry that the plugin loader fills.
   static Registry& global();
+
+ private:
+  mutable BenchmarkTable cache_;
 };
 
 }  // namespace nas

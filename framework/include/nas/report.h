@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "nas/score_table.h"
+
 namespace nas {
 
 struct ProxyCorrelation {
@@ -100,5 +102,12 @@ ReportFiles write_full_report(const CorrelationReport& report,
                               const std::vector<ScoreColumn>& columns,
                               const std::vector<double>& truth, const std::string& dir,
                               const ReportOptions& options = {});
+
+class Vote;
+// The report column of a vote that is ready to rank (fitted already when it needs fitting):
+// its rank() as values, higher is better, and its held_out() rows as the mask when they are not
+// all rows (so a fitted vote is judged on the rows its fit did not use). Named "vote:<name>", as
+// the pipeline names it. Shared by `nas run` and `nas report` so both judge votes the same way.
+ScoreColumn vote_report_column(const Vote& vote, const std::string& name, const ScoreTable& table);
 
 }  // namespace nas

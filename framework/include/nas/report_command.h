@@ -1,26 +1,26 @@
 // `nas report RUN_DIR`: rebuilds the correlation report of a run directory from its files.
 //
-// Contract: report_run_dir() reads RUN_DIR/config.resolved.yaml (for the proxies, the vote,
-// the search space's name, plugin paths and the ground_truth section) and RUN_DIR/scores.csv
-// (long format; when an (architecture, proxy) pair appears more than once, the last row wins,
-// and rows of proxies the config no longer names are ignored), builds the score table,
-// recomputes the vote when the config has one (created from the registry with the config's
-// params; a vote that needs fitting, such as `fusion`, is fitted on the ground truth again and
-// judged on its held-out rows), and writes correlation.json, correlation.md, plots/ and
-// report.md (see nas/report.h). Ground truth comes from the options when given (they override
-// the config), else from the config's ground_truth section; a benchmark name is resolved
-// through the plugins' benchmark tables, a path is used as written (relative to the current
-// directory, as `nas run` did). A proxy's direction (higher or lower is better) comes from its
-// plugin; when the plugin is not loaded, the column is treated as higher-is-better and
-// report.md says so.
+// Contract: report_run_dir() reads RUN_DIR/run.json (the manifest `nas run` writes: proxies
+// with their directions and config hashes, votes with their parameters and what they were
+// fitted on, the ground truth, the table's row order in rows.txt) and RUN_DIR/scores.csv (long
+// format; only rows whose proxy and config hash match the manifest count, so rows of another
+// configuration are never mixed in; when a pair appears more than once, the last row wins). It
+// rebuilds the score table in the run's row order, recomputes the votes (a vote the run fitted
+// is fitted again on exactly the rows and ground-truth column it was fitted on), and writes
+// correlation.json, correlation.md, plots/ and report.md (see nas/report.h): for the run's own
+// ground truth the result equals the report the run wrote. Ground truth comes from the options
+// when given (they override the manifest), else from the manifest; a benchmark name is
+// resolved through the loaded plugins' tables, else the path the run used. Plugin code is
+// loaded only from the user's own environment (the default directories, $NAS_PLUGIN_PATH and
+// `plugin_paths`), never from paths named inside the run directory; only votes need it.
 //
-// Errors: a missing directory, a missing config.resolved.yaml or scores.csv, no ground truth
-// (neither configured nor given), an unknown benchmark or column, or no scores are
-// nas::UsageError naming what is missing; a corrupt file or a vote that cannot be fitted is
-// nas::Error. Everything is computed before the first file is written, so on any error the run
-// directory is left exactly as it was. Fitted vote state (fusion_weights.json) is written only
-// when the run directory has no file of that name yet, so the weights a run searched with are
-// never replaced.
+// Errors: a missing directory, a missing run.json or scores.csv, no ground truth (neither
+// recorded nor given), an unknown benchmark or column, a vote whose plugin is not loaded, or no
+// scores are nas::UsageError naming what is missing; a corrupt file or a vote that cannot be
+// fitted is nas::Error. Everything is computed before the first file is written, so on any
+// error the run directory is left exactly as it was. Fitted vote state (fusion_weights.json)
+// is written only when the run directory has no file of that name yet, so the weights a run
+// searched with are never replaced.
 #pragma once
 
 #include <string>
@@ -50,10 +50,5 @@ struct ReportCommandResult {
 ReportCommandResult report_run_dir(const std::string& dir,
                                    const ReportCommandOptions& options = {});
 
-// The report column of a vote that is ready to rank (fitted already when it needs fitting):
-// its rank() as values, higher is better, and its held_out() rows as the mask when they are not
-// all rows (so a fitted vote is judged on the rows its fit did not use). Named "vote:<name>", as
-// the pipeline names it. Shared by `nas run` and `nas report` so both judge votes the same way.
-ScoreColumn vote_report_column(const Vote& vote, const std::string& name, const ScoreTable& table);
 
 }  // namespace nas

@@ -91,8 +91,9 @@ class SearchSpace {
   virtual std::int64_t params(const Arch& arch, const NetSpec& spec) const = 0;
   virtual std::int64_t flops(const Arch& arch, const NetSpec& spec) const = 0;
 
-  // Optional: constraints such as a FLOPs budget. The default accepts everything.
-  virtual bool satisfies_constraints(const Arch& arch) const;
+  // Optional: constraints such as a FLOPs budget, judged for the network built at `spec` (a
+  // FLOPs budget depends on the input size). The default accepts everything.
+  virtual bool satisfies_constraints(const Arch& arch, const NetSpec& spec) const;
 
   // Optional: every architecture, in the space's documented order.
   virtual bool can_enumerate() const { return false; }

@@ -1,0 +1,86 @@
+// Internal: the validated pipeline configuration, one struct per YAML section.
+//
+// Contract: load_pipeline() (nas/pipeline.h) fills a PipelineConfig from a YAML file plus
+// overrides and validates every key, type, range and component name before any work starts.
+// Every component appears as a ComponentConfig with its parameters resolved against the
+// component's schema (defaults filled in), so fingerprints, config.resolved.yaml and the run
+// manifest all see the same values. Relative input paths (score.file, ground_truth.path,
+// plugin paths) are resolved against the pipeline file's folder; run.out_dir is relative to
+// the working directory (outputs go where the command runs).
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nas/params.h"
+#include "nas/pipeline.h"
+
+namespace nas {
+
+struct ComponentConfig {
+  std::string type;
+  std::string name;  // how results refer to it (defaults to type)
+  Params params;     // resolved: every schema key, defaults filled in
+  std::string where; // "file:line" where it was configured, for messages
+};
+
+struct RunSection {
+  std::string name;
+  std::string out_dir;
+  std::uint64_t seed = 0;
+  int workers = 1;
+  int torch_threads = 1;
+  std::string device = "cpu";
+  std::vector<std::string> plugin_paths;
+  std::vector<std::string> reuse_scores;  // other run directories whose matching scores count
+  ComponentConfig evaluator;              // run.evaluator, `local` by default
+};
+
+enum class ArchSource { kSample, kAll, kFile };
+
+struct ScoreStage {
+  ArchSource archs = ArchSource::kSample;
+  std::int64_t count = 100;
+  std::string file;
+};
+
+struct SearchStage {
+  ComponentConfig strategy;
+  std::int64_t budget = 100;
+};
+
+struct GroundTruthSection {
+  std::string benchmark;  // a registered table's name, or empty
+  std::string path;       // the CSV read (the benchmark's file when benchmark is set)
+  std::string arch_column = "arch";
+  std::vector<std::string> columns;  // the first one fits votes and names the root report
+};
+
+struct PipelineConfig {
+  std::string path;  // the pipeline file
+  YAML::Node root;   // the document with overrides applied
+  RunSection run;
+  std::optional<ComponentConfig> data;
+  std::int64_t batch_size = 64;
+  ComponentConfig space;
+  std::vector<ComponentConfig> proxies;
+  std::optional<std::size_t> vote;    // index into votes of the strategy's vote
+  std::vector<ComponentConfig> votes; // every vote reported: `vote` first, then `votes`
+  std::optional<ScoreStage> score;
+  std::optional<SearchStage> search;
+  std::optional<GroundTruthSection> ground_truth;
+
+  // The document as it ran: every section with defaults and resolved parameters filled in.
+  YAML::Node resolved() const;
+};
+
+// The fingerprint of a component's resolved parameters ("{a: 1, b: x}").
+std::string params_fingerprint(const Params& params);
+// Resolved parameters as a YAML map.
+YAML::Node params_node(const Params& params);
+
+}  // namespace nas

@@ -1,0 +1,115 @@
+#include "search_context.h"
+
+#include <cmath>
+#include <limits>
+
+#include "nas/csv.h"
+#include "nas/error.h"
+#include "run_files.h"
+
+namespace nas::detail {
+
+void record_in_table(ScoreTable& table, const Evaluation& e) {
+  for (const auto& r : e.scores) table.set(e.arch, r.proxy, r.score);
+}
+
+PipelineSearchContext::PipelineSearchContext(const SearchSpace& space, const NetSpec& spec,
+                                             Evaluator& evaluator, ScoreTable& table,
+                                             SearchSettings settings)
+    : space_(space),
+      spec_(spec),
+      evaluator_(evaluator),
+      table_(table),
+      settings_(std::move(settings)),
+      rng_(derive_seed(settings_.seed, "strategy")) {
+  trace_.open(settings_.trace_path, std::ios::trunc);
+  if (!trace_) throw Error(settings_.trace_path + ": cannot open for writing");
+  trace_ << "step,arch,best_arch";
+  if (settings_.truth) trace_ << ",best_truth";
+  trace_ << "\n";
+}
+
+std::vector<Candidate> PipelineSearchContext::evaluate(const std::vector<Arch>& archs) {
+  flush_trace();
+  std::vector<Arch> fresh;
+  std::set<std::string> in_batch;
+  std::vector<Candidate> out;
+  std::size_t accepted = 0;  // the prefix of archs the budget allows
+  for (const auto& a : archs) {
+    const std::string key = a.str();
+    if (evaluated_.count(key) || in_batch.count(key)) {
+      ++accepted;
+      continue;
+    }
+    if (used() + static_cast<std::int64_t>(fresh.size()) >= settings_.budget) break;
+    in_batch.insert(key);
+    fresh.push_back(a);
+    ++accepted;
+  }
+  if (!fresh.empty()) {
+    for (const auto& e : evaluator_.evaluate(fresh)) record_in_table(table_, e);
+  }
+  std::set<std::string> charged;
+  for (const auto& a : fresh) {
+    evaluated_.insert(a.str());
+    pending_.push_back(a);
+  }
+  for (std::size_t i = 0; i < accepted; ++i) {
+    const bool first = in_batch.count(archs[i].str()) && charged.insert(archs[i].str()).second;
+    out.push_back({table_.row_of(archs[i]), first});
+  }
+  if (settings_.on_charged && !fresh.empty()) {
+    settings_.on_charged(static_cast<std::int64_t>(fresh.size()));
+  }
+  return out;
+}
+
+int PipelineSearchContext::compare(std::size_t a, std::size_t b) const {
+  if (settings_.vote) return settings_.vote->compare(table_, a, b);
+  const double x = fitness(a), y = fitness(b);
+  if (x == y) return 0;
+  return x > y ? 1 : -1;
+}
+
+double PipelineSearchContext::fitness(std::size_t row) const {
+  if (settings_.vote) {
+    if (rank_rows_ != table_.rows()) {
+      ranks_ = settings_.vote->rank(table_);
+      rank_rows_ = table_.rows();
+    }
+    return ranks_.at(row);
+  }
+  const int col = table_.column(settings_.first_proxy);
+  double x = table_.get(row, static_cast<std::size_t>(col));
+  if (!std::isfinite(x)) return -std::numeric_limits<double>::infinity();
+  return settings_.first_higher_is_better ? x : -x;
+}
+
+void PipelineSearchContext::flush_trace() {
+  for (const auto& a : pending_) {
+    ++step_;
+    trace_ << step_ << "," << csv_field(a.str()) << ",";
+    if (best_) {
+      const Arch& b = table_.archs()[*best_];
+      trace_ << csv_field(b.str());
+      if (settings_.truth) {
+        double t;
+        trace_ << "," << (settings_.truth->lookup(b, &t) ? format_score(t) : "");
+      }
+    } else if (settings_.truth) {
+      trace_ << ",";
+    }
+    trace_ << "\n";
+  }
+  pending_.clear();
+  trace_.flush();
+  if (!trace_) throw Error(settings_.trace_path + ": could not write the search trace");
+}
+
+void PipelineSearchContext::finish() {
+  flush_trace();
+  trace_.close();
+  if (!trace_) throw Error(settings_.trace_path + ": could not write the search trace");
+}
+
+}  // namespace nas::detail

@@ -1,0 +1,63 @@
+// Internal: a run's state and its stages (score, fit votes, search, report).
+//
+// Contract: open_run() creates every component, checks the data and the run directory, takes
+// the directory's lock and refuses a resume whose scores would not match (see run_manifest.h)
+// — all before the first score is computed. Each stage then works on the Run: the score stage
+// scores the configured architectures in chunks, the vote stage fits the votes that learn on
+// the table so far, the search stage runs the strategy, and the report stage writes the
+// correlation report per ground-truth column. close_run() writes rows.txt and the final
+// manifest. Rows enter the score table in the order the stages submit architectures, never in
+// the order scores happen to be cached, so a resumed run ranks exactly like a fresh one.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caching_evaluator.h"
+#include "config.h"
+#include "nas/dataset.h"
+#include "nas/ground_truth.h"
+#include "nas/probe_engine.h"
+#include "nas/score_table.h"
+#include "nas/search_space.h"
+#include "nas/strategy.h"
+#include "nas/vote.h"
+#include "progress.h"
+#include "run_files.h"
+#include "run_manifest.h"
+
+namespace nas::detail {
+
+struct Run {
+  const PipelineConfig& cfg;
+  std::string dir;
+  std::unique_ptr<RunDirLock> lock;
+  std::shared_ptr<SearchSpace> space;
+  std::shared_ptr<Dataset> data;
+  NetSpec spec;
+  std::vector<ProxySlot> slots;  // for directions and versions; scoring goes through evaluator
+  std::vector<std::shared_ptr<Vote>> votes;  // parallel to cfg.votes
+  std::vector<std::unique_ptr<GroundTruth>> truths;  // one per ground-truth column
+  std::shared_ptr<Strategy> strategy;
+  RunManifest manifest;
+  std::unique_ptr<ScoresWriter> writer;
+  std::unique_ptr<CachingEvaluator> evaluator;
+  ScoreTable table;
+  Progress* progress = nullptr;
+  std::vector<std::string> notes;  // said once at the end
+
+  explicit Run(const PipelineConfig& c) : cfg(c) {}
+  const GroundTruth* truth() const { return truths.empty() ? nullptr : truths.front().get(); }
+};
+
+std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& options,
+                              Progress& progress);
+void score_stage(Run& run);
+void fit_votes_stage(Run& run);
+void search_stage(Run& run);
+void report_stage(Run& run);
+void close_run(Run& run);
+
+}  // namespace nas::detail
