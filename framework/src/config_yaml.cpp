@@ -124,7 +124,7 @@ Params to_params(const std::string& file, const YAML::Node& node, const ParamSch
                          "'; valid parameters: " +
                          (schema.specs().empty() ? std::string("(none)") : join(schema.names())));
       }
-      const YAML::Node& v = it->second;
+      const YAML::Node v = it->second;  // a copy: the iterator yields a temporary pair
       const std::string label = component + " parameter `" + key + "`";
       switch (spec->type) {
         case ParamType::kInt:

@@ -31,7 +31,10 @@ json value_to_json(const ParamValue& v) {
 
 ParamValue value_from_json(const json& j, const std::string& where) {
   if (!j.is_object() || j.size() != 1) throw Error(where + ": expected {type: value}");
-  const auto& [type, v] = *j.items().begin();
+  // Not a structured binding over j.items(): its iterator is a temporary that owns the pair.
+  const auto first = j.begin();
+  const std::string type = first.key();
+  const json& v = first.value();
   if (type == "int") return v.get<std::int64_t>();
   if (type == "double") return v.get<double>();
   if (type == "bool") return v.get<bool>();

@@ -1,5 +1,6 @@
 // Out-of-line virtual destructors and defaults of the core interfaces: they anchor the
 // vtables and type_info in libnas, so dynamic_cast and exceptions work across plugins.
+#include "nas/activation.h"
 #include "nas/dataset.h"
 #include "nas/error.h"
 #include "nas/evaluator.h"
@@ -74,6 +75,39 @@ ScoreStatus score_status_from_string(const std::string& text) {
   }
   throw Error("unknown score status '" + printable(text) +
               "' (valid: ok, non_finite, error, out_of_memory)");
+}
+
+std::string activation_name(Activation a) {
+  switch (a) {
+    case Activation::kReLU:
+      return "relu";
+    case Activation::kReLU6:
+      return "relu6";
+    case Activation::kHardSwish:
+      return "hswish";
+    case Activation::kSiLU:
+      return "silu";
+  }
+  return "unknown";
+}
+
+std::string activation_names(ActivationSet set) {
+  std::string out;
+  for (Activation a : {Activation::kReLU, Activation::kReLU6, Activation::kHardSwish,
+                       Activation::kSiLU}) {
+    if (!(set & activation_bit(a))) continue;
+    if (!out.empty()) out += ", ";
+    out += activation_name(a);
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+std::optional<Activation> parse_activation(const std::string& name) {
+  for (Activation a : {Activation::kReLU, Activation::kReLU6, Activation::kHardSwish,
+                       Activation::kSiLU}) {
+    if (name == activation_name(a)) return a;
+  }
+  return std::nullopt;
 }
 
 }  // namespace nas

@@ -1,18 +1,37 @@
 #include "nas/network.h"
 
+#include <ATen/ops/hardswish.h>
+#include <ATen/ops/hardtanh.h>
 #include <ATen/ops/relu.h>
+#include <ATen/ops/silu.h>
 
 namespace nas {
 
+namespace {
+at::Tensor apply(Activation a, const at::Tensor& x) {
+  switch (a) {
+    case Activation::kReLU:
+      return at::relu(x);
+    case Activation::kReLU6:
+      return at::hardtanh(x, 0.0, 6.0);
+    case Activation::kHardSwish:
+      return at::hardswish(x);
+    case Activation::kSiLU:
+      return at::silu(x);
+  }
+  return at::relu(x);
+}
+}  // namespace
+
 at::Tensor TapImpl::forward(const at::Tensor& input) {
-  if (!recording_) return at::relu(input);
+  if (!recording_) return apply(activation_, input);
   // A view gives this tap its own autograd node: the gradient with respect to it is the
-  // gradient through this ReLU alone, even when several ReLUs read the same tensor (an NB201
+  // gradient through this activation alone, even when several taps read the same tensor (an NB201
   // node feeding two conv edges), as a per-module backward hook would see it. The view shares
   // storage with the input (no copy), so proxies can recognise taps that saw the same tensor
-  // by data_ptr and compute per-tensor work once; the ReLU is out of place, so it stays intact.
+  // by data_ptr and compute per-tensor work once; the activation is out of place, so it stays intact.
   response_ = input.view_as(input);
-  return at::relu(response_);
+  return apply(activation_, response_);
 }
 
 void TapImpl::set_recording(bool on) {

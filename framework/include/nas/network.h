@@ -5,10 +5,10 @@
 //   logits (N, classes). Spaces subclass it and register their submodules in a fixed,
 //   documented construction order (so a seeded build is reproducible, also against a Python
 //   oracle that builds in the same order).
-// * Every nonlinearity that a proxy may observe is a Tap: a ReLU module that knows the index
-//   of the block it sits in (block 0 nearest the input; the head's taps carry the largest
+// * Every nonlinearity that a proxy may observe is a Tap: an activation module (ReLU unless the
+//   space says otherwise, see nas/activation.h) that knows the index of the block it sits in (block 0 nearest the input; the head's taps carry the largest
 //   index, num_blocks() - 1) and, while recording is on, keeps its input, the pre-activation,
-//   as it entered the ReLU (in the autograd graph, so gradients with respect to it can be
+//   as it entered the activation (in the autograd graph, so gradients with respect to it can be
 //   taken). LibTorch has no module hooks; taps are how proxies see responses, and proxies
 //   never reach into a space's own classes.
 // * Gradients with respect to a tap's response are gradients through that tap alone (each
@@ -31,17 +31,21 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include "nas/activation.h"
+
 namespace nas {
 
 class TapImpl : public torch::nn::Cloneable<TapImpl> {
  public:
-  TapImpl(int block, std::string label) : block_(block), label_(std::move(label)) {}
+  TapImpl(int block, std::string label, Activation activation = Activation::kReLU)
+      : block_(block), label_(std::move(label)), activation_(activation) {}
   void reset() override {}
 
   at::Tensor forward(const at::Tensor& input);
 
   int block() const { return block_; }
   const std::string& label() const { return label_; }
+  Activation activation() const { return activation_; }
   bool is_head() const { return head_; }
   void set_head(bool head) { head_ = head; }
 
@@ -55,6 +59,7 @@ class TapImpl : public torch::nn::Cloneable<TapImpl> {
  private:
   int block_;
   std::string label_;
+  Activation activation_;
   bool head_ = false;
   bool recording_ = false;
   at::Tensor response_;
