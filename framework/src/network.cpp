@@ -8,7 +8,7 @@
 namespace nas {
 
 namespace {
-at::Tensor apply(Activation a, const at::Tensor& x) {
+at::Tensor activate(Activation a, const at::Tensor& x) {
   switch (a) {
     case Activation::kReLU:
       return at::relu(x);
@@ -24,14 +24,14 @@ at::Tensor apply(Activation a, const at::Tensor& x) {
 }  // namespace
 
 at::Tensor TapImpl::forward(const at::Tensor& input) {
-  if (!recording_) return apply(activation_, input);
+  if (!recording_) return activate(activation_, input);
   // A view gives this tap its own autograd node: the gradient with respect to it is the
   // gradient through this activation alone, even when several taps read the same tensor (an NB201
   // node feeding two conv edges), as a per-module backward hook would see it. The view shares
   // storage with the input (no copy), so proxies can recognise taps that saw the same tensor
   // by data_ptr and compute per-tensor work once; the activation is out of place, so it stays intact.
   response_ = input.view_as(input);
-  return apply(activation_, response_);
+  return activate(activation_, response_);
 }
 
 void TapImpl::set_recording(bool on) {
