@@ -35,13 +35,14 @@
 #include <string>
 #include <vector>
 
-#include "../plugins/nwot/binary_codes.h"
+#include "../plugins/common/binary_codes.h"
 #include "../plugins/nwot/nwot_kernel.h"
 #include "../plugins/wrcor/wrcor_kernel.h"
 #include "nas/dataset.h"
 #include "nas/error.h"
 #include "nas/network.h"
 #include "nas/params.h"
+#include "nas/pass_results.h"
 #include "nas/plugin_loader.h"
 #include "nas/probe_context.h"
 #include "nas/probe_engine.h"
@@ -572,7 +573,7 @@ TEST_F(Nb201Proxies, ModifyingProxiesDrawOnlyFromTheirOwnGenerator) {
     shared.batch = batch(kIndex0, 0, 16);
     shared.extra_batches.push_back(batch(kIndex0, 1, 16));
     std::shared_ptr<nas::Network> fresh = network(kIndex0);
-    nas::ProbeContext context(arch, *space_, nas::NetSpec(), s.info, 99, &shared, fresh);
+    nas::ProbeContext context(s.name, arch, *space_, nas::NetSpec(), s.info, 99, &shared, fresh);
     torch::manual_seed(1234);
     const double first = s.proxy->score(context);
     const double draw = at::randn({1}).item<double>();

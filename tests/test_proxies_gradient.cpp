@@ -35,6 +35,7 @@
 #include "nas/evaluator.h"
 #include "nas/network.h"
 #include "nas/params.h"
+#include "nas/pass_results.h"
 #include "nas/plugin_loader.h"
 #include "nas/probe_context.h"
 #include "nas/probe_engine.h"
@@ -86,6 +87,7 @@ nas::ProxySlot make_slot(const std::string& name,
 //   linear   flatten -> Linear(D, K)
 //   mlp      flatten -> Linear(D, 3) -> tap -> Linear(3, K)        (mlp_neg: every sign flipped)
 //   conv     Conv2d(C, 2, 2, no bias) -> BatchNorm2d(2) -> tap -> flatten -> Linear(., K)
+//            (conv_relu6, conv_hswish: the same with a ReLU6 or h-swish tap)
 //   res      flatten -> h = x + tap(Linear(D, D, no bias) x) -> Linear(D, K)
 
 void assign(const at::Tensor& t, const Values& v) {
@@ -122,30 +124,33 @@ class TinyNet : public nas::Network {
     const std::int64_t c = spec.in_channels, s = spec.input_size, k = spec.num_classes;
     const std::int64_t d = c * s * s;
     if (kind == "linear") {
-      fc = register_module("fc", nn::Linear(d, k));
+      fc = register_module("fc", nas::ProbedLinear(d, k));
       assign(fc->weight, kLinW);
       assign(fc->bias, kLinB);
     } else if (kind == "mlp" || kind == "mlp_neg") {
       const bool neg = kind == "mlp_neg";
-      fc1 = register_module("fc1", nn::Linear(d, 3));
+      fc1 = register_module("fc1", nas::ProbedLinear(d, 3));
       relu = make_tap(*this, "relu", 0);
-      fc = register_module("fc", nn::Linear(3, k));
+      fc = register_module("fc", nas::ProbedLinear(3, k));
       assign(fc1->weight, neg ? negated(kMlpW1) : kMlpW1);
       assign(fc1->bias, neg ? negated(kMlpB1) : kMlpB1);
       assign(fc->weight, neg ? negated(kMlpW2) : kMlpW2);
       assign(fc->bias, neg ? negated(kMlpB2) : kMlpB2);
-    } else if (kind == "conv") {
-      conv = register_module("conv", nn::Conv2d(nn::Conv2dOptions(c, 2, 2).bias(false)));
+    } else if (is_conv()) {
+      conv = register_module("conv", nas::ProbedConv2d(nn::Conv2dOptions(c, 2, 2).bias(false)));
       bn = register_module("bn", nn::BatchNorm2d(2));
-      relu = make_tap(*this, "relu", 0);
-      fc = register_module("fc", nn::Linear(2 * (s - 1) * (s - 1), k));
+      const nas::Activation a = kind == "conv_relu6"    ? nas::Activation::kReLU6
+                                : kind == "conv_hswish" ? nas::Activation::kHardSwish
+                                                        : nas::Activation::kReLU;
+      relu = make_tap(*this, "relu", 0, a);
+      fc = register_module("fc", nas::ProbedLinear(2 * (s - 1) * (s - 1), k));
       assign(conv->weight, kConvW);
       assign(fc->weight, formula(fc->weight.numel(), 0.7, 0.2));
       assign(fc->bias, formula(k, 0.1, 1.0));
     } else if (kind == "res") {
-      fc1 = register_module("fc1", nn::Linear(nn::LinearOptions(d, d).bias(false)));
+      fc1 = register_module("fc1", nas::ProbedLinear(nn::LinearOptions(d, d).bias(false)));
       relu = make_tap(*this, "relu", 0);
-      fc = register_module("fc", nn::Linear(d, k));
+      fc = register_module("fc", nas::ProbedLinear(d, k));
       assign(fc1->weight, formula(d * d, 0.8, 0.4));
       assign(fc->weight, formula(k * d, 0.6, 2.0));
       assign(fc->bias, formula(k, 0.2, 0.3));
@@ -159,7 +164,7 @@ class TinyNet : public nas::Network {
   at::Tensor forward(const at::Tensor& x) override {
     const std::int64_t n = x.size(0);
     if (kind_ == "linear") return fc->forward(x.reshape({n, -1}));
-    if (kind_ == "conv")
+    if (is_conv())
       return fc->forward(relu->forward(bn->forward(conv->forward(x))).reshape({n, -1}));
     if (kind_ == "res") {
       at::Tensor flat = x.reshape({n, -1});
@@ -168,9 +173,14 @@ class TinyNet : public nas::Network {
     return fc->forward(relu->forward(fc1->forward(x.reshape({n, -1}))));
   }
 
+  bool is_conv() const {
+    return kind_ == "conv" || kind_ == "conv_relu6" || kind_ == "conv_hswish";
+  }
+
   std::string kind_;
-  nn::Linear fc{nullptr}, fc1{nullptr};
-  nn::Conv2d conv{nullptr};
+  // Probed layers, as spaces build them (Fisher reads their recorded outputs).
+  nas::ProbedLinear fc{nullptr}, fc1{nullptr};
+  nas::ProbedConv2d conv{nullptr};
   nn::BatchNorm2d bn{nullptr};
   nas::Tap relu{nullptr};
 };
@@ -462,18 +472,19 @@ TEST(ProxiesGradientTiny, EpsilonByHand) {
   EXPECT_LT(rel(eps, expected), 1e-5);
 }
 
-TEST(ProxiesGradientTiny, ZenByHandWithBatchNormRunningVarianceMixture) {
-  // Conv(1->2, 2x2) -> BN -> ReLU (head) on 3x3 inputs, worked out in double with explicit
-  // loops: Gaussian re-init (conv weight, then linear weight, from the proxy's generator),
-  // x then e from the same generator, both forwards in train mode, and
-  //   running_var = 0.9 (0.9 * 1 + 0.1 v1) + 0.1 v2   (unbiased batch variances).
+// Conv(1->2, 2x2) -> BN -> head tap of kind `kind` on 3x3 inputs, worked out in double with
+// explicit loops: Gaussian re-init (conv weight, then linear weight, from the proxy's
+// generator), x then e from the same generator, both forwards in train mode, F = act(BN
+// output), and
+//   running_var = 0.9 (0.9 * 1 + 0.1 v1) + 0.1 v2   (unbiased batch variances).
+void expect_zen_by_hand(const std::string& kind, double (*act)(double)) {
   const std::int64_t batch = 8;
-  const Tiny t = tiny("conv", 3, formula(2 * 9, 1.0, 0.5), 3);
+  const Tiny t = tiny(kind, 3, formula(2 * 9, 1.0, 0.5), 3);
   const std::uint64_t master = 11;
   const auto s = run_tiny(t, {make_slot("zen", {{"batch", batch}})}, master);
 
   at::Generator gen =
-      at::detail::createCPUGenerator(nas::torch_seed(nas::derive_seed(master, "zen", "conv")));
+      at::detail::createCPUGenerator(nas::torch_seed(nas::derive_seed(master, "zen", kind)));
   at::Tensor w = at::empty({2, 1, 2, 2}, at::kFloat).normal_(0.0, 1.0, gen);
   at::empty({3, 8}, at::kFloat).normal_(0.0, 1.0, gen);  // the linear layer's draw
   at::Tensor x = at::randn({batch, 1, 3, 3}, gen, at::kFloat);
@@ -510,7 +521,7 @@ TEST(ProxiesGradientTiny, ZenByHandWithBatchNormRunningVarianceMixture) {
       for (std::int64_t n = 0; n < batch; ++n)
         for (int k = 0; k < 4; ++k) {
           const std::size_t idx = (n * 2 + c) * 4 + k;
-          p.f[idx] = std::max(0.0, (a[idx] - mean) / std::sqrt(ss / m + 1e-5));
+          p.f[idx] = act((a[idx] - mean) / std::sqrt(ss / m + 1e-5));
         }
     }
     return p;
@@ -524,6 +535,54 @@ TEST(ProxiesGradientTiny, ZenByHandWithBatchNormRunningVarianceMixture) {
   }
   const double expected = std::log(delta) + std::log(std::sqrt(mean_var));
   EXPECT_NEAR(s.at("zen"), expected, 2e-4);
+}
+
+TEST(ProxiesGradientTiny, ZenByHandWithBatchNormRunningVarianceMixture) {
+  expect_zen_by_hand("conv", [](double x) { return std::max(0.0, x); });
+}
+
+TEST(ProxiesGradientTiny, ZenReadsTheHeadThroughItsOwnActivation) {
+  // An h-swish head: F = x * min(max(x + 3, 0), 6) / 6, which differs from relu(x) on every
+  // BN output in (-3, 3), i.e. on nearly all of them.
+  expect_zen_by_hand("conv_hswish",
+                     [](double x) { return x * std::min(std::max(x + 3.0, 0.0), 6.0) / 6.0; });
+}
+
+TEST(ProxiesGradientTiny, ReluOnlyProxiesRefuseAReLU6Tap) {
+  // The binary-code proxies assume ReLU's single kink at 0: on a network with a ReLU6 tap
+  // the engine gives them an error status naming the proxy, the tap's kind and the accepted
+  // kinds; proxies that accept every kind score the same network.
+  const Tiny t = tiny("conv_relu6", 3, formula(6 * 9, 1.0, 0.5), 3);
+  const auto n = static_cast<std::int64_t>(t.labels.size());
+  at::Tensor x = at::tensor(t.x, at::kDouble).to(at::kFloat).reshape({n, 1, 3, 3});
+  at::Tensor y = at::tensor(std::vector<std::int64_t>(t.labels.begin(), t.labels.end()), at::kLong);
+  nas::ProbeOptions options;
+  options.batch_size = n;
+  options.net = t.spec;
+  std::vector<nas::ProxySlot> slots = {
+      make_slot("nwot"),
+      make_slot("swap", {{"repeats", std::int64_t{1}}}),
+      make_slot("reg_swap", {{"repeats", std::int64_t{1}}}),
+      make_slot("linear_regions", {{"mode", std::string("full")}, {"repeats", std::int64_t{1}}}),
+      make_slot("wrcor", {{"hooks", std::string("relu")}}),
+      make_slot("zen", {{"batch", std::int64_t{4}}}),
+      make_slot("grad_norm")};
+  nas::ProbeEngine engine(std::make_shared<TinySpace>(),
+                          std::make_shared<FixedData>(x, y, t.spec.num_classes), slots, options);
+  const nas::Evaluation e = engine.evaluate_one(nas::Arch("tiny", "conv_relu6"));
+  ASSERT_EQ(e.scores.size(), slots.size());
+  for (const auto& r : e.scores) {
+    SCOPED_TRACE(r.proxy);
+    if (r.proxy == "wrcor" || r.proxy == "zen" || r.proxy == "grad_norm") {
+      EXPECT_EQ(r.status, nas::ScoreStatus::kOk) << r.message;
+      EXPECT_TRUE(std::isfinite(r.score));
+    } else {
+      EXPECT_EQ(r.status, nas::ScoreStatus::kError);
+      EXPECT_TRUE(std::isnan(r.score));
+      EXPECT_EQ(r.message, "proxy '" + r.proxy +
+                               "' accepts taps of kind relu only, but tap 0 ('relu') is relu6");
+    }
+  }
 }
 
 TEST(ProxiesGradientTiny, ScoringTwiceOnOneContextGivesTheSameScore) {
@@ -542,7 +601,7 @@ TEST(ProxiesGradientTiny, ScoringTwiceOnOneContextGivesTheSameScore) {
     if (std::string(name) == "zen") params["batch"] = std::int64_t{4};
     nas::ProxySlot slot = make_slot(name, params);
     ASSERT_TRUE(slot.info.modifies_network) << name;
-    nas::ProbeContext context(arch, space, t.spec, slot.info, 3, &shared,
+    nas::ProbeContext context(name, arch, space, t.spec, slot.info, 3, &shared,
                               std::make_shared<TinyNet>("conv", t.spec));
     const double first = slot.proxy->score(context);
     EXPECT_TRUE(std::isfinite(first)) << name;
@@ -663,7 +722,7 @@ TEST_F(Nb201Proxies, SynflowIgnoresTheSignsOfTheWeights) {
       for (auto& p : net->parameters()) p.neg_();
     }
     nas::PassResults shared;
-    nas::ProbeContext context(arch, *space_, nas::NetSpec(), slot.info, 1, &shared, net);
+    nas::ProbeContext context(slot.name, arch, *space_, nas::NetSpec(), slot.info, 1, &shared, net);
     return slot.proxy->score(context);
   };
   const double plain = score_of(false);

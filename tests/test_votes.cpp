@@ -1,6 +1,7 @@
 // Votes (plugins vote_majority, vote_rank_sum, vote_zscore, vote_fusion) on hand-made score
 // tables. Every expected value is worked out by hand in the comments, from the definitions in
-// docs/proxies.md §1.3 (the WRCor reference's pairwise majority) and the plugins' headers.
+// the WRCor reference's pairwise majority (kunjing96/ZSNAS-WRCor search.py, NAS.cmp) and the
+// plugins' headers.
 #include <gtest/gtest.h>
 
 #include <chrono>

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds nb201_proxies_1000.md from the correlation.json files of a run of
 configs/nb201_proxies_1000.yaml (one per ground-truth column), beside the published figures
-of shared/docs/proxies.md. Usage:
+(zero-cost-nas, NAS-Bench-Suite-Zero, epsinas and SWAP; cited in the table). Usage:
   make_results.py C10.json C100.json IN16.json > nb201_proxies_1000.md
 """
 import json

@@ -29,6 +29,7 @@ void print_component(const nas::Component<T>& c, const std::string& kind) {
     std::printf("    %-18s %-16s default %-12s %s", s.name.c_str(), nas::to_string(s.type),
                 def.c_str(), s.help.c_str());
     if (!s.choices.empty()) std::printf(" [choices: %s]", nas::join(s.choices, " | ").c_str());
+    if (s.range.bounded()) std::printf(" [range: %s]", s.range.text().c_str());
     std::printf("\n");
   }
 }

@@ -126,13 +126,25 @@ Params to_params(const std::string& file, const YAML::Node& node, const ParamSch
       }
       const YAML::Node v = it->second;  // a copy: the iterator yields a temporary pair
       const std::string label = component + " parameter `" + key + "`";
+      // The schema's range, checked on the value as written.
+      auto in_range = [&](double x, const YAML::Node& at) {
+        if (spec->range.contains(x)) return;
+        throw UsageError(where(file, at) + ": " + label + " is " + at.Scalar() +
+                         "; valid range: " + spec->range.text());
+      };
       switch (spec->type) {
-        case ParamType::kInt:
-          p.set(key, as_int(file, v, label));
+        case ParamType::kInt: {
+          const std::int64_t i = as_int(file, v, label);
+          in_range(static_cast<double>(i), v);
+          p.set(key, i);
           break;
-        case ParamType::kDouble:
-          p.set(key, as_double(file, v, label));
+        }
+        case ParamType::kDouble: {
+          const double d = as_double(file, v, label);
+          in_range(d, v);
+          p.set(key, d);
           break;
+        }
         case ParamType::kBool:
           p.set(key, as_bool(file, v, label));
           break;
@@ -164,7 +176,10 @@ Params to_params(const std::string& file, const YAML::Node& node, const ParamSch
         case ParamType::kDoubleList: {
           std::vector<double> list;
           if (!v.IsSequence()) type_error(file, v, label, "a list of numbers");
-          for (const auto& item : v) list.push_back(as_double(file, item, label));
+          for (const auto& item : v) {
+            list.push_back(as_double(file, item, label));
+            in_range(list.back(), item);
+          }
           p.set(key, list);
           break;
         }

@@ -7,8 +7,7 @@
 
 namespace nas {
 
-namespace {
-at::Tensor activate(Activation a, const at::Tensor& x) {
+at::Tensor apply_activation(Activation a, const at::Tensor& x) {
   switch (a) {
     case Activation::kReLU:
       return at::relu(x);
@@ -21,17 +20,17 @@ at::Tensor activate(Activation a, const at::Tensor& x) {
   }
   return at::relu(x);
 }
-}  // namespace
 
 at::Tensor TapImpl::forward(const at::Tensor& input) {
-  if (!recording_) return activate(activation_, input);
+  if (!recording_) return apply_activation(activation_, input);
   // A view gives this tap its own autograd node: the gradient with respect to it is the
   // gradient through this activation alone, even when several taps read the same tensor (an NB201
   // node feeding two conv edges), as a per-module backward hook would see it. The view shares
   // storage with the input (no copy), so proxies can recognise taps that saw the same tensor
-  // by data_ptr and compute per-tensor work once; the activation is out of place, so it stays intact.
+  // by data_ptr and compute per-tensor work once; the activation is out of place, so it stays
+  // intact.
   response_ = input.view_as(input);
-  return activate(activation_, response_);
+  return apply_activation(activation_, response_);
 }
 
 void TapImpl::set_recording(bool on) {
@@ -76,8 +75,9 @@ std::vector<at::Tensor> layer_outputs(torch::nn::Module& net) {
 
 Network::~Network() = default;
 
-Tap Network::make_tap(torch::nn::Module& owner, const std::string& name, int block) {
-  Tap tap(block, name);
+Tap Network::make_tap(torch::nn::Module& owner, const std::string& name, int block,
+                      Activation activation) {
+  Tap tap(block, name, activation);
   owner.register_module(name, tap);
   taps_.push_back(tap);
   return tap;
@@ -99,6 +99,32 @@ void Network::set_recording(bool on) {
 
 void Network::clear_responses() {
   for (auto& tap : taps_) tap->clear();
+}
+
+std::vector<DistinctResponse> distinct_tensors(const std::vector<at::Tensor>& tensors,
+                                               int min_dim) {
+  std::vector<DistinctResponse> out;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const at::Tensor& t = tensors[i];
+    if (!t.defined() || t.dim() < min_dim) continue;
+    bool found = false;
+    for (DistinctResponse& d : out) {
+      if (d.tensor.data_ptr() == t.data_ptr() && d.tensor.sizes() == t.sizes() &&
+          d.tensor.strides() == t.strides()) {
+        d.taps.push_back(i);
+        found = true;
+        break;
+      }
+    }
+    if (!found) out.push_back({t, {i}});
+  }
+  return out;
+}
+
+std::vector<DistinctResponse> distinct_responses(const Network& net, int min_dim) {
+  std::vector<at::Tensor> responses;
+  for (const auto& tap : net.taps()) responses.push_back(tap->response());
+  return distinct_tensors(responses, min_dim);
 }
 
 }  // namespace nas

@@ -50,37 +50,112 @@ std::string format_value(const ParamValue& value) {
   return std::visit(Visitor{}, value);
 }
 
+namespace {
+// The shortest text that reads back as v (1, 0.1, 4096, 1e-06).
+std::string format_bound(double v) {
+  for (int precision = 1; precision < 17; ++precision) {
+    std::ostringstream out;
+    out.precision(precision);
+    out << v;
+    if (std::stod(out.str()) == v) return out.str();
+  }
+  return format_double(v);
+}
+}  // namespace
+
+bool Range::contains(double v) const {
+  if (!bounded()) return true;
+  if (!std::isfinite(v)) return false;
+  if (min && (min_exclusive ? !(v > *min) : !(v >= *min))) return false;
+  if (max && !(v <= *max)) return false;
+  return true;
+}
+
+std::string Range::text() const {
+  const std::string lo =
+      min ? (min_exclusive ? "greater than " : "at least ") + format_bound(*min) : "";
+  if (min && max && !min_exclusive)
+    return "from " + format_bound(*min) + " to " + format_bound(*max);
+  if (min && max) return lo + " and at most " + format_bound(*max);
+  if (max) return "at most " + format_bound(*max);
+  return lo;
+}
+
 ParamSchema& ParamSchema::add(ParamSpec spec) {
   if (find(spec.name)) throw Error("parameter '" + spec.name + "' declared twice");
+  if (spec.range.bounded() && spec.default_value) {
+    bool ok = true;
+    if (const auto* i = std::get_if<std::int64_t>(&*spec.default_value))
+      ok = spec.range.contains(static_cast<double>(*i));
+    if (const auto* d = std::get_if<double>(&*spec.default_value)) ok = spec.range.contains(*d);
+    if (const auto* l = std::get_if<std::vector<double>>(&*spec.default_value))
+      for (double d : *l) ok = ok && spec.range.contains(d);
+    if (!ok) {
+      throw Error("parameter '" + spec.name + "': default " + format_value(*spec.default_value) +
+                  " is outside its range (" + spec.range.text() + ")");
+    }
+  }
   specs_.push_back(std::move(spec));
   return *this;
 }
-ParamSchema& ParamSchema::add_int(std::string name, std::int64_t def, std::string help) {
-  return add({std::move(name), ParamType::kInt, ParamValue(def), std::move(help), {}});
+ParamSchema& ParamSchema::add_int(std::string name, std::int64_t def, std::string help,
+                                  Range range) {
+  return add({std::move(name), ParamType::kInt, ParamValue(def), std::move(help), {}, range});
 }
-ParamSchema& ParamSchema::add_double(std::string name, double def, std::string help) {
-  return add({std::move(name), ParamType::kDouble, ParamValue(def), std::move(help), {}});
+ParamSchema& ParamSchema::add_double(std::string name, double def, std::string help, Range range) {
+  return add({std::move(name), ParamType::kDouble, ParamValue(def), std::move(help), {}, range});
 }
 ParamSchema& ParamSchema::add_bool(std::string name, bool def, std::string help) {
-  return add({std::move(name), ParamType::kBool, ParamValue(def), std::move(help), {}});
+  return add({std::move(name), ParamType::kBool, ParamValue(def), std::move(help), {}, {}});
 }
 ParamSchema& ParamSchema::add_string(std::string name, std::string def, std::string help,
                                      std::vector<std::string> choices) {
   return add({std::move(name), ParamType::kString, ParamValue(std::move(def)), std::move(help),
-              std::move(choices)});
+              std::move(choices), {}});
 }
 ParamSchema& ParamSchema::add_string_list(std::string name, std::vector<std::string> def,
                                           std::string help) {
-  return add(
-      {std::move(name), ParamType::kStringList, ParamValue(std::move(def)), std::move(help), {}});
+  return add({std::move(name), ParamType::kStringList, ParamValue(std::move(def)),
+              std::move(help), {}, {}});
 }
 ParamSchema& ParamSchema::add_double_list(std::string name, std::vector<double> def,
-                                          std::string help) {
-  return add(
-      {std::move(name), ParamType::kDoubleList, ParamValue(std::move(def)), std::move(help), {}});
+                                          std::string help, Range range) {
+  return add({std::move(name),
+              ParamType::kDoubleList,
+              ParamValue(std::move(def)),
+              std::move(help),
+              {},
+              range});
 }
-ParamSchema& ParamSchema::add_required(std::string name, ParamType type, std::string help) {
-  return add({std::move(name), type, std::nullopt, std::move(help), {}});
+ParamSchema& ParamSchema::add_required(std::string name, ParamType type, std::string help,
+                                       Range range) {
+  return add({std::move(name), type, std::nullopt, std::move(help), {}, range});
+}
+
+void ParamSchema::check(const Params& params, const std::string& component) const {
+  for (const auto& spec : specs_) {
+    if (!params.has(spec.name)) continue;
+    const ParamValue& v = params.values().at(spec.name);
+    auto refuse = [&](const std::string& value, const std::string& valid) {
+      throw UsageError(component + ": parameter `" + spec.name + "` is " + value + "; " + valid);
+    };
+    if (const auto* s = std::get_if<std::string>(&v); s && !spec.choices.empty()) {
+      bool ok = false;
+      for (const auto& c : spec.choices) ok = ok || c == *s;
+      if (!ok) refuse("'" + *s + "'", "valid values: " + join(spec.choices));
+    }
+    if (!spec.range.bounded()) continue;
+    if (const auto* i = std::get_if<std::int64_t>(&v);
+        i && !spec.range.contains(static_cast<double>(*i))) {
+      refuse(std::to_string(*i), "valid range: " + spec.range.text());
+    }
+    if (const auto* d = std::get_if<double>(&v); d && !spec.range.contains(*d))
+      refuse(format_bound(*d), "valid range: " + spec.range.text());
+    if (const auto* l = std::get_if<std::vector<double>>(&v)) {
+      for (double d : *l)
+        if (!spec.range.contains(d)) refuse(format_bound(d), "valid range: " + spec.range.text());
+    }
+  }
 }
 
 const ParamSpec* ParamSchema::find(const std::string& name) const {

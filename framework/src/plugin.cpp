@@ -32,7 +32,7 @@ PluginRegistrar::PluginRegistrar(Registry& registry, std::string plugin, std::st
       keepalive_(std::move(library_keepalive)) {}
 
 template <class T>
-Component<T> PluginRegistrar::wrap(ComponentRegistry<T>&, const std::string& name,
+Component<T> PluginRegistrar::wrap(ComponentRegistry<T>& table, const std::string& name,
                                    const std::string& help, ParamSchema schema,
                                    std::function<std::shared_ptr<T>(const Params&)> create) {
   Component<T> c;
@@ -52,7 +52,10 @@ Component<T> PluginRegistrar::wrap(ComponentRegistry<T>&, const std::string& nam
   auto holder = std::make_shared<Holder>();
   holder->keep = keepalive_;
   holder->create = std::move(create);
-  c.create = [holder](const Params& p) -> std::shared_ptr<T> {
+  // The schema's choices and ranges hold for every Params a component is made from.
+  c.create = [holder, schema = c.schema,
+              label = table.kind() + " '" + name + "'"](const Params& p) -> std::shared_ptr<T> {
+    schema.check(p, label);
     std::shared_ptr<T> inner = holder->create(p);
     T* raw = inner.get();
     auto guard = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<T>>>(

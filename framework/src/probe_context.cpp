@@ -6,14 +6,16 @@
 
 #include "nas/error.h"
 #include "nas/network.h"
+#include "nas/pass_results.h"
 #include "nas/seed.h"
 
 namespace nas {
 
-ProbeContext::ProbeContext(const Arch& arch, const SearchSpace& space, const NetSpec& spec,
-                           const ProxyInfo& info, std::uint64_t seed, PassResults* shared,
-                           std::shared_ptr<Network> fresh)
-    : arch_(arch),
+ProbeContext::ProbeContext(std::string proxy, const Arch& arch, const SearchSpace& space,
+                           const NetSpec& spec, const ProxyInfo& info, std::uint64_t seed,
+                           PassResults* shared, std::shared_ptr<Network> fresh)
+    : proxy_(std::move(proxy)),
+      arch_(arch),
       space_(space),
       spec_(spec),
       info_(info),
@@ -27,27 +29,26 @@ at::Generator ProbeContext::generator() const {
 
 void ProbeContext::require(unsigned pass, const char* what) const {
   if (!info_.needs_network) {
-    throw Error("proxy '" + info_.name + "' asked for " + what +
+    throw Error("proxy '" + proxy_ + "' asked for " + what +
                 " but declared that it needs no network");
   }
   if (pass != kPassNone && !(info_.passes & pass)) {
-    throw Error("proxy '" + info_.name + "' asked for " + what +
+    throw Error("proxy '" + proxy_ + "' asked for " + what +
                 " without declaring the pass that produces it");
   }
   if (info_.modifies_network && pass != kPassNone) {
-    throw Error("proxy '" + info_.name + "' modifies its network, so shared pass results (" + what +
+    throw Error("proxy '" + proxy_ + "' modifies its network, so shared pass results (" + what +
                 ") are not computed for it; run the passes on fresh_network()");
   }
   if (!shared_ || (pass != kPassNone && !(shared_->passes_run & pass))) {
-    throw Error("proxy '" + info_.name + "': " + what + " is not available");
+    throw Error("proxy '" + proxy_ + "': " + what + " is not available");
   }
 }
 
 const Batch& ProbeContext::batch() const {
   require(kPassNone, "the input batch");
   if (!info_.needs_data) {
-    throw Error("proxy '" + info_.name +
-                "' asked for the input batch but declared needs_data = false");
+    throw Error("proxy '" + proxy_ + "' asked for the input batch but declared needs_data = false");
   }
   return shared_->batch;
 }
@@ -56,8 +57,8 @@ const Batch& ProbeContext::batch(int i) const {
   if (i == 0) return batch();
   require(kPassNone, "an extra batch");
   if (i < 0 || i >= info_.batches || i > static_cast<int>(shared_->extra_batches.size())) {
-    throw Error("proxy '" + info_.name + "' asked for batch " + std::to_string(i) +
-                " but declared " + std::to_string(info_.batches) + " batch(es)");
+    throw Error("proxy '" + proxy_ + "' asked for batch " + std::to_string(i) + " but declared " +
+                std::to_string(info_.batches) + " batch(es)");
   }
   return shared_->extra_batches[static_cast<std::size_t>(i - 1)];
 }
@@ -65,7 +66,7 @@ const Batch& ProbeContext::batch(int i) const {
 Network& ProbeContext::network() const {
   require(kPassNone, "the shared network");
   if (info_.modifies_network) {
-    throw Error("proxy '" + info_.name + "' declared modifies_network: use fresh_network()");
+    throw Error("proxy '" + proxy_ + "' declared modifies_network: use fresh_network()");
   }
   return *shared_->network;
 }
@@ -92,7 +93,7 @@ const at::Tensor& ProbeContext::input_jacobian() const {
 }
 double ProbeContext::loss() const {
   if (!(info_.passes & (kPassTapGradients | kPassWeightGradients))) {
-    throw Error("proxy '" + info_.name + "' asked for the loss without declaring a loss pass");
+    throw Error("proxy '" + proxy_ + "' asked for the loss without declaring a loss pass");
   }
   require(kPassNone, "the loss");
   return shared_->loss;
@@ -100,7 +101,7 @@ double ProbeContext::loss() const {
 
 std::shared_ptr<Network> ProbeContext::fresh_network() const {
   if (!info_.modifies_network || !fresh_) {
-    throw Error("proxy '" + info_.name +
+    throw Error("proxy '" + proxy_ +
                 "' asked for a fresh network without declaring modifies_network");
   }
   return fresh_;
@@ -108,7 +109,7 @@ std::shared_ptr<Network> ProbeContext::fresh_network() const {
 
 std::shared_ptr<Network> ProbeContext::build_network(const NetSpec& spec) const {
   if (!info_.needs_network) {
-    throw Error("proxy '" + info_.name +
+    throw Error("proxy '" + proxy_ +
                 "' asked to build a network but declared that it needs no network");
   }
   // Builds draw their initial weights from the global generator and nothing else may draw
@@ -131,7 +132,15 @@ std::shared_ptr<Network> ProbeContext::build_network(const NetSpec& spec) const 
       generator.set_state(state);
     }
   } restore{global, saved};
-  return space_.build(arch_, spec);
+  std::shared_ptr<Network> net = space_.build(arch_, spec);
+  for (const auto& tap : net->taps()) {
+    if (!(info_.tap_activations & activation_bit(tap->activation()))) {
+      throw Error("proxy '" + proxy_ + "' accepts taps of kind " +
+                  activation_names(info_.tap_activations) + " only, but the network it built has " +
+                  "tap '" + tap->label() + "' of kind " + activation_name(tap->activation()));
+    }
+  }
+  return net;
 }
 
 }  // namespace nas

@@ -16,6 +16,7 @@
 
 #include "nas/error.h"
 #include "nas/network.h"
+#include "nas/pass_results.h"
 #include "nas/probe_context.h"
 #include "nas/seed.h"
 #include "nas/threads.h"
@@ -35,6 +36,25 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The proxy reads the engine's shared passes (and shares their cost) rather than running its
+// own on a fresh network.
+bool shares_passes(const ProxyInfo& info) {
+  return info.needs_network && !info.modifies_network && info.passes != kPassNone;
+}
+
+// The first tap whose activation kind `info` does not accept, as a refusal; "" when all are.
+std::string refused_activation(const std::string& proxy, const ProxyInfo& info,
+                               const Network& net) {
+  for (std::size_t i = 0; i < net.taps().size(); ++i) {
+    const TapImpl& tap = *net.taps()[i];
+    if (info.tap_activations & activation_bit(tap.activation())) continue;
+    return "proxy '" + proxy + "' accepts taps of kind " + activation_names(info.tap_activations) +
+           " only, but tap " + std::to_string(i) + " ('" + tap.label() + "') is " +
+           activation_name(tap.activation());
+  }
+  return "";
 }
 
 ScoreStatus classify(const std::exception& e) {
@@ -100,10 +120,9 @@ ProbeEngine::ProbeEngine(std::shared_ptr<const SearchSpace> space,
   for (const auto& slot : proxies_) {
     if (!slot.info.needs_network) continue;
     needs_network_ = true;
-    if (slot.info.needs_labels) needs_labels_ = true;
     if (slot.info.needs_data || slot.info.passes != kPassNone) needs_data_ = true;
     max_batches_ = std::max(max_batches_, slot.info.batches);
-    if (!slot.info.modifies_network) shared_passes_ |= slot.info.passes;
+    if (shares_passes(slot.info)) shared_passes_ |= slot.info.passes;
   }
   if (shared_passes_ & (kPassTapGradients | kPassWeightGradients | kPassInputJacobian)) {
     shared_passes_ |= kPassForward;
@@ -114,7 +133,7 @@ ProbeEngine::ProbeEngine(std::shared_ptr<const SearchSpace> space,
       for (const auto& s : proxies_)
         if (s.info.needs_network && (s.info.needs_data || s.info.passes)) names.push_back(s.name);
       return join(names);
-    }() + " need input data, but the pipeline has no `data` section");
+    }() + " need input data, but the probe engine was given no dataset");
   }
 }
 
@@ -145,6 +164,9 @@ std::shared_ptr<ProbeEngine::Prepared> ProbeEngine::prepare(const Arch& arch) co
   } catch (const std::exception& e) {
     p->error = "building the network or batch failed: " + first_line(e.what());
     p->error_status = classify(e);
+  } catch (...) {
+    p->error = "building the network or batch failed: non-standard exception";
+    p->error_status = ScoreStatus::kError;
   }
   return p;
 }
@@ -194,8 +216,6 @@ Evaluation ProbeEngine::run(Prepared& p) const {
         shared.passes_run |= kPassInputJacobian;
       }
       if (shared_passes_ & kPassTapGradients) {
-        // Gradients with respect to the recorded pre-activations only: autograd skips the
-        // weight-gradient kernels entirely.
         // Gradients with respect to the recorded pre-activations (and the ReLU-conv units'
         // conv outputs) only: autograd skips the weight-gradient kernels entirely.
         std::vector<at::Tensor> inputs;
@@ -229,13 +249,15 @@ Evaluation ProbeEngine::run(Prepared& p) const {
     } catch (const std::exception& e) {
       pass_error = "network passes failed: " + first_line(e.what());
       pass_status = classify(e);
+    } catch (...) {
+      pass_error = "network passes failed: non-standard exception";
+      pass_status = ScoreStatus::kError;
     }
     pass_seconds = seconds_since(t0);
   }
 
   int sharing = 0;
-  for (const auto& slot : proxies_)
-    if (slot.info.needs_network && !slot.info.modifies_network && slot.info.passes) ++sharing;
+  for (const auto& slot : proxies_) sharing += shares_passes(slot.info);
 
   for (std::size_t i = 0; i < proxies_.size(); ++i) {
     const ProxySlot& slot = proxies_[i];
@@ -243,8 +265,7 @@ Evaluation ProbeEngine::run(Prepared& p) const {
     r.proxy = slot.name;
     r.version = slot.info.version;
     r.seed = derive_seed(options_.seed, slot.name, p.arch.str());
-    const bool uses_shared =
-        slot.info.needs_network && !slot.info.modifies_network && slot.info.passes;
+    const bool uses_shared = shares_passes(slot.info);
     if (slot.info.needs_network && !pass_error.empty()) {
       r.score = std::nan("");
       r.status = pass_status;
@@ -252,9 +273,22 @@ Evaluation ProbeEngine::run(Prepared& p) const {
       out.scores.push_back(std::move(r));
       continue;
     }
+    if (slot.info.needs_network) {
+      // The formula's assumptions about the nonlinearity are checked, not trusted.
+      const Network* net = slot.info.modifies_network ? p.fresh[i].get() : shared.network.get();
+      std::string refused = net ? refused_activation(slot.name, slot.info, *net) : "";
+      if (!refused.empty()) {
+        r.score = std::nan("");
+        r.status = ScoreStatus::kError;
+        r.message = std::move(refused);
+        out.scores.push_back(std::move(r));
+        continue;
+      }
+    }
     auto t0 = Clock::now();
     try {
-      ProbeContext context(p.arch, *space_, options_.net, slot.info, r.seed, &shared, p.fresh[i]);
+      ProbeContext context(slot.name, p.arch, *space_, options_.net, slot.info, r.seed, &shared,
+                           p.fresh[i]);
       std::vector<at::Tensor> before;
       if (options_.check_isolation) before = snapshot(shared);
       r.score = slot.proxy->score(context);
@@ -262,6 +296,7 @@ Evaluation ProbeEngine::run(Prepared& p) const {
       if (options_.check_isolation) {
         std::string changed = compare_snapshot(before, snapshot(shared));
         if (!changed.empty()) {
+          r.score = std::nan("");
           r.status = ScoreStatus::kError;
           r.message = "isolation violated: the proxy changed " + changed;
         }
@@ -270,6 +305,11 @@ Evaluation ProbeEngine::run(Prepared& p) const {
       r.score = std::nan("");
       r.status = classify(e);
       r.message = first_line(e.what());
+    } catch (...) {
+      // A plugin may throw anything; the boundary maps it to an error status.
+      r.score = std::nan("");
+      r.status = ScoreStatus::kError;
+      r.message = "non-standard exception";
     }
     r.seconds = seconds_since(t0) + (uses_shared && sharing ? pass_seconds / sharing : 0.0);
     out.scores.push_back(std::move(r));
@@ -305,8 +345,9 @@ const ProbeEngine& LocalEvaluator::engine_for(const std::vector<std::size_t>& su
   if (!engine) {
     std::vector<ProxySlot> chosen;
     for (std::size_t i : subset) {
-      if (i >= n) throw Error("evaluate_subset: proxy index " + std::to_string(i) + " of " +
-                              std::to_string(n));
+      if (i >= n)
+        throw Error("evaluate_subset: proxy index " + std::to_string(i) + " of " +
+                    std::to_string(n));
       chosen.push_back(engine_->proxies()[i]);
     }
     engine = std::make_unique<ProbeEngine>(engine_->space(), engine_->data(), std::move(chosen),

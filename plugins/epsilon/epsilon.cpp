@@ -12,10 +12,10 @@
 // * BatchNorm (`bn`): "batch", the default, normalises with batch statistics, which is what
 //   the reference does for NAS-Bench-201 (its TinyNetwork builds every BatchNorm with
 //   track_running_stats=False). "eval" uses the running statistics of a fresh network
-//   (mean 0, variance 1), as the NAS-Bench-101 code does (network.eval()) and as
-//   shared/docs/proxies.md states it. With w = 1e-7 and eval statistics nothing renormalises
-//   the signal, so on NAS-Bench-201 most cells' logits underflow to a constant and the score
-//   is NaN; that is why "batch" is the default here.
+//   (mean 0, variance 1), as the NAS-Bench-101 code does (network.eval(),
+//   NAS-Bench-101/epsinas_utils.py compute_epsinas). With w = 1e-7 and eval statistics nothing
+//   renormalises the signal, so on NAS-Bench-201 most cells' logits underflow to a constant and the
+//   score is NaN; that is why "batch" is the default here.
 // * weights default to {1e-7, 1}, the NAS-Bench-201 values of the reference (NAS-Bench-101
 //   uses {1e-4, 10}); exactly two are required.
 // * The batch is the probe engine's batch (its size is the pipeline's batch_size; the
@@ -25,6 +25,8 @@
 //   max, as numpy's nanmin/nanmax do. If all logits of a pass are equal the scaling is 0/0
 //   and the score is NaN, as in the reference.
 // * One copy of the network serves both passes: each pass overwrites every weight and bias.
+// * Taps: not read (logits only); every activation kind is accepted and applied as the
+//   network defines it.
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -72,16 +74,12 @@ class Epsilon : public nas::Proxy {
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "epsilon";
     i.version = "1";
     i.modifies_network = true;
-    i.help =
-        "epsinas: normalised mean difference of min-max scaled logits under two constant "
-        "weight values";
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     std::shared_ptr<nas::Network> net = context.fresh_network();
     const at::Tensor& inputs = context.batch().inputs;
     at::NoGradGuard no_grad;

@@ -166,15 +166,7 @@ class FashionMnist final : public nas::Dataset {
         max_images_(params.get_int("max_images")) {
     const std::string where = std::string(kName) + ": params.";
     if (dir_.empty()) dir_ = default_dir();
-    const std::string& mode = params.get_string("resize_mode");
-    if (mode != "pad" && mode != "bilinear") {
-      throw nas::UsageError(where + "resize_mode must be one of pad, bilinear; got '" + mode + "'");
-    }
     if (resize_ == 0) resize_ = kSide;
-    if (resize_ < 1 || resize_ > 4096) {
-      throw nas::UsageError(where + "resize must be 0 (keep 28) or a side in [1, 4096], got " +
-                            std::to_string(resize_));
-    }
     if (!bilinear_ && (resize_ < kSide || (resize_ - kSide) % 2 != 0)) {
       throw nas::UsageError(where + "resize " + std::to_string(resize_) +
                             " cannot be reached by padding 28x28 equally on each side; use an "
@@ -182,10 +174,6 @@ class FashionMnist final : public nas::Dataset {
     }
     if (channels_ != 1 && channels_ != 3) {
       throw nas::UsageError(where + "channels must be 1 or 3, got " + std::to_string(channels_));
-    }
-    if (max_images_ < 0) {
-      throw nas::UsageError(where + "max_images must be >= 0 (0: all), got " +
-                            std::to_string(max_images_));
     }
   }
 
@@ -265,7 +253,8 @@ void register_fashion_mnist(nas::PluginRegistrar& registrar) {
                         " if set, else " + kDebianDir + " (Debian's dataset-fashion-mnist)");
   schema.add_int("resize", 0,
                  "side of the images returned: 0 keeps 28; e.g. 32 for CIFAR-sized "
-                 "networks");
+                 "networks",
+                 nas::between(0, 4096));
   schema.add_string("resize_mode", "pad",
                     "how 28 becomes `resize`: pad (black border, 2 px each side for 32) or "
                     "bilinear",
@@ -273,7 +262,8 @@ void register_fashion_mnist(nas::PluginRegistrar& registrar) {
   schema.add_int("channels", 1, "1, or 3 to repeat the grey channel for RGB networks");
   schema.add_bool("normalize", true,
                   "subtract 0.2860 and divide by 0.3530 (train-set pixel mean and std)");
-  schema.add_int("max_images", 0, "use only the first N images of each split (0: all)");
+  schema.add_int("max_images", 0, "use only the first N images of each split (0: all)",
+                 nas::at_least(0));
   registrar.add_dataset(
       kName, "Fashion-MNIST (10 classes, 28x28 grey, 60000 train / 10000 test) from IDX files",
       schema, [](const nas::Params& params) { return std::make_shared<FashionMnist>(params); });

@@ -1,5 +1,6 @@
 // `flops`: multiply-accumulate operations of one forward pass at batch size 1, from the
 // space's analytic count (no network is built). A compute baseline that every report carries.
+// No network is built, so taps and their activation kinds do not matter.
 #include <memory>
 
 #include "nas/plugin.h"
@@ -13,13 +14,11 @@ class FlopsProxy : public nas::Proxy {
   explicit FlopsProxy(const nas::Params& p) : mega_(p.get_bool("mega")) {}
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "flops";
     i.version = "1";
     i.needs_network = false;
-    i.help = "multiply-accumulates of one forward pass, batch 1 (analytic)";
     return i;
   }
-  double score(nas::ProbeContext& c) override {
+  double score(const nas::ProbeContext& c) const override {
     const double n = static_cast<double>(c.space().flops(c.arch(), c.spec()));
     return mega_ ? n / 1e6 : n;
   }

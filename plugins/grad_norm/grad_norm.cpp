@@ -9,6 +9,7 @@
 //   that is what the reference's per-layer array followed by a sum gives.
 // * Read from the probe engine's shared weight-gradient pass; biases and BatchNorm
 //   parameters excluded; norms computed in float64.
+// * Taps: not read; weight gradients exist for any activation kind, so every kind is accepted.
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -27,15 +28,13 @@ class GradNorm : public nas::Proxy {
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "grad_norm";
     i.version = "1";
     i.needs_labels = true;
     i.passes = nas::kPassWeightGradients;
-    i.help = "sum over conv/linear layers of ||dL/dW||_F, cross-entropy, train mode";
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     return nas::sum_over_layer_gradients(
         context.network(),
         [](const at::Tensor&, const at::Tensor& g) { return g.norm().item<double>(); });

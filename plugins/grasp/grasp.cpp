@@ -17,6 +17,8 @@
 // * Own network (modifies_network): the double backward needs its own graph, and a train-mode
 //   forward would otherwise move the shared network's BatchNorm running statistics.
 // * Layers whose weight gets no gradient contribute 0. Summed in float64.
+// * Taps: not read; every kind accepted. With ReLU taps the Hessian has no curvature term
+//   from the activations; smooth kinds (h-swish, SiLU) add theirs, as autograd computes it.
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 
@@ -37,15 +39,13 @@ class Grasp : public nas::Proxy {
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "grasp";
     i.version = "1";
     i.needs_labels = true;
     i.modifies_network = true;
-    i.help = "GraSP: sum of -W * Hg over conv/linear weights, g = dL/dW, train mode";
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     std::shared_ptr<nas::Network> net = context.fresh_network();
     net->train();
     const nas::Batch& batch = context.batch();

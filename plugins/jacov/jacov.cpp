@@ -1,7 +1,7 @@
 // `jacov`: Jacobian covariance / JacCor, the score of NASWOT v1 (Mellor et al., arXiv
 // 2006.04647v1; BayesWatch/nas-without-training tag v1.0) as zero-cost-nas computes it
 // (SamsungLabs/zero-cost-nas, foresight/pruners/measures/jacob_cov.py; WRCor's jacob_cor.py
-// is the same code). shared/docs/proxies.md §2.
+// is the same code).
 //
 // Formula. J = d(sum of the logits)/d(input) for one minibatch, one row per sample,
 // viewed as (N, C*H*W). C = the N x N Pearson correlation between the rows of J (numpy
@@ -17,6 +17,8 @@
 //   the same real spectrum up to rounding.
 // * NaN in C (a sample whose Jacobian row is constant) gives NaN, as the reference does; so
 //   does an eigenvalue below -k (the log of a negative number).
+// * Taps: not read. The input Jacobian exists for any activation kind, so every kind is
+//   accepted; the formula was only studied on ReLU networks.
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -36,14 +38,12 @@ class Jacov : public nas::Proxy {
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "jacov";
     i.version = "1";
     i.passes = nas::kPassInputJacobian;
-    i.help = "Jacobian covariance (NASWOT v1 / zero-cost jacob_cov)";
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     at::NoGradGuard no_grad;
     const at::Tensor& jacobian = context.input_jacobian();
     const at::Tensor c = nas::row_correlation(jacobian.reshape({jacobian.size(0), -1}));

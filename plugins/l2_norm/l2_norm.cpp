@@ -4,16 +4,17 @@
 //   score = sum over Conv2d/Linear layers l of ||W_l||_F   (the weights as initialised).
 //
 // `pnorm`: the WRCor paper's SPW vote (SynFlow + PNorm + WRCor) names a "PNorm" proxy that
-// neither its repository nor its readable text defines. The only parameter-norm measure in
-// that repository's proxy list is l2_norm, so `pnorm` is registered as the same computation
-// under the name the vote uses. This is the best-supported reading, not a verified one
-// (shared/docs/proxies.md, 1.3 and 1.5); the help text says so as well.
+// neither its repository (kunjing96/ZSNAS-WRCor) nor its abstract (arXiv 2507.08841) defines.
+// The only parameter-norm measure in that repository's list (foresight/pruners/measures) is
+// l2_norm, so `pnorm` is registered as the same computation under the name the vote uses. This
+// is the best-supported reading, not a verified one; the help text says so as well.
 //
 // Choices:
 // * No data and no pass: the reference reads the network without copying it, so this reads
 //   the shared network's Conv2d/Linear weights (which no pass changes). Biases and BatchNorm
 //   parameters are excluded.
 // * Per-layer norms summed (not the norm of all weights together), in float64.
+// * Taps: not read (weights only); every activation kind is accepted.
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -29,28 +30,22 @@ namespace {
 
 class L2Norm : public nas::Proxy {
  public:
-  L2Norm(std::string name, std::string help) : name_(std::move(name)), help_(std::move(help)) {}
+  L2Norm() = default;
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = name_;
     i.version = "1";
     i.needs_data = false;
-    i.help = help_;
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     double total = 0.0;
     for (const at::Tensor& w : nas::layer_weights(context.network())) {
       total += w.detach().to(at::kDouble).norm().item<double>();
     }
     return total;
   }
-
- private:
-  std::string name_;
-  std::string help_;
 };
 
 void register_l2_norm(nas::PluginRegistrar& registrar) {
@@ -61,12 +56,10 @@ void register_l2_norm(nas::PluginRegistrar& registrar) {
       "PNorm of WRCor's SPW vote, read as l2_norm (sum of per-layer Frobenius norms of conv "
       "and linear weights): the paper does not define it; l2_norm is the best-supported "
       "reading";
-  registrar.add_proxy("l2_norm", l2_help, nas::ParamSchema(), [l2_help](const nas::Params&) {
-    return std::make_shared<L2Norm>("l2_norm", l2_help);
-  });
-  registrar.add_proxy("pnorm", pnorm_help, nas::ParamSchema(), [pnorm_help](const nas::Params&) {
-    return std::make_shared<L2Norm>("pnorm", pnorm_help);
-  });
+  registrar.add_proxy("l2_norm", l2_help, nas::ParamSchema(),
+                      [](const nas::Params&) { return std::make_shared<L2Norm>(); });
+  registrar.add_proxy("pnorm", pnorm_help, nas::ParamSchema(),
+                      [](const nas::Params&) { return std::make_shared<L2Norm>(); });
 }
 
 }  // namespace

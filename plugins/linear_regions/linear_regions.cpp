@@ -1,6 +1,7 @@
 // `linear_regions`: the number of linear regions of TE-NAS (Chen, Gong, Wang; "Neural
 // Architecture Search on ImageNet in Four GPU Hours: A Theoretically Inspired Perspective",
-// ICLR 2021; VITA-Group/TENAS; shared/docs/proxies.md §2), measured the way TE-NAS measures
+// ICLR 2021; VITA-Group/TENAS, lib/procedures/linear_region_counter.py), measured the way
+// TE-NAS measures
 // it: on a thin copy of the architecture fed tiny inputs.
 //
 // Formula. For each of R repeats (`repeats`): re-initialise the network Kaiming-normal
@@ -66,6 +67,10 @@
 //   repeats: per repeat the re-initialisation, then the inputs of each sample batch in turn
 //   (crops: all the repeat's places, then its channels). The thin network's build weights
 //   are all re-drawn, so its build seed does not matter. The shared network is never touched.
+// * Taps: ReLU only (tap_activations). A linear region of a ReLU network is a set of inputs
+//   sharing one on/off code 1[x > 0]; with ReLU6 (kinks at 0 and 6) or the smooth h-swish
+//   and SiLU the code does not delimit the regions. The engine refuses a network with
+//   another kind, and so does ProbeContext::build_network for the thin network.
 // * Codes are compared exactly (packed into 64-bit words, sorted); the reference's float16
 //   products give the same count for networks this small. A tensor read by several taps adds
 //   identical bits to every code, so it is packed once.
@@ -76,7 +81,7 @@
 #include <utility>
 #include <vector>
 
-#include "../nwot/binary_codes.h"
+#include "binary_codes.h"
 #include "nas/error.h"
 #include "nas/network.h"
 #include "nas/plugin.h"
@@ -92,23 +97,12 @@ using Codes = std::vector<nas_codes::PackedRows>;
 // tap order.
 Codes forward_codes(nas::Network& net, const at::Tensor& inputs) {
   const std::int64_t n = inputs.size(0);
-  net.set_recording(true);
+  nas::TapRecording recording(net);
   net.forward(inputs);
   Codes blocks;
-  std::vector<at::Tensor> seen;
-  for (const auto& tap : net.taps()) {
-    if (!tap->has_response() || tap->response().dim() != 4) continue;
-    const at::Tensor& r = tap->response();
-    bool duplicate = false;
-    for (const at::Tensor& s : seen) {
-      duplicate = duplicate || (s.data_ptr() == r.data_ptr() && s.sizes() == r.sizes() &&
-                                s.strides() == r.strides());
-    }
-    if (duplicate) continue;
-    seen.push_back(r);
-    blocks.push_back(nas_codes::pack_rows(nas_codes::positive_mask(r, n)));
+  for (const nas::DistinctResponse& r : nas::distinct_responses(net, /*min_dim=*/4)) {
+    blocks.push_back(nas_codes::pack_rows(nas_codes::positive_mask(r.tensor, n)));
   }
-  net.set_recording(false);
   return blocks;
 }
 
@@ -181,29 +175,23 @@ class LinearRegions : public nas::Proxy {
     auto require = [](bool ok, const std::string& what) {
       if (!ok) throw nas::UsageError("linear_regions: params." + what);
     };
-    require(repeats_ >= 1, "repeats must be at least 1");
-    require(batch_ >= 1, "batch must be at least 1");
-    require(sample_batches_ >= 1, "sample_batches must be at least 1");
+    // The ranges are the schema's; these are the rules between parameters.
     require(thin_ || !crops_, "inputs: crops needs mode: thin (mode: full feeds Gaussian inputs)");
-    require(width_ >= 0 && depth_ >= 0 && max_cells_ >= 0,
-            "width, depth and max_cells must not be negative (0: the space's default)");
     require(stem_ || width_ >= 1,
             "width must be set (>= 1) without a stem: it is the number of input channels");
-    require(input_size_ >= 1, "input_size must be at least 1");
   }
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "linear_regions";
     i.version = "2";
     i.needs_data = crops_;
     // The thin network is the proxy's own build; only the full mode needs the fresh copy.
     i.modifies_network = !thin_;
-    i.help = "TE-NAS number of linear regions: distinct ReLU codes of a thin network's inputs";
+    i.tap_activations = nas::activation_bit(nas::Activation::kReLU);
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     at::NoGradGuard no_grad;
     nas::NetSpec spec = context.spec();
     std::shared_ptr<nas::Network> net;
@@ -262,16 +250,22 @@ void register_linear_regions(nas::PluginRegistrar& registrar) {
                     "gaussian: N(0,1) inputs, no data needed; crops: random crops of the "
                     "pipeline's batch, as TE-NAS (thin mode only)",
                     {"gaussian", "crops"});
-  schema.add_int("width", 1, "thin network: base channels (TE-NAS: C = 1; 0 = the space's)");
-  schema.add_int("depth", 1, "thin network: cells per stage (TE-NAS: N = 1; 0 = the space's)");
+  schema.add_int("width", 1, "thin network: base channels (TE-NAS: C = 1; 0 = the space's)",
+                 nas::between(0, 4096));
+  schema.add_int("depth", 1, "thin network: cells per stage (TE-NAS: N = 1; 0 = the space's)",
+                 nas::between(0, 1024));
   schema.add_int("max_cells", 1,
-                 "thin network: cells kept from the input on (TE-NAS: depth 1; 0 = all)");
+                 "thin network: cells kept from the input on (TE-NAS: depth 1; 0 = all)",
+                 nas::between(0, 1024));
   schema.add_bool("stem", false, "thin network: keep the stem (TE-NAS: use_stem False)");
-  schema.add_int("input_size", 3, "thin network: input height and width (TE-NAS: 3x3 crops)");
-  schema.add_int("batch", 1000, "inputs per forward pass (TE-NAS: 1000)");
+  schema.add_int("input_size", 3, "thin network: input height and width (TE-NAS: 3x3 crops)",
+                 nas::between(1, 4096));
+  schema.add_int("batch", 1000, "inputs per forward pass (TE-NAS: 1000)", nas::at_least(1));
   schema.add_int("sample_batches", 3,
-                 "forward passes whose samples are counted together (TE-NAS: sample_batch 3)");
-  schema.add_int("repeats", 3, "Kaiming-normal re-initialisations averaged (TE-NAS: 3)");
+                 "forward passes whose samples are counted together (TE-NAS: sample_batch 3)",
+                 nas::at_least(1));
+  schema.add_int("repeats", 3, "Kaiming-normal re-initialisations averaged (TE-NAS: 3)",
+                 nas::at_least(1));
   registrar.add_proxy("linear_regions",
                       "TE-NAS linear regions: distinct ReLU activation codes of a thin, stem-less "
                       "one-cell network on 3000 tiny inputs, Kaiming-normal init",

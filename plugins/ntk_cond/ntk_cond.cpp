@@ -24,6 +24,8 @@
 //   float32 gradients. kappa is returned raw: no nan_to_num, so a singular or indefinite NTK
 //   gives an infinite or negative value that the report can flag.
 // * The network is the proxy's own copy (it is re-initialised).
+// * Taps: not read; every kind accepted. The Kaiming re-initialisation keeps ReLU's gain
+//   whatever the kind, as TE-NAS does.
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 
@@ -57,25 +59,18 @@ class NtkCond : public nas::Proxy {
   explicit NtkCond(const nas::Params& p)
       : repeats_(p.get_int("repeats")),
         gaussian_(p.get_string("inputs") == "gaussian"),
-        batch_(p.get_int("batch")) {
-    if (repeats_ < 1) throw nas::UsageError("ntk_cond: params.repeats must be at least 1");
-    if (gaussian_ && batch_ < 2) throw nas::UsageError("ntk_cond: params.batch must be >= 2");
-  }
+        batch_(p.get_int("batch")) {}
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "ntk_cond";
     i.version = "1";
     i.higher_is_better = false;
     i.needs_data = !gaussian_;
     i.modifies_network = true;
-    i.help =
-        "TE-NAS NTK condition number lambda_max/lambda_min at Kaiming init (lower is "
-        "better)";
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     std::shared_ptr<nas::Network> net = context.fresh_network();
     net->train();
     std::vector<at::Tensor> params;
@@ -121,11 +116,12 @@ class NtkCond : public nas::Proxy {
 
 void register_ntk_cond(nas::PluginRegistrar& registrar) {
   nas::ParamSchema schema;
-  schema.add_int("repeats", 1, "Kaiming re-initialisations averaged (TE-NAS: 3)");
+  schema.add_int("repeats", 1, "Kaiming re-initialisations averaged (TE-NAS: 3)", nas::at_least(1));
   schema.add_string("inputs", "data",
                     "data: the probe batch (TE-NAS); gaussian: N(0,1) inputs (Zen-NAS port)",
                     {"data", "gaussian"});
-  schema.add_int("batch", 64, "number of Gaussian inputs (inputs: gaussian only)");
+  schema.add_int("batch", 64, "number of Gaussian inputs (inputs: gaussian only)",
+                 nas::at_least(2));
   registrar.add_proxy("ntk_cond",
                       "TE-NAS NTK condition number at Kaiming-normal init, train mode, per-sample "
                       "logit-sum gradients of all 'weight' parameters; lower is better",

@@ -20,6 +20,10 @@
 //   int64, then converted to float64 (entries stay far below 2^53) for the log-determinant.
 //   The reference builds K from float32 matrix products of 0/1 values, also exact.
 // * A network without taps gives K = 0 and the score -inf.
+// * Taps: ReLU only (tap_activations). The code 1[x > 0] is the ReLU's on/off pattern, its
+//   one kink at 0; ReLU6 also saturates at 6, and h-swish and SiLU have no on/off state, so
+//   the same bits would not describe their linear pieces. The engine refuses a network with a
+//   tap of another kind (an error status naming the tap) instead of scoring it.
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -40,14 +44,13 @@ class Nwot : public nas::Proxy {
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "nwot";
     i.version = "1";
     i.passes = nas::kPassForward;
-    i.help = "NASWOT: log|det| of the ReLU binary-code Hamming kernel (Mellor et al. 2021)";
+    i.tap_activations = nas::activation_bit(nas::Activation::kReLU);
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     at::NoGradGuard no_grad;
     const std::int64_t n = context.batch().inputs.size(0);
     const std::vector<at::Tensor>& taps = context.tap_responses();

@@ -8,41 +8,25 @@
 #include <vector>
 
 #include "binary_codes.h"
+#include "nas/network.h"
 
 namespace nas_nwot {
-
-// Same tensor seen by several taps: identical data pointer, sizes and strides. All the
-// responses are alive together, so two different tensors can never compare equal.
-inline bool same_tensor(const at::Tensor& a, const at::Tensor& b) {
-  return a.data_ptr() == b.data_ptr() && a.sizes() == b.sizes() && a.strides() == b.strides();
-}
 
 // K = sum over responses of c cᵀ + (1 - c)(1 - c)ᵀ with c = 1[response > 0] viewed as
 // (N, -1), as an exact int64 N x N matrix. Undefined responses are skipped. Each distinct
 // tensor is packed and compared once, then added once per response that reads it.
 inline at::Tensor naswot_kernel(const std::vector<at::Tensor>& responses, std::int64_t n) {
-  std::vector<at::Tensor> distinct;
-  std::vector<std::int64_t> multiplicity;
-  for (const at::Tensor& r : responses) {
-    if (!r.defined()) continue;
-    TORCH_CHECK(r.size(0) == n, "nwot: a tap response has ", r.size(0), " samples, expected ", n);
-    bool found = false;
-    for (std::size_t i = 0; i < distinct.size() && !found; ++i) {
-      if (same_tensor(distinct[i], r)) {
-        ++multiplicity[i];
-        found = true;
-      }
-    }
-    if (!found) {
-      distinct.push_back(r);
-      multiplicity.push_back(1);
-    }
+  const std::vector<nas::DistinctResponse> distinct = nas::distinct_tensors(responses);
+  for (const nas::DistinctResponse& d : distinct) {
+    TORCH_CHECK(d.tensor.size(0) == n, "nwot: a tap response has ", d.tensor.size(0),
+                " samples, expected ", n);
   }
   at::Tensor k = at::zeros({n, n}, at::kLong);
-  for (std::size_t i = 0; i < distinct.size(); ++i) {
+  for (const nas::DistinctResponse& d : distinct) {
     const nas_codes::PackedRows rows =
-        nas_codes::pack_rows(nas_codes::positive_mask(distinct[i].detach(), n));
-    nas_codes::add_hamming_kernel(rows, multiplicity[i], k.data_ptr<std::int64_t>());
+        nas_codes::pack_rows(nas_codes::positive_mask(d.tensor.detach(), n));
+    nas_codes::add_hamming_kernel(rows, static_cast<std::int64_t>(d.taps.size()),
+                                  k.data_ptr<std::int64_t>());
   }
   return k;
 }

@@ -1,5 +1,6 @@
 // `params`: the number of trainable parameters of the architecture's network, from the
 // space's analytic count (no network is built). A size baseline that every report carries.
+// No network is built, so taps and their activation kinds do not matter.
 #include <memory>
 
 #include "nas/plugin.h"
@@ -13,13 +14,11 @@ class ParamsProxy : public nas::Proxy {
   explicit ParamsProxy(const nas::Params& p) : millions_(p.get_bool("millions")) {}
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "params";
     i.version = "1";
     i.needs_network = false;
-    i.help = "trainable parameters (analytic)";
     return i;
   }
-  double score(nas::ProbeContext& c) override {
+  double score(const nas::ProbeContext& c) const override {
     const double n = static_cast<double>(c.space().params(c.arch(), c.spec()));
     return millions_ ? n / 1e6 : n;
   }

@@ -11,6 +11,7 @@
 // * Read from the probe engine's shared weight-gradient pass; biases and BatchNorm
 //   parameters excluded. Products and sums in float64: the signed sum cancels heavily, so
 //   float32 products would already move it by about 1e-7 relative.
+// * Taps: not read; weight gradients exist for any activation kind, so every kind is accepted.
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -29,15 +30,13 @@ class Plain : public nas::Proxy {
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "plain";
     i.version = "1";
     i.needs_labels = true;
     i.passes = nas::kPassWeightGradients;
-    i.help = "sum of dL/dW * W over conv/linear weights (signed), cross-entropy, train mode";
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     return nas::sum_over_layer_gradients(
         context.network(),
         [](const at::Tensor& w, const at::Tensor& g) { return (w * g).sum().item<double>(); });

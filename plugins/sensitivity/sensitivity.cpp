@@ -1,7 +1,8 @@
 // `sensitivity`: output sensitivity (Forouzesh, Salehi & Thiran, "Generalization Comparison of
 // Deep Neural Networks via Output Sensitivity", ICPR 2020; mahf93/sensitivity, experiments.py
-// find_sen), read as the "output sensitivity" indicator of the Fusion Indicator (Tran et al.,
-// IEEE Access 2021; that paper's code was not found, see shared/docs/proxies.md).
+// find_sen), read as the "output sensitivity" indicator of the Fusion Indicator (Tran, Ali, Bae,
+// "A Feature Fusion Based Indicator for Training-Free Neural Architecture Search", IEEE Access 9,
+// 2021, doi 10.1109/ACCESS.2021.3115911; no code of that paper was found).
 //
 //   n ~ N(0, sigma^2) with the inputs' shape;  e = f(x + n) - f(x)  (logits, N x K);
 //   m_i = (1/K) sum_k e_ik  (the signed mean over classes, per sample);
@@ -18,6 +19,7 @@
 // * sigma = 0.1 (the reference's default). The noise comes from the proxy's generator.
 // * One batch (the probe engine's); the reference pools the means over a whole test loader
 //   before taking the variance. Computed in float64 from the float32 logits.
+// * Taps: not read (logits only); every activation kind is accepted.
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -33,23 +35,17 @@ namespace {
 class Sensitivity : public nas::Proxy {
  public:
   explicit Sensitivity(const nas::Params& p)
-      : sigma_(p.get_double("sigma")), eval_(p.get_string("bn") == "eval") {
-    if (!(sigma_ >= 0.0)) throw nas::UsageError("sensitivity: params.sigma must be >= 0");
-  }
+      : sigma_(p.get_double("sigma")), eval_(p.get_string("bn") == "eval") {}
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "sensitivity";
     i.version = "1";
     i.higher_is_better = false;
     i.modifies_network = true;
-    i.help =
-        "output sensitivity: variance over the batch of the class-mean logit change under "
-        "N(0, 0.1^2) input noise (lower is better)";
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     std::shared_ptr<nas::Network> net = context.fresh_network();
     const at::Tensor& x = context.batch().inputs;
     at::NoGradGuard no_grad;
@@ -73,7 +69,8 @@ class Sensitivity : public nas::Proxy {
 
 void register_sensitivity(nas::PluginRegistrar& registrar) {
   nas::ParamSchema schema;
-  schema.add_double("sigma", 0.1, "standard deviation of the Gaussian input noise");
+  schema.add_double("sigma", 0.1, "standard deviation of the Gaussian input noise",
+                    nas::at_least(0.0));
   schema.add_string("bn", "eval",
                     "eval: BatchNorm running statistics of the fresh network (the reference "
                     "evaluates in eval mode); batch: batch statistics",

@@ -11,6 +11,7 @@
 // * Biases and BatchNorm parameters are not layers (as in the reference).
 // * Products and sums in float64 from the float32 weights and gradients (the reference
 //   works in float32; the two differ by about 1e-7 relative).
+// * Taps: not read; weight gradients exist for any activation kind, so every kind is accepted.
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -29,15 +30,13 @@ class Snip : public nas::Proxy {
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "snip";
     i.version = "1";
     i.needs_labels = true;
     i.passes = nas::kPassWeightGradients;
-    i.help = "SNIP: sum |W * dL/dW| over conv/linear weights, cross-entropy, train mode";
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     return nas::sum_over_layer_gradients(context.network(),
                                          [](const at::Tensor& w, const at::Tensor& g) {
                                            return (w * g).abs().sum().item<double>();

@@ -1,7 +1,7 @@
 // `swap` and `reg_swap`: Sample-Wise Activation Patterns (Peng, Song, Fayek, Ciesielski,
 // Chang; "SWAP-NAS: Sample-Wise Activation Patterns for Ultra-fast NAS", ICLR 2024), computed
 // as the authors' code does (pym1024/SWAP: src/metrics/swap.py, correlation.py,
-// src/utils/utilities.py; shared/docs/proxies.md §2).
+// src/utils/utilities.py, at f6049f7).
 //
 // Formula. Take the first S samples of the batch (S = `samples`, 16 in the reference). For
 // each of R repeats (R = `repeats`, 32): re-initialise the network (Conv/Linear weights
@@ -33,6 +33,9 @@
 //   regularise). Defaults here: mu = 1000 (one million parameters) and sigma = 1e6, a broad
 //   window (factor exp(-1) at 1000 K parameters from mu) over NB201's 73 K - 1.5 M range;
 //   set both to the model size you are targeting.
+// * Taps: ReLU only (tap_activations). A pattern 1[pre-activation > 0] is a ReLU's on/off
+//   state; ReLU6's second kink at 6 and the smooth h-swish and SiLU have other pieces, so
+//   the count would not mean the same. The engine refuses a network with another kind.
 // * Distinct columns are counted exactly: each column's S bits are packed into one 64-bit
 //   key (S <= 64; a wider key for more samples) and collected in a table (a flat table
 //   indexed by the pattern itself when S <= 20).
@@ -43,7 +46,7 @@
 #include <memory>
 #include <string>
 
-#include "../nwot/binary_codes.h"
+#include "binary_codes.h"
 #include "nas/error.h"
 #include "nas/network.h"
 #include "nas/plugin.h"
@@ -54,56 +57,38 @@
 namespace {
 
 // Distinct activation-pattern columns of one forward pass of `net` on `inputs` (taps with 4-D
-// inputs only). The network records its taps for this pass only.
+// inputs only; the conv spaces have none with more). The network records its taps for this
+// pass only.
 std::int64_t distinct_columns(nas::Network& net, const at::Tensor& inputs) {
   const std::int64_t n = inputs.size(0);
-  net.set_recording(true);
+  nas::TapRecording recording(net);
   net.forward(inputs);
   nas_codes::ColumnPatternSet patterns(n);
-  std::vector<at::Tensor> seen;
-  for (const auto& tap : net.taps()) {
-    if (!tap->has_response() || tap->response().dim() != 4) continue;
-    const at::Tensor& r = tap->response();
-    bool duplicate = false;
-    for (const at::Tensor& s : seen) {
-      duplicate = duplicate || (s.data_ptr() == r.data_ptr() && s.sizes() == r.sizes() &&
-                                s.strides() == r.strides());
-    }
-    if (duplicate) continue;
-    seen.push_back(r);
-    patterns.add(nas_codes::positive_mask(r, n));
+  for (const nas::DistinctResponse& r : nas::distinct_responses(net, /*min_dim=*/4)) {
+    patterns.add(nas_codes::positive_mask(r.tensor, n));
   }
-  net.set_recording(false);
   return patterns.count();
 }
 
 class Swap : public nas::Proxy {
  public:
-  Swap(std::string name, const nas::Params& p, bool regularised)
-      : name_(std::move(name)),
-        repeats_(p.get_int("repeats")),
-        samples_(p.get_int("samples")),
-        regularised_(regularised) {
-    if (repeats_ < 1) throw nas::UsageError(name_ + ": params.repeats must be at least 1");
-    if (samples_ < 1) throw nas::UsageError(name_ + ": params.samples must be at least 1");
+  Swap(const nas::Params& p, bool regularised)
+      : repeats_(p.get_int("repeats")), samples_(p.get_int("samples")), regularised_(regularised) {
     if (regularised_) {
       mu_ = p.get_double("mu");
       sigma_ = p.get_double("sigma");
-      if (!(sigma_ > 0.0)) throw nas::UsageError(name_ + ": params.sigma must be positive");
     }
   }
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = name_;
     i.version = "1";
     i.modifies_network = true;
-    i.help = regularised_ ? "SWAP x exp(-(params_K - mu)^2 / sigma)"
-                          : "SWAP: distinct sample-wise ReLU activation patterns";
+    i.tap_activations = nas::activation_bit(nas::Activation::kReLU);
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     at::NoGradGuard no_grad;
     std::shared_ptr<nas::Network> net = context.fresh_network();
     net->train();
@@ -125,7 +110,6 @@ class Swap : public nas::Proxy {
   }
 
  private:
-  std::string name_;
   std::int64_t repeats_;
   std::int64_t samples_;
   bool regularised_;
@@ -135,20 +119,22 @@ class Swap : public nas::Proxy {
 
 void register_swap(nas::PluginRegistrar& registrar) {
   nas::ParamSchema schema;
-  schema.add_int("repeats", 32, "Gaussian re-initialisations averaged (reference: 32)");
-  schema.add_int("samples", 16, "first samples of the batch used (reference: 16)");
-  registrar.add_proxy(
-      "swap", "SWAP (Peng et al. 2024): distinct sample-wise activation patterns", schema,
-      [](const nas::Params& p) { return std::make_shared<Swap>("swap", p, false); });
+  schema.add_int("repeats", 32, "Gaussian re-initialisations averaged (reference: 32)",
+                 nas::at_least(1));
+  schema.add_int("samples", 16, "first samples of the batch used (reference: 16)",
+                 nas::at_least(1));
+  registrar.add_proxy("swap", "SWAP (Peng et al. 2024): distinct sample-wise activation patterns",
+                      schema,
+                      [](const nas::Params& p) { return std::make_shared<Swap>(p, false); });
   nas::ParamSchema reg = schema;
   reg.add_double("mu", 1000.0,
                  "target model size in thousands of parameters (no reference default)");
   reg.add_double("sigma", 1e6,
                  "width, in thousands of parameters squared: the factor is "
-                 "exp(-(params_K - mu)^2 / sigma), sigma not squared as in the reference");
-  registrar.add_proxy(
-      "reg_swap", "regularised SWAP: SWAP x exp(-(params_K - mu)^2 / sigma)", reg,
-      [](const nas::Params& p) { return std::make_shared<Swap>("reg_swap", p, true); });
+                 "exp(-(params_K - mu)^2 / sigma), sigma not squared as in the reference",
+                 nas::greater_than(0.0));
+  registrar.add_proxy("reg_swap", "regularised SWAP: SWAP x exp(-(params_K - mu)^2 / sigma)", reg,
+                      [](const nas::Params& p) { return std::make_shared<Swap>(p, true); });
 }
 
 }  // namespace

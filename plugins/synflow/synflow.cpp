@@ -18,6 +18,9 @@
 //   (with their absolute values) but not the sum. The sum is accumulated in float64.
 // * Raw score: it can be astronomically large for deep networks (NASLib logs it); reports
 //   apply such transforms, not the proxy.
+// * Taps: not read, every kind accepted and computed alike. SynFlow's conservation argument
+//   assumes positively homogeneous activations (ReLU); with ReLU6, h-swish or SiLU the score
+//   is the same formula without that interpretation.
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 
@@ -38,15 +41,13 @@ class Synflow : public nas::Proxy {
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "synflow";
     i.version = "1";
     i.needs_data = false;
     i.modifies_network = true;
-    i.help = "SynFlow: sum |W * dR/dW|, R = sum f_|W|(1) in float64 with BatchNorm removed";
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     std::shared_ptr<nas::Network> net = context.fresh_network();
     net->train();
     nas::make_batchnorm_identity(*net);

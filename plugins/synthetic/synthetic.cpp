@@ -34,18 +34,7 @@ class Synthetic final : public nas::Dataset {
   explicit Synthetic(const nas::Params& params)
       : channels_(params.get_int("channels")),
         size_(params.get_int("size")),
-        num_classes_(params.get_int("num_classes")) {
-    auto check = [](const char* name, std::int64_t value, std::int64_t lo, std::int64_t hi) {
-      if (value < lo || value > hi) {
-        throw nas::UsageError(std::string("synthetic: params.") + name + " must be in [" +
-                              std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-                              std::to_string(value));
-      }
-    };
-    check("channels", channels_, 1, 64);
-    check("size", size_, 1, 4096);
-    check("num_classes", num_classes_, 1, 1000000);
-  }
+        num_classes_(params.get_int("num_classes")) {}
 
   nas::DataShape shape() const override {
     nas::DataShape s;
@@ -74,9 +63,10 @@ class Synthetic final : public nas::Dataset {
 
 void register_synthetic(nas::PluginRegistrar& registrar) {
   nas::ParamSchema schema;
-  schema.add_int("channels", 3, "input channels");
-  schema.add_int("size", 32, "input height and width");
-  schema.add_int("num_classes", 10, "labels are drawn uniformly from [0, num_classes)");
+  schema.add_int("channels", 3, "input channels", nas::between(1, 64));
+  schema.add_int("size", 32, "input height and width", nas::between(1, 4096));
+  schema.add_int("num_classes", 10, "labels are drawn uniformly from [0, num_classes)",
+                 nas::between(1, 1000000));
   registrar.add_dataset(
       "synthetic", "Gaussian noise inputs with uniform random labels, drawn under the batch seed",
       schema, [](const nas::Params& params) { return std::make_shared<Synthetic>(params); });

@@ -2,7 +2,8 @@
 //
 // `template_logit_std`: the standard deviation of the logits of one forward pass over the
 // batch. It shows the three things a proxy does: declare its needs in info(), read what it
-// asked for from the ProbeContext, and register itself with a parameter schema.
+// asked for from the ProbeContext, and register itself with a parameter schema. It reads no
+// taps, so it accepts networks with any activation kind (ProxyInfo::tap_activations).
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -19,14 +20,12 @@ class LogitStd : public nas::Proxy {
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "template_logit_std";
     i.version = "1";
     i.passes = nas::kPassForward;  // the engine runs one shared forward pass for us
-    i.help = "standard deviation of the logits of one forward pass";
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     const at::Tensor& logits = context.logits();
     return scale_ * logits.detach().to(at::kDouble).std().item<double>();
   }

@@ -1,8 +1,8 @@
 // `fusion`: the Fusion Indicator (Tran, Ali & Bae, IEEE Access 9, 2021): a weighted sum of
 // standardised indicator scores whose weights are fitted to accuracy by least squares.
 //
-// The paper body could not be read (docs/proxies.md §2), so this is the best-supported reading,
-// stated here in full:
+// The paper body could not be read (and no code of the paper was found), so this is the
+// best-supported reading, stated here in full:
 // * Inputs (`proxies`): by default the four FI indicators jacov (Jacobian correlation),
 //   sensitivity (output sensitivity), linear_regions (TE-NAS) and ntk_cond (TE-NAS NTK
 //   condition number). No signs are needed: the fit learns them ("+"/"-" prefixes are accepted
@@ -101,14 +101,6 @@ class FusionVote : public nas::Vote {
     nas_votes::require_subset(logged, names_, "fusion", "log");
     for (const auto& n : names_)
       log_.push_back(std::find(logged.begin(), logged.end(), n) != logged.end());
-    if (!(train_fraction_ > 0.0 && train_fraction_ <= 1.0)) {
-      throw nas::UsageError("vote 'fusion': `train_fraction` must be in (0, 1], not " +
-                            std::to_string(train_fraction_));
-    }
-    if (split_seed_ < 0) throw nas::UsageError("vote 'fusion': `split_seed` must be >= 0");
-    if (!(ridge_ >= 0.0) || !std::isfinite(ridge_)) {
-      throw nas::UsageError("vote 'fusion': `ridge` must be a finite number >= 0");
-    }
     if (!weights_file_.empty()) load(weights_file_);
   }
 
@@ -396,11 +388,13 @@ void register_fusion(nas::PluginRegistrar& r) {
   schema.add_string_list("log", {"ntk_cond", "linear_regions"},
                          "inputs to log-transform (signed log) before standardising");
   schema.add_double("train_fraction", 0.5,
-                    "fraction of the rows with ground truth used to fit (the rest are held out)");
-  schema.add_int("split_seed", 0, "seed of the train/held-out split");
+                    "fraction of the rows with ground truth used to fit (the rest are held out)",
+                    nas::Range{0.0, 1.0, /*min_exclusive=*/true});
+  schema.add_int("split_seed", 0, "seed of the train/held-out split", nas::at_least(0));
   schema.add_string("weights_file", "",
                     "a fusion_weights.json to load instead of fitting (empty: fit)");
-  schema.add_double("ridge", 0.0, "L2 penalty on the weights (0: ordinary least squares)");
+  schema.add_double("ridge", 0.0, "L2 penalty on the weights (0: ordinary least squares)",
+                    nas::at_least(0.0));
   r.add_vote("fusion",
              "Fusion Indicator: least-squares weighted sum of standardised indicators, fitted to "
              "ground truth on a training split (or loaded from weights_file)",

@@ -1,7 +1,7 @@
 // `majority`: the WRCor reference's pairwise majority vote (the SJW and SPW voting proxies).
 //
-// Comparison (WRCor `search.py` NAS.cmp and `nasbench201_correlations.ipynb` hard_vote, see
-// docs/proxies.md §1.3): for rows a and b and the K input proxies with signs s_k,
+// Comparison (kunjing96/ZSNAS-WRCor `search.py` NAS.cmp and `nasbench201_correlations.ipynb`
+// hard_vote): for rows a and b and the K input proxies with signs s_k,
 //   d_k = s_k (m_k(a) - m_k(b));
 //   compare(a, b) = +1 if #{d_k > 0} > K/2, -1 if #{d_k < 0} > K/2, else 0.
 // A NaN difference (a NaN score on either side, or inf - inf) counts for neither side, exactly
@@ -12,10 +12,10 @@
 //
 // Parameters:
 // * `preset`: "" (none), `sjw` = +synflow +jacov +wrcor (the reference's NB201 signs), or
-//   `spw` = +synflow +pnorm +wrcor. PNorm is not in the reference code; docs/proxies.md §1.3
-//   reads it as the parameter norm `l2_norm` (Σ over Conv/Linear of ||W||_F). The preset reads a
-//   column named `pnorm`: compute it with `{type: l2_norm, name: pnorm}` (or a proxy registered
-//   as `pnorm`). A preset and a `proxies` list are mutually exclusive.
+//   `spw` = +synflow +pnorm +wrcor. PNorm is not in the reference code; the best-supported
+//   reading (plugins/l2_norm) is the parameter norm `l2_norm` (Σ over Conv/Linear of ||W||_F). The
+//   preset reads a column named `pnorm`: compute it with `{type: l2_norm, name: pnorm}` (or a proxy
+//   registered as `pnorm`). A preset and a `proxies` list are mutually exclusive.
 // * `proxies`: signed names, "+synflow", "-jacov", or plain names (= +). The names are the
 //   proxies' names in the pipeline. The reference's NB101 notebook uses -jacob_cor, for example.
 // * `ranking`: how rank() turns the intransitive relation into one score per row:

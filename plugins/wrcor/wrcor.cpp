@@ -1,7 +1,7 @@
 // `wrcor`: Weighted Response Correlation (Jing, Chen, Xu, Tai, Wang, Li; "A Zero-Shot Neural
 // Architecture Search with Weighted Response Correlation for Image Recognition", arXiv
-// 2507.08841). Computed as the authors' released code does it (kunjing96/ZSNAS-WRCor,
-// foresight/pruners/measures/act_grad_cor_weighted.py; shared/docs/proxies.md §1.2).
+// 2507.08841). Computed as the authors' released code does it (kunjing96/ZSNAS-WRCor at
+// 270ce7a, foresight/pruners/measures/act_grad_cor_weighted.py, measure act_grad_cor_weighted).
 //
 // Formula. One minibatch of N samples, one forward and one backward pass of the mean
 // cross-entropy loss, network in train mode (BatchNorm batch statistics). For every hooked
@@ -17,7 +17,7 @@
 //   ReLU -> Conv -> BN wrapper (ReLUConvBN in NB201: A = its input, the same tensor as its
 //   ReLU's; G = what its old-style backward hook sees, dL/d conv output). Spaces declare those
 //   wrappers as relu_conv_units; each adds its two terms with its ReLU's weight.
-//   relu: the taps only (the formula as written in the paper and proxies.md §1.2).
+//   relu: the taps only (the formula as the paper writes it, one term per ReLU).
 // * [weighting] block (default, the reference): w = 2^block, the top-level cell index the
 //   module sits in; NB201's head tap has block 17. uniform: w = 1 (the repo's act_grad_cor
 //   ablation). layer: w = 2^i with i the tap's position in execution order (a per-ReLU
@@ -28,6 +28,10 @@
 //   sees the tensor after the ReLU overwrote it. The head tap's activation is therefore
 //   relu(pre-activation); its gradient is unchanged (dL/d pre-activation). false uses the
 //   pre-activation like every other tap.
+// * Taps of any activation kind: A is the tap's pre-activation and G the gradient at it, which
+//   every kind has. The reference's name rule would hook a ReLU6 module ("ReLU6" contains
+//   "ReLU") but not Hardswish or SiLU; here every tap counts. The head quirk applies the head
+//   tap's own activation (relu for a ReLU head).
 // * A correlation matrix with any NaN (a zero-variance row, e.g. an all-zero gradient behind
 //   a `none` edge) is skipped, as in the reference. If every term is skipped K = 0 and the
 //   score is -inf. K is not normalised by the weights (the reference's normalisation lines
@@ -80,17 +84,13 @@ class Wrcor : public nas::Proxy {
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "wrcor";
     i.version = "1";
     i.passes = nas::kPassForward | (gradients_ ? nas::kPassTapGradients : nas::kPassNone);
     i.needs_labels = gradients_;
-    i.help =
-        "WRCor: log|det| of the 2^block-weighted sum of |row correlations| of ReLU inputs and "
-        "their gradients";
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     at::NoGradGuard no_grad;
     const nas::Network& net = context.network();
     const auto& taps = net.taps();
@@ -103,7 +103,8 @@ class Wrcor : public nas::Proxy {
       auto activation = [&](std::size_t i) {
         if (!responses[i].defined()) return at::Tensor();  // a tap the forward skipped
         at::Tensor a = responses[i].detach();
-        return head_quirk_ && taps[i]->is_head() ? at::relu(a) : a;
+        return head_quirk_ && taps[i]->is_head() ? nas::apply_activation(taps[i]->activation(), a)
+                                                 : a;
       };
       std::vector<at::Tensor> seen(taps.size());
       for (std::size_t i = 0; i < taps.size(); ++i) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "nas/network.h"
 #include "nas/proxy_kit.h"
 
 namespace nas_wrcor {
@@ -38,36 +39,27 @@ struct Term {
 // same (data pointer, sizes, strides) share one correlation, computed once; a NaN matrix is
 // skipped for every term that reads it. Undefined tensors are skipped.
 inline at::Tensor weighted_kernel(const std::vector<Term>& terms, std::int64_t n, bool single) {
-  struct Distinct {
-    at::Tensor tensor;
-    double weight;
-  };
-  std::vector<Distinct> distinct;
-  for (const Term& t : terms) {
-    if (!t.tensor.defined()) continue;
-    TORCH_CHECK(t.tensor.size(0) == n, "wrcor: a response has ", t.tensor.size(0),
+  std::vector<at::Tensor> all;
+  for (const Term& t : terms) all.push_back(t.tensor);
+  const std::vector<nas::DistinctResponse> distinct = nas::distinct_tensors(all);
+  std::vector<at::Tensor> tensors;
+  std::vector<double> weights;
+  for (const nas::DistinctResponse& d : distinct) {
+    TORCH_CHECK(d.tensor.size(0) == n, "wrcor: a response has ", d.tensor.size(0),
                 " samples, expected ", n);
-    bool found = false;
-    for (Distinct& d : distinct) {
-      if (d.tensor.data_ptr() == t.tensor.data_ptr() && d.tensor.sizes() == t.tensor.sizes() &&
-          d.tensor.strides() == t.tensor.strides()) {
-        d.weight += t.weight;
-        found = true;
-        break;
-      }
-    }
-    if (!found) distinct.push_back({t.tensor, t.weight});
+    double weight = 0.0;  // summed in term order
+    for (std::size_t i : d.taps) weight += terms[i].weight;
+    tensors.push_back(d.tensor);
+    weights.push_back(weight);
   }
   // The products are independent: nas::centred_row_grams shares them out over the intra-op
   // threads; they are added here in a fixed order, so K is the same for any thread count.
-  std::vector<at::Tensor> tensors;
-  for (const Distinct& d : distinct) tensors.push_back(d.tensor);
   const std::vector<at::Tensor> grams =
       nas::centred_row_grams(tensors, n, single, at::get_num_threads());
   at::Tensor k = at::zeros({n, n}, at::kDouble);
-  for (std::size_t i = 0; i < distinct.size(); ++i) {
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
     const at::Tensor c = abs_correlation_from_gram(grams[i]);
-    if (c.defined()) k.add_(c, distinct[i].weight);
+    if (c.defined()) k.add_(c, weights[i]);
   }
   return k;
 }

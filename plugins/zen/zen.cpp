@@ -10,8 +10,9 @@
 //
 // Choices:
 // * F: the network's head tap is the last nonlinearity before pooling (network.h); F is its
-//   output, relu(head tap response). For NAS-Bench-201 that is lastact = BN, ReLU, the map the
-//   global pooling reads. A network without a head tap is refused with an error.
+//   output, the head's activation of its response (relu for NAS-Bench-201's lastact = BN,
+//   ReLU, the map the global pooling reads). Taps of any kind: only the head is read, through
+//   its own activation. A network without a head tap is refused with an error.
 // * Both forwards run in train mode (fresh modules are in train mode in the reference and
 //   nothing calls eval()), so BN normalises with batch statistics and updates running_var
 //   with the default momentum 0.1. The BN term reads running_var after the two forwards,
@@ -48,22 +49,17 @@ class Zen : public nas::Proxy {
   explicit Zen(const nas::Params& p)
       : batch_(p.get_int("batch")),
         repeats_(p.get_int("repeats")),
-        gamma_(p.get_double("mixup_gamma")) {
-    if (batch_ < 2) throw nas::UsageError("zen: params.batch must be at least 2");
-    if (repeats_ < 1) throw nas::UsageError("zen: params.repeats must be at least 1");
-  }
+        gamma_(p.get_double("mixup_gamma")) {}
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "zen";
     i.version = "1";
     i.needs_data = false;
     i.modifies_network = true;
-    i.help = "Zen-score: log E|F(x) - F(x + 0.01 e)| + sum log sqrt(mean BN running_var)";
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     std::shared_ptr<nas::Network> net = context.fresh_network();
     const nas::Tap* head = nullptr;
     for (const auto& tap : net->taps()) {
@@ -89,12 +85,14 @@ class Zen : public nas::Proxy {
       at::Tensor e = at::randn(shape, gen, at::kFloat);
       at::Tensor mixed = x + gamma_ * e;
 
-      net->set_recording(true);
-      net->forward(x);
-      at::Tensor f1 = at::relu((*head)->response());
-      net->forward(mixed);
-      at::Tensor f2 = at::relu((*head)->response());
-      net->set_recording(false);
+      at::Tensor f1, f2;
+      {
+        nas::TapRecording recording(*net);
+        net->forward(x);
+        f1 = nas::apply_activation((*head)->activation(), (*head)->response());
+        net->forward(mixed);
+        f2 = nas::apply_activation((*head)->activation(), (*head)->response());
+      }
 
       at::Tensor diff = (f1 - f2).abs().to(at::kDouble);
       std::vector<std::int64_t> per_sample_dims;
@@ -121,8 +119,9 @@ class Zen : public nas::Proxy {
 
 void register_zen(nas::PluginRegistrar& registrar) {
   nas::ParamSchema schema;
-  schema.add_int("batch", 64, "Gaussian inputs per repeat (Zen-NAS search: 64)");
-  schema.add_int("repeats", 1, "re-initialisations averaged (Zen-NAS search and NASLib: 1)");
+  schema.add_int("batch", 64, "Gaussian inputs per repeat (Zen-NAS search: 64)", nas::at_least(2));
+  schema.add_int("repeats", 1, "re-initialisations averaged (Zen-NAS search and NASLib: 1)",
+                 nas::at_least(1));
   schema.add_double("mixup_gamma", 1e-2, "size of the input perturbation");
   registrar.add_proxy("zen",
                       "Zen-score (Zen-NAS, Lin et al. 2021): Gaussian re-init, log of the mean "

@@ -1,6 +1,6 @@
 // `zico`: Zero-shot proxy from the inverse Coefficient of variation of gradients (Li, Yang,
 // Wang, Marculescu; "ZiCo: Zero-shot NAS via Inverse Coefficient of Variation on Gradients",
-// ICLR 2023; SLDGroup/ZiCo ZeroShotProxy/compute_zico.py; shared/docs/proxies.md §2).
+// ICLR 2023; SLDGroup/ZiCo ZeroShotProxy/compute_zico.py).
 //
 // Formula. For each of B >= 2 data batches b (B = `batches`, 2 as the reference's
 // --maxbatch): zero the gradients, forward, mean cross-entropy loss, backward, and keep
@@ -18,6 +18,7 @@
 // * Statistics in float64 (the reference uses numpy on float32 gradients); a layer whose
 //   weight got no gradient counts as all zeros (sigma = 0 everywhere, so it is skipped).
 // * Layers are every Conv2d and Linear, biases and BatchNorm excluded (nas::layer_weights).
+// * Taps: not read; weight gradients exist for any activation kind, so every kind is accepted.
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -35,22 +36,18 @@ namespace {
 
 class Zico : public nas::Proxy {
  public:
-  explicit Zico(const nas::Params& p) : batches_(p.get_int("batches")) {
-    if (batches_ < 2) throw nas::UsageError("zico: params.batches must be at least 2");
-  }
+  explicit Zico(const nas::Params& p) : batches_(p.get_int("batches")) {}
 
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = "zico";
     i.version = "1";
     i.needs_labels = true;
     i.modifies_network = true;
     i.batches = static_cast<int>(batches_);
-    i.help = "ZiCo: sum over layers of log sum(mean|g| / std(g)) across batches";
     return i;
   }
 
-  double score(nas::ProbeContext& context) override {
+  double score(const nas::ProbeContext& context) const override {
     std::shared_ptr<nas::Network> net = context.fresh_network();
     net->train();
     net->set_recording(false);
@@ -89,7 +86,8 @@ class Zico : public nas::Proxy {
 
 void register_zico(nas::PluginRegistrar& registrar) {
   nas::ParamSchema schema;
-  schema.add_int("batches", 2, "data batches whose gradients are compared (reference: 2)");
+  schema.add_int("batches", 2, "data batches whose gradients are compared (reference: 2)",
+                 nas::between(2, 1000));
   registrar.add_proxy("zico",
                       "ZiCo (Li et al. 2023): sum_layers log sum(mean|g| / std(g)) over batches",
                       schema, [](const nas::Params& p) { return std::make_shared<Zico>(p); });

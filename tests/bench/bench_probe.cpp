@@ -58,12 +58,11 @@ class PassesOnly : public nas::Proxy {
       : name_(std::move(name)), passes_(passes), labels_(labels) {}
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
-    i.name = name_;
     i.passes = passes_;
     i.needs_labels = labels_;
     return i;
   }
-  double score(nas::ProbeContext&) override { return 0.0; }
+  double score(const nas::ProbeContext&) const override { return 0.0; }
 
  private:
   std::string name_;

@@ -1,4 +1,4 @@
-"""Reference-style zero-cost proxies for the oracle (see shared/docs/proxies.md).
+"""Reference-style zero-cost proxies for the oracle (each function names its reference code).
 
 Every proxy works the way the reference harness (zero-cost-nas / ZSNAS-WRCor predictive.py)
 does: it deep-copies the network it is given, optionally disables BatchNorm on the copy,
@@ -36,7 +36,7 @@ def _is_relu(m, match="name"):
         NASWOT and NASLib NB201 models all have such a class), so the reference hooks
         every conv op twice: the wrapper's forward hook sees the same input as its ReLU,
         and its old-style backward hook sits on the BN node and sees dL/d(conv output).
-    match="relu": nn.ReLU instances only (the formula as proxies.md writes it)."""
+    match="relu": nn.ReLU instances only (the formula as the WRCor paper writes it)."""
     if match == "name":
         return "ReLU" in str(type(m))
     if match == "relu":
@@ -227,7 +227,7 @@ def epsilon(net, x, y=None, weights=EPSILON_WEIGHTS, bn_mode="batch"):
           NB201 epsinas code does (its TinyNetwork builds every BN with
           track_running_stats=False and never calls eval(), NAS-Bench-201/epsinas_utils.py).
       "eval" -- BN in eval mode with the fresh running stats (mean 0, var 1): what the
-          NB101 epsinas code does (network.eval()) and what proxies.md states.  With
+          NB101 epsinas code does (network.eval(), NAS-Bench-101/epsinas_utils.py).  With
           w = 1e-7 the signal is multiplied by ~1e-7 per conv+BN, so for most NB201 cells the
           logits underflow to a constant and the score is NaN.
 

@@ -4,6 +4,7 @@
 not use module hooks.  Exit status 1 on any failure.  Run: /usr/bin/python3 selfcheck.py"""
 import copy
 import csv
+import gzip
 import os
 import sys
 import types
@@ -16,7 +17,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nb201_net import build, count_params  # noqa: E402
 from proxies import PROXIES, epsilon  # noqa: E402
 
-CSV = os.environ.get("NB201_V10_CSV", "/work/shared/data/nb201/accuracies_v1_0.csv")
+# NAS-Bench-201 v1.0 accuracies and parameter counts; the repository ships them (gzipped).
+CSV = os.environ.get(
+    "NB201_V10_CSV",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "spaces", "nb201", "data",
+                 "accuracies_v1_0.csv.gz"))
 CELLS = [
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
     "|avg_pool_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|skip_connect~2|",
@@ -96,7 +101,8 @@ def direct_nwot(net, x, match):
 
 def main():
     # 1. parameter counts vs params_M (CIFAR-10 head)
-    rows = list(csv.DictReader(open(CSV)))
+    with (gzip.open(CSV, "rt") if CSV.endswith(".gz") else open(CSV)) as f:
+        rows = list(csv.DictReader(f))
     for r in rows[:5] + [r for r in rows if r["arch"] in CELLS]:
         n = count_params(build(r["arch"], 0, 10))
         check(abs(n - float(r["params_M"]) * 1e6) < 0.6, f"params {n} == {r['params_M']}M  {r['arch']}")

@@ -6,11 +6,11 @@
 //   documented construction order (so a seeded build is reproducible, also against a Python
 //   oracle that builds in the same order).
 // * Every nonlinearity that a proxy may observe is a Tap: an activation module (ReLU unless the
-//   space says otherwise, see nas/activation.h) that knows the index of the block it sits in (block 0 nearest the input; the head's taps carry the largest
-//   index, num_blocks() - 1) and, while recording is on, keeps its input, the pre-activation,
-//   as it entered the activation (in the autograd graph, so gradients with respect to it can be
-//   taken). LibTorch has no module hooks; taps are how proxies see responses, and proxies
-//   never reach into a space's own classes.
+//   space says otherwise, see nas/activation.h) that knows the index of the block it sits in (block
+//   0 nearest the input; the head's taps carry the largest index, num_blocks() - 1) and, while
+//   recording is on, keeps its input, the pre-activation, as it entered the activation (in the
+//   autograd graph, so gradients with respect to it can be taken). LibTorch has no module hooks;
+//   taps are how proxies see responses, and proxies never reach into a space's own classes.
 // * Gradients with respect to a tap's response are gradients through that tap alone (each
 //   tap records its own view of its input). Taps that read the same tensor have responses
 //   with the same data_ptr(): per-tensor work can be shared between them.
@@ -89,6 +89,9 @@ class ProbedLinearImpl : public torch::nn::LinearImpl {
 };
 TORCH_MODULE(ProbedLinear);
 
+// The output of activation `a` for pre-activation `x` (what a Tap of that kind returns).
+at::Tensor apply_activation(Activation a, const at::Tensor& x);
+
 // Turns output recording of every ProbedConv2d/ProbedLinear in `net` on or off, and returns
 // their recorded outputs (after a forward) in registration order.
 void set_layer_recording(torch::nn::Module& net, bool on);
@@ -121,7 +124,8 @@ class Network : public torch::nn::Module {
  protected:
   // Creates a tap in block `block`, registers it under `name` in `owner` and lists it. Call in
   // forward execution order.
-  Tap make_tap(torch::nn::Module& owner, const std::string& name, int block);
+  Tap make_tap(torch::nn::Module& owner, const std::string& name, int block,
+               Activation activation = Activation::kReLU);
   void set_num_blocks(int n) { num_blocks_ = n; }
   // Declares that `tap` feeds `conv` inside one ReLU → Conv → BN unit (see ReluConvUnit).
   void declare_relu_conv_unit(const Tap& tap, const ProbedConv2d& conv);
@@ -131,5 +135,34 @@ class Network : public torch::nn::Module {
   std::vector<ReluConvUnit> units_;
   int num_blocks_ = 0;
 };
+
+// Records tap responses for as long as it lives: recording on in the constructor, off (and
+// the responses cleared) in the destructor, also when a forward in between throws.
+class TapRecording {
+ public:
+  explicit TapRecording(Network& net) : net_(net) { net_.set_recording(true); }
+  ~TapRecording() { net_.set_recording(false); }
+  TapRecording(const TapRecording&) = delete;
+  TapRecording& operator=(const TapRecording&) = delete;
+
+ private:
+  Network& net_;
+};
+
+// One tensor and the positions of the list (tap indices, for distinct_responses) that hold
+// it. Taps that read the same tensor hold views with the same data_ptr, sizes and strides;
+// the responses are alive together, so two different tensors never compare equal.
+struct DistinctResponse {
+  at::Tensor tensor;
+  std::vector<std::size_t> taps;
+};
+
+// The distinct tensors of `tensors` in order of first appearance, skipping undefined ones and
+// those with fewer than `min_dim` dimensions.
+std::vector<DistinctResponse> distinct_tensors(const std::vector<at::Tensor>& tensors,
+                                               int min_dim = 0);
+// The distinct responses the taps of `net` recorded in the last forward (see TapRecording),
+// each with the indices into net.taps() of the taps that read it.
+std::vector<DistinctResponse> distinct_responses(const Network& net, int min_dim = 0);
 
 }  // namespace nas

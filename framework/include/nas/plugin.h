@@ -19,6 +19,10 @@
 //
 // Build it with find_package(nas) and nas_add_plugin(my_plugin SOURCES my_plugin.cpp); see
 // plugins/template. Data files a plugin ships are found with PluginRegistrar::data_path().
+// Test a proxy with the conformance kit (nas/testing/conformance_kit.h): one line,
+// `nas::testing::ExpectProxyConforms("my_proxy")`, checks the Proxy contract (determinism,
+// isolation, declared needs, re-entrancy on two workers); plugins/template/test_template.cpp
+// shows it wired into ctest.
 #pragma once
 
 #include <memory>

@@ -30,31 +30,21 @@ namespace nas {
 
 class Network;
 
-// Results of the shared passes for one architecture (filled by the probe engine).
-struct PassResults {
-  std::shared_ptr<Network> network;
-  Batch batch;
-  std::vector<Batch> extra_batches;  // batches 1.. for proxies that declared batches > 1
-  unsigned passes_run = kPassNone;
-  at::Tensor logits;                      // kPassForward
-  std::vector<at::Tensor> tap_responses;  // kPassForward, one per tap (undefined if silent)
-  std::vector<at::Tensor> tap_gradients;  // kPassTapGradients, one per tap
-  std::vector<at::Tensor>
-      unit_gradients;         // kPassTapGradients, one per relu_conv_unit (dL/d conv output)
-  at::Tensor input_jacobian;  // kPassInputJacobian
-  double loss = 0.0;
-};
+struct PassResults;  // engine plumbing (nas/pass_results.h)
 
 class ProbeContext {
  public:
-  ProbeContext(const Arch& arch, const SearchSpace& space, const NetSpec& spec,
+  // Made by the probe engine (and by tests that drive a proxy directly): `proxy` is the name
+  // the pipeline knows the proxy by, used in refusals; `shared` holds the pass results.
+  ProbeContext(std::string proxy, const Arch& arch, const SearchSpace& space, const NetSpec& spec,
                const ProxyInfo& info, std::uint64_t seed, PassResults* shared,
                std::shared_ptr<Network> fresh);
 
+  const std::string& proxy() const { return proxy_; }
   const Arch& arch() const { return arch_; }
   const SearchSpace& space() const { return space_; }
   const NetSpec& spec() const { return spec_; }
-  // This proxy's own seed, derived from (master seed, proxy name, arch).
+  // This proxy's own seed, derived from (master seed, proxy(), arch).
   std::uint64_t seed() const { return seed_; }
   // A CPU generator seeded with seed(): draw all randomness from it.
   at::Generator generator() const;
@@ -86,6 +76,7 @@ class ProbeContext {
  private:
   void require(unsigned pass, const char* what) const;
 
+  std::string proxy_;
   const Arch& arch_;
   const SearchSpace& space_;
   NetSpec spec_;

@@ -5,15 +5,18 @@
 // derive_seed(master, "batch", arch) — the same network and inputs for every proxy;
 // (2) builds one more copy, under the same seed, for each proxy that declared
 // modifies_network; (3) runs the union of the passes the other proxies declared, once each;
-// (4) calls every proxy with a ProbeContext and its own seed derive_seed(master, proxy, arch).
+// (4) calls every proxy with a ProbeContext and its own seed derive_seed(master, name, arch),
+// after checking that the network's taps are of kinds the proxy accepts (a refused kind is an
+// error status naming the proxy, the tap's kind and the accepted kinds).
 // Steps 1–2 touch torch's global generator and run serially in the calling thread; steps 3–4
 // run in parallel across architectures. Each ScoreRecord's seconds is the proxy's own time plus
 // an equal share of the shared passes it used.
 //
 // LocalEvaluator runs `workers` architectures at once on a TBB arena, each with
 // `torch_threads` intra-op threads (workers × torch_threads ≤ cores is the caller's job; the
-// pipeline enforces it). Scores are bit-identical for any worker count at a fixed
-// torch_threads; changing torch_threads may change the last bits of float reductions.
+// pipeline enforces it). Every worker calls the same proxy objects, concurrently (hence the
+// Proxy contract's const, re-entrant score()). Scores are bit-identical for any worker count at a
+// fixed torch_threads; changing torch_threads may change the last bits of float reductions.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +33,9 @@
 namespace nas {
 
 struct ProxySlot {
-  std::string name;  // the name the pipeline knows it by (the registry name)
+  // The name the pipeline knows it by: its YAML alias, the registry name unless renamed. It
+  // labels the proxy's scores and seeds it (derive_seed(master, name, arch)).
+  std::string name;
   std::shared_ptr<Proxy> proxy;
   ProxyInfo info;
 };
@@ -59,7 +64,8 @@ class ProbeEngine {
   struct Prepared;
   // Serial phase: network builds and the batch.
   std::shared_ptr<Prepared> prepare(const Arch& arch) const;  // shared_ptr: Prepared is opaque
-  // Parallel-safe phase: passes and proxies. Never throws.
+  // Parallel-safe phase: passes and proxies. Never throws: whatever a proxy throws (a
+  // non-standard exception too) becomes that proxy's error status.
   Evaluation run(Prepared& prepared) const;
   // Both phases, for one architecture.
   Evaluation evaluate_one(const Arch& arch) const;
@@ -71,7 +77,6 @@ class ProbeEngine {
   ProbeOptions options_;
   unsigned shared_passes_ = kPassNone;
   bool needs_network_ = false;
-  bool needs_labels_ = false;
   bool needs_data_ = false;
   int max_batches_ = 1;
 };

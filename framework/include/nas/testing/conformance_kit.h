@@ -7,14 +7,19 @@
 //
 // and links GTest::gtest_main and nas::core. The checks, on a handful of architectures of a
 // space (NB201 by default) with synthetic data:
-// * finite: the score is finite for cells whose input reaches the output;
+// * finite: the score is finite and its status ok for cells whose input reaches the output;
 // * deterministic: the same seed gives the same score, and a fresh engine agrees;
 // * isolated: the proxy leaves the shared network, its BatchNorm statistics, the batch and
-//   the shared pass results untouched (ProbeOptions::check_isolation);
+//   the shared pass results untouched (ProbeOptions::check_isolation), and leaves torch's
+//   global generator where it was (the next global draw is the one its seed gives);
 // * honest about its needs: every access it makes is one it declared (ProbeContext refuses
 //   the rest, which shows up as an error status), and a proxy that declares no labels gives
 //   the same score when the labels are permuted;
-// * independent: its score alone equals its score next to other proxies.
+// * independent: its score alone equals its score next to other proxies;
+// * re-entrant: one proxy object scoring the architectures on two workers at once gives each
+//   the score that one worker gives it (no state kept between calls, no data race).
+// CheckProxyConforms returns the verdict as a list of problems, so tests can show that a
+// misbehaving proxy is caught; ExpectProxyConforms fails the test with that list.
 // This is a torch-level header for test code.
 #pragma once
 
@@ -23,10 +28,12 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include "nas/dataset.h"
 #include "nas/params.h"
@@ -35,6 +42,7 @@
 #include "nas/proxy.h"
 #include "nas/registry.h"
 #include "nas/search_space.h"
+#include "nas/threads.h"
 
 namespace nas::testing {
 
@@ -53,6 +61,20 @@ struct ConformanceOptions {
   std::vector<std::string> companions = {"params"};
   // Parameter overrides per proxy (e.g. fewer repeats to keep a test suite fast).
   std::map<std::string, std::map<std::string, ParamValue>> params;
+  // Where the proxy, space and dataset are looked up; null: Registry::global(), after
+  // load_plugins().
+  const Registry* registry = nullptr;
+};
+
+// What the kit found: one line per broken promise, naming the check and the architecture.
+struct ConformanceVerdict {
+  std::vector<std::string> problems;
+  bool ok() const { return problems.empty(); }
+  std::string text() const {
+    std::string out;
+    for (const auto& p : problems) out += p + "\n";
+    return out;
+  }
 };
 
 namespace detail {
@@ -73,12 +95,19 @@ class PermutedLabels : public Dataset {
   std::shared_ptr<const Dataset> inner_;
 };
 
+inline const Registry& registry_of(const ConformanceOptions& o) {
+  if (o.registry) return *o.registry;
+  load_plugins();
+  return Registry::global();
+}
+
 inline std::vector<ProxySlot> make_slots(
     const std::vector<std::string>& names,
-    const std::map<std::string, std::map<std::string, ParamValue>>& overrides = {}) {
+    const std::map<std::string, std::map<std::string, ParamValue>>& overrides = {},
+    const Registry& registry = Registry::global()) {
   std::vector<ProxySlot> slots;
   for (const auto& name : names) {
-    const auto& c = Registry::global().proxies.get(name);
+    const auto& c = registry.proxies.get(name);
     ProxySlot s;
     s.name = name;
     Params params = Params::defaults(c.schema, name);
@@ -92,51 +121,93 @@ inline std::vector<ProxySlot> make_slots(
   return slots;
 }
 
-inline std::vector<ScoreRecord> score_all(const std::vector<std::string>& names,
-                                          std::shared_ptr<const SearchSpace> space,
-                                          std::shared_ptr<const Dataset> data,
-                                          const ConformanceOptions& o, const Arch& arch) {
+inline ProbeOptions probe_options(const ConformanceOptions& o, const Dataset& data) {
   ProbeOptions options;
   options.seed = o.seed;
   options.batch_size = o.batch_size;
-  const DataShape shape = data->shape();
+  const DataShape shape = data.shape();
   options.net.in_channels = shape.channels;
   options.net.input_size = shape.size;
   options.net.num_classes = shape.num_classes;
   options.check_isolation = true;
-  ProbeEngine engine(space, data, make_slots(names, o.params), options);
+  return options;
+}
+
+inline std::vector<ScoreRecord> score_all(const std::vector<std::string>& names,
+                                          std::shared_ptr<const SearchSpace> space,
+                                          std::shared_ptr<const Dataset> data,
+                                          const ConformanceOptions& o, const Arch& arch) {
+  ProbeEngine engine(space, data, make_slots(names, o.params, registry_of(o)),
+                     probe_options(o, *data));
   return engine.evaluate_one(arch).scores;
 }
 
 inline bool same_score(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
+inline std::string show(double v) {
+  std::ostringstream out;
+  out.precision(17);
+  out << v;
+  return out.str();
+}
+
 }  // namespace detail
 
-inline void ExpectProxyConforms(const std::string& proxy,
-                                const ConformanceOptions& options = ConformanceOptions()) {
-  load_plugins();
-  Registry& reg = Registry::global();
-  ASSERT_NE(reg.proxies.find(proxy), nullptr) << "proxy '" << proxy << "' is not loaded";
+inline ConformanceVerdict CheckProxyConforms(
+    const std::string& proxy, const ConformanceOptions& options = ConformanceOptions()) {
+  ConformanceVerdict verdict;
+  auto problem = [&](const std::string& text) { verdict.problems.push_back(text); };
+  const Registry& reg = detail::registry_of(options);
+  if (reg.proxies.find(proxy) == nullptr) {
+    problem("proxy '" + proxy + "' is not loaded");
+    return verdict;
+  }
+  // One thread setting for every run below, so that the scores compared were computed alike.
+  set_compute_threads(at::get_num_threads());
+  const int torch_threads = at::get_num_threads();
   const auto& sc = reg.spaces.get(options.space);
   std::shared_ptr<const SearchSpace> space = sc.create(Params::defaults(sc.schema, options.space));
   const auto& dc = reg.datasets.get(options.dataset);
   std::shared_ptr<const Dataset> data = dc.create(Params::defaults(dc.schema, options.dataset));
-  const ProxyInfo info = detail::make_slots({proxy}, options.params)[0].info;
+  const ProxyInfo info = detail::make_slots({proxy}, options.params, reg)[0].info;
 
+  std::vector<Arch> archs;
+  std::vector<double> alone_scores;
   for (const auto& text : options.archs) {
     const Arch arch = space->parse(text);
-    SCOPED_TRACE(proxy + " on " + text);
+    const std::string on = " (" + proxy + " on " + text + ")";
     auto alone = detail::score_all({proxy}, space, data, options, arch);
-    ASSERT_EQ(alone.size(), 1u);
+    if (alone.size() != 1) {
+      problem("the engine returned " + std::to_string(alone.size()) + " records, not 1" + on);
+      continue;
+    }
     const ScoreRecord& r = alone[0];
-    EXPECT_EQ(r.status, ScoreStatus::kOk) << to_string(r.status) << ": " << r.message;
-    EXPECT_TRUE(std::isfinite(r.score)) << r.score;
-    EXPECT_EQ(r.proxy, proxy);
-    EXPECT_EQ(r.version, info.version);
+    archs.push_back(arch);
+    alone_scores.push_back(r.score);
+    if (r.status != ScoreStatus::kOk)
+      problem(std::string("status ") + to_string(r.status) + ": " + r.message + on);
+    else if (!std::isfinite(r.score))
+      problem("score " + detail::show(r.score) + " is not finite" + on);
+    if (r.proxy != proxy) problem("the record names proxy '" + r.proxy + "'" + on);
+    if (r.version != info.version) problem("the record has version '" + r.version + "'" + on);
 
-    auto again = detail::score_all({proxy}, space, data, options, arch);
-    EXPECT_TRUE(detail::same_score(r.score, again[0].score))
-        << "not deterministic: " << r.score << " then " << again[0].score;
+    // Again, on a fresh engine, with torch's global generator seeded just before the proxy
+    // runs: the next global draw must be the one that seed gives.
+    {
+      ProbeEngine engine(space, data, detail::make_slots({proxy}, options.params, reg),
+                         detail::probe_options(options, *data));
+      auto prepared = engine.prepare(arch);  // seeds the global generator for the network
+      at::manual_seed(20240611);
+      const Evaluation again = engine.run(*prepared);
+      const double draw = at::randn({1}).item<double>();
+      at::manual_seed(20240611);
+      if (draw != at::randn({1}).item<double>())
+        problem("the proxy drew from torch's global generator (use ProbeContext::generator())" +
+                on);
+      if (!detail::same_score(r.score, again.scores[0].score))
+        problem("not deterministic: " + detail::show(r.score) + " then " +
+                detail::show(again.scores[0].score) + on);
+    }
 
     if (!options.companions.empty()) {
       std::vector<std::string> together = options.companions;
@@ -145,18 +216,44 @@ inline void ExpectProxyConforms(const std::string& proxy,
       if (!listed) {
         together.insert(together.begin(), proxy);
         auto with = detail::score_all(together, space, data, options, arch);
-        EXPECT_TRUE(detail::same_score(r.score, with[0].score))
-            << "score changes next to other proxies: " << r.score << " vs " << with[0].score;
+        if (!detail::same_score(r.score, with[0].score))
+          problem("the score changes next to other proxies: " + detail::show(r.score) + " vs " +
+                  detail::show(with[0].score) + on);
       }
     }
 
     if (!info.needs_labels && info.needs_network) {
       auto permuted = detail::score_all(
           {proxy}, space, std::make_shared<detail::PermutedLabels>(data), options, arch);
-      EXPECT_TRUE(detail::same_score(r.score, permuted[0].score))
-          << "declares no labels but its score depends on them";
+      if (!detail::same_score(r.score, permuted[0].score))
+        problem("declares no labels but its score depends on them" + on);
     }
   }
+
+  // Re-entrancy: one proxy object, all the architectures, two workers at once.
+  if (!archs.empty()) {
+    auto engine =
+        std::make_shared<ProbeEngine>(space, data, detail::make_slots({proxy}, options.params, reg),
+                                      detail::probe_options(options, *data));
+    LocalEvaluator two(engine, /*workers=*/2, torch_threads);
+    const std::vector<Evaluation> pooled = two.evaluate(archs);
+    for (std::size_t i = 0; i < archs.size(); ++i) {
+      const double s = pooled[i].scores[0].score;
+      if (!detail::same_score(alone_scores[i], s))
+        problem("one proxy object on two workers scores " + detail::show(s) +
+                " where one worker scores " + detail::show(alone_scores[i]) +
+                " (state kept between score() calls, or a data race) (" + proxy + " on " +
+                archs[i].str() + ")");
+    }
+  }
+  return verdict;
+}
+
+inline void ExpectProxyConforms(const std::string& proxy,
+                                const ConformanceOptions& options = ConformanceOptions()) {
+  const ConformanceVerdict verdict = CheckProxyConforms(proxy, options);
+  EXPECT_TRUE(verdict.ok()) << "proxy '" << proxy << "' breaks the Proxy contract:\n"
+                            << verdict.text();
 }
 
 }  // namespace nas::testing

@@ -1,6 +1,6 @@
 // Helpers shared by the vote plugins (majority, rank_sum, zscore, fusion); header-only so each
-// plugin stays one self-contained shared library. The other vote plugins include it from this
-// folder (see their CMakeLists.txt).
+// plugin stays one self-contained shared library. Plugins reach it by linking the INTERFACE
+// target nas_plugin_common (plugins/common/CMakeLists.txt).
 //
 // * Signed proxy lists: a vote's `proxies` parameter names score-table columns, each optionally
 //   prefixed with '+' (higher is better, the default) or '-' (lower is better), as in the WRCor
