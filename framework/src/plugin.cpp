@@ -8,6 +8,7 @@
 #include "local_backend.h"
 #include "nas/dataset.h"
 #include "nas/evaluator.h"
+#include "nas/paths.h"
 #include "nas/proxy.h"
 #include "nas/search_space.h"
 #include "nas/strategy.h"
@@ -119,15 +120,8 @@ std::string PluginRegistrar::data_path(const std::string& relative_path,
                                        const std::string& source_dir) const {
   namespace fs = std::filesystem;
   std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("NAS_DATA_PATH")) {
-    std::string all = env;
-    std::size_t start = 0;
-    while (start <= all.size()) {
-      std::size_t end = all.find(':', start);
-      if (end == std::string::npos) end = all.size();
-      if (end > start) candidates.push_back(fs::path(all.substr(start, end - start)) / plugin_);
-      start = end + 1;
-    }
+  for (const auto& dir : split_path_list(std::getenv("NAS_DATA_PATH"))) {
+    candidates.push_back(fs::path(dir) / plugin_);
   }
   // Installed: <prefix>/lib/nas/plugins/libnas_x.so -> <prefix>/share/nas/data/<plugin>.
   fs::path lib = fs::path(file_).parent_path();

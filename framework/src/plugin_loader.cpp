@@ -16,6 +16,7 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
+#include "nas/paths.h"
 #include "nas/plugin.h"
 
 namespace nas {
@@ -23,20 +24,6 @@ namespace nas {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<std::string> split_path_list(const char* value) {
-  std::vector<std::string> out;
-  if (!value) return out;
-  std::string all = value;
-  std::size_t start = 0;
-  while (start <= all.size()) {
-    std::size_t end = all.find(':', start);
-    if (end == std::string::npos) end = all.size();
-    if (end > start) out.push_back(all.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 // Directory of libnas.so itself: its plugins sit in <that>/nas/plugins in the build tree and
 // in every install tree.
