@@ -232,6 +232,100 @@ TEST(PluginLoader, EveryBundledPluginLoads) {
   EXPECT_NE(reg.strategies.find("random"), nullptr);
 }
 
+TEST(Registry, EveryKindHasItsNameAndPluralInOneList) {
+  const nas::Registry registry;
+  std::vector<std::string> kinds, plurals;
+  registry.for_each_table([&](const auto& table) {
+    kinds.push_back(table.kind());
+    plurals.push_back(table.plural());
+  });
+  EXPECT_EQ(kinds, (std::vector<std::string>{"search space", "dataset", "proxy", "vote", "strategy",
+                                             "evaluator"}));
+  EXPECT_EQ(plurals, (std::vector<std::string>{"search spaces", "datasets", "proxies", "votes",
+                                               "strategies", "evaluators"}));
+  try {
+    registry.strategies.get("evolution");
+    FAIL();
+  } catch (const nas::UsageError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "unknown strategy 'evolution'; valid strategies: (none loaded)");
+  }
+  // The process-wide registry has the built-in evaluator before any plugin is loaded.
+  EXPECT_NE(nas::Registry::global().evaluators.find("local"), nullptr);
+}
+
+TEST(Registry, BenchmarksAreDataWithUniqueNames) {
+  nas::Registry registry;
+  registry.add_benchmark({"b", "space", "/data/b.csv", "help", "p1", "/lib/libnas_p1.so"});
+  const nas::BenchmarkTable* b = registry.find_benchmark("b");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->path, "/data/b.csv");
+  EXPECT_EQ(registry.find_benchmark("c"), nullptr);
+  EXPECT_EQ(registry.benchmark_names(), std::vector<std::string>{"b"});
+  try {
+    registry.add_benchmark({"b", "space", "/data/b2.csv", "", "p2", "/lib/libnas_p2.so"});
+    FAIL();
+  } catch (const nas::Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "benchmark 'b' is registered twice: by /lib/libnas_p1.so and by /lib/libnas_p2.so");
+  }
+}
+
+// data_path looks in $NAS_DATA_PATH/<plugin>, then beside an installed plugin, then in the
+// registrar's own source data folder, without the caller passing that folder.
+TEST(Registry, DataPathDefaultsToTheRegistrarsSourceFolder) {
+  namespace fs = std::filesystem;
+  nas::test::TempDir t;
+  fs::create_directories(t.file("src"));
+  fs::create_directories(t.file("env/demo"));
+  fs::create_directories(t.file("prefix/lib/nas/plugins"));
+  t.write("src/table.csv", "arch,acc\n");
+  t.write("src/only_here.csv", "arch,acc\n");
+  t.write("env/demo/table.csv", "arch,acc\n");
+  nas::Registry registry;
+  nas::PluginRegistrar r(registry, "demo", t.file("prefix/lib/nas/plugins/libnas_demo.so"),
+                         nullptr);
+  r.source_data_dir = t.file("src");
+  const char* old = std::getenv("NAS_DATA_PATH");
+  const std::string saved = old ? old : "";
+  unsetenv("NAS_DATA_PATH");
+  EXPECT_EQ(r.data_path("table.csv"), fs::canonical(t.file("src/table.csv")).string());
+  setenv("NAS_DATA_PATH", ("/nonexistent:" + t.file("env")).c_str(), 1);
+  EXPECT_EQ(r.data_path("table.csv"), fs::canonical(t.file("env/demo/table.csv")).string());
+  EXPECT_EQ(r.data_path("only_here.csv"), fs::canonical(t.file("src/only_here.csv")).string());
+  EXPECT_EQ(r.data_path("absent.csv"), "");
+  r.add_benchmark("demo_bench", "nb201", "only_here.csv", "a demo table");
+  ASSERT_NE(registry.find_benchmark("demo_bench"), nullptr);
+  EXPECT_EQ(registry.find_benchmark("demo_bench")->path,
+            fs::canonical(t.file("src/only_here.csv")).string());
+  EXPECT_EQ(registry.find_benchmark("demo_bench")->plugin, "demo");
+  if (old) {
+    setenv("NAS_DATA_PATH", saved.c_str(), 1);
+  } else {
+    unsetenv("NAS_DATA_PATH");
+  }
+}
+
+TEST(PluginsCommand, ListsEveryKindAndInspectsABenchmark) {
+  auto list = nas::test::run_command("'" + nas::test::cli() + "' plugins list");
+  ASSERT_EQ(list.status, 0) << list.output;
+  for (const char* line : {"\nsearch spaces: nb201\n", "\nstrategies: random\n",
+                           "\nevaluators: local\n", "\nbenchmarks: nb201, nb201_v1_0\n"}) {
+    EXPECT_NE(list.output.find(line), std::string::npos) << line << list.output;
+  }
+  EXPECT_NE(list.output.find("\nproxies: "), std::string::npos) << list.output;
+  auto inspect = nas::test::run_command("'" + nas::test::cli() + "' plugins inspect nb201_v1_0");
+  ASSERT_EQ(inspect.status, 0) << inspect.output;
+  EXPECT_NE(inspect.output.find("nb201_v1_0 (benchmark)"), std::string::npos) << inspect.output;
+  EXPECT_NE(inspect.output.find("  space: nb201\n"), std::string::npos) << inspect.output;
+  EXPECT_NE(inspect.output.find("accuracies_v1_0.csv.gz"), std::string::npos) << inspect.output;
+  auto unknown = nas::test::run_command("'" + nas::test::cli() + "' plugins inspect nope");
+  EXPECT_EQ(unknown.status, 2) << unknown.output;
+  EXPECT_NE(unknown.output.find("no component named 'nope'; known: "), std::string::npos)
+      << unknown.output;
+  EXPECT_NE(unknown.output.find("nb201_v1_0"), std::string::npos) << unknown.output;
+}
+
 // Installs the framework into a temporary prefix, builds plugins/template out of tree against
 // it with find_package(nas), and loads the result through the installed `nas`.
 TEST(OutOfTreePlugin, TemplateBuildsAgainstInstallAndLoads) {

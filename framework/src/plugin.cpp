@@ -25,6 +25,27 @@ Registry& Registry::global() {
   return registry;
 }
 
+void Registry::add_benchmark(BenchmarkTable table) {
+  auto it = benchmarks_.find(table.name);
+  if (it != benchmarks_.end()) {
+    throw Error("benchmark '" + table.name + "' is registered twice: by " + it->second.plugin_file +
+                " and by " + table.plugin_file);
+  }
+  std::string name = table.name;
+  benchmarks_.emplace(std::move(name), std::move(table));
+}
+
+const BenchmarkTable* Registry::find_benchmark(const std::string& name) const {
+  auto it = benchmarks_.find(name);
+  return it == benchmarks_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> Registry::benchmark_names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, table] : benchmarks_) out.push_back(name);
+  return out;
+}
+
 PluginRegistrar::PluginRegistrar(Registry& registry, std::string plugin, std::string file,
                                  std::shared_ptr<void> library_keepalive)
     : registry_(registry),
@@ -33,9 +54,9 @@ PluginRegistrar::PluginRegistrar(Registry& registry, std::string plugin, std::st
       keepalive_(std::move(library_keepalive)) {}
 
 template <class T>
-Component<T> PluginRegistrar::wrap(ComponentRegistry<T>&, const std::string& name,
-                                   const std::string& help, ParamSchema schema,
-                                   std::function<std::shared_ptr<T>(const Params&)> create) {
+Component<T> PluginRegistrar::wrap(const std::string& name, const std::string& help,
+                                   ParamSchema schema,
+                                   std::function<std::shared_ptr<T>(const Params&)> create) const {
   Component<T> c;
   c.name = name;
   c.help = help;
@@ -66,54 +87,52 @@ Component<T> PluginRegistrar::wrap(ComponentRegistry<T>&, const std::string& nam
   return c;
 }
 
+template <class T>
+void PluginRegistrar::add(ComponentRegistry<T>& table, const std::string& name,
+                          const std::string& help, ParamSchema schema,
+                          std::function<std::shared_ptr<T>(const Params&)> create) {
+  table.add(wrap(name, help, std::move(schema), std::move(create)));
+}
+
 void PluginRegistrar::add_proxy(const std::string& name, const std::string& help,
                                 ParamSchema schema,
                                 std::function<std::shared_ptr<Proxy>(const Params&)> create) {
-  registry_.proxies.add(wrap(registry_.proxies, name, help, std::move(schema), std::move(create)));
+  add(registry_.proxies, name, help, std::move(schema), std::move(create));
 }
 void PluginRegistrar::add_vote(const std::string& name, const std::string& help, ParamSchema schema,
                                std::function<std::shared_ptr<Vote>(const Params&)> create) {
-  registry_.votes.add(wrap(registry_.votes, name, help, std::move(schema), std::move(create)));
+  add(registry_.votes, name, help, std::move(schema), std::move(create));
 }
 void PluginRegistrar::add_space(const std::string& name, const std::string& help,
                                 ParamSchema schema,
                                 std::function<std::shared_ptr<SearchSpace>(const Params&)> create) {
-  registry_.spaces.add(wrap(registry_.spaces, name, help, std::move(schema), std::move(create)));
+  add(registry_.spaces, name, help, std::move(schema), std::move(create));
 }
 void PluginRegistrar::add_strategy(const std::string& name, const std::string& help,
                                    ParamSchema schema,
                                    std::function<std::shared_ptr<Strategy>(const Params&)> create) {
-  registry_.strategies.add(
-      wrap(registry_.strategies, name, help, std::move(schema), std::move(create)));
+  add(registry_.strategies, name, help, std::move(schema), std::move(create));
 }
 void PluginRegistrar::add_dataset(const std::string& name, const std::string& help,
                                   ParamSchema schema,
                                   std::function<std::shared_ptr<Dataset>(const Params&)> create) {
-  registry_.datasets.add(
-      wrap(registry_.datasets, name, help, std::move(schema), std::move(create)));
+  add(registry_.datasets, name, help, std::move(schema), std::move(create));
 }
-
 void PluginRegistrar::add_evaluator(
     const std::string& name, const std::string& help, ParamSchema schema,
     std::function<std::shared_ptr<EvaluatorBackend>(const Params&)> create) {
-  registry_.evaluators.add(
-      wrap(registry_.evaluators, name, help, std::move(schema), std::move(create)));
+  add(registry_.evaluators, name, help, std::move(schema), std::move(create));
 }
 
 void PluginRegistrar::add_benchmark(const std::string& name, const std::string& space,
                                     const std::string& relative_path, const std::string& help) {
-  BenchmarkTable table{name, space,   data_path(relative_path, source_data_dir),
-                       help, plugin_, file_};
-  if (table.path.empty()) {
-    table.path = relative_path;  // reported as missing when used
-  }
-  Component<BenchmarkTable> c;
-  c.name = name;
-  c.help = help + " [" + table.path + "]";
-  c.plugin = plugin_;
-  c.plugin_file = file_;
-  c.create = [table](const Params&) { return std::make_shared<BenchmarkTable>(table); };
-  registry_.benchmarks.add(std::move(c));
+  BenchmarkTable table{name, space, data_path(relative_path), help, plugin_, file_};
+  if (table.path.empty()) table.path = relative_path;  // reported as missing when used
+  registry_.add_benchmark(std::move(table));
+}
+
+std::string PluginRegistrar::data_path(const std::string& relative_path) const {
+  return data_path(relative_path, source_data_dir);
 }
 
 std::string PluginRegistrar::data_path(const std::string& relative_path,

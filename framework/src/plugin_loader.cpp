@@ -219,22 +219,27 @@ PluginLoadReport load_plugin(const std::string& file, Registry& registry) {
     PluginRegistrar registrar(scratch, report.plugin, fs::weakly_canonical(file).string(),
                               std::static_pointer_cast<void>(library));
     d->register_components(registrar);
-    auto merge = [](auto& from, auto& into) {
-      for (const auto& [name, component] : from.entries()) {
-        if (const auto* existing = into.find(name)) {
-          throw Error(from.kind() + " '" + name + "' is registered twice: by " +
+    // Every name is checked against the target before anything is added.
+    Registry::for_each_kind([&](auto table) {
+      for (const auto& [name, component] : (scratch.*table).entries()) {
+        if (const auto* existing = (registry.*table).find(name)) {
+          throw Error((scratch.*table).kind() + " '" + name + "' is registered twice: by " +
                       existing->plugin_file + " and by " + component.plugin_file);
         }
       }
-      for (const auto& [name, component] : from.entries()) into.add(component);
-    };
-    merge(scratch.proxies, registry.proxies);
-    merge(scratch.votes, registry.votes);
-    merge(scratch.spaces, registry.spaces);
-    merge(scratch.strategies, registry.strategies);
-    merge(scratch.datasets, registry.datasets);
-    merge(scratch.evaluators, registry.evaluators);
-    merge(scratch.benchmarks, registry.benchmarks);
+    });
+    for (const auto& [name, table] : scratch.benchmarks()) {
+      if (const BenchmarkTable* existing = registry.find_benchmark(name)) {
+        throw Error("benchmark '" + name + "' is registered twice: by " + existing->plugin_file +
+                    " and by " + table.plugin_file);
+      }
+    }
+    Registry::for_each_kind([&](auto table) {
+      for (const auto& [name, component] : (scratch.*table).entries()) {
+        (registry.*table).add(component);
+      }
+    });
+    for (const auto& [name, table] : scratch.benchmarks()) registry.add_benchmark(table);
     report.loaded = true;
   } catch (const std::exception& e) {
     report.error = e.what();
