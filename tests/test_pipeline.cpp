@@ -8,6 +8,8 @@
 
 #include "nas/csv.h"
 
+#include <torch/cuda.h>
+
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -604,6 +606,19 @@ TEST(PipelineRun, ResolvedConfigurationHasDefaults) {
   const std::string resolved = nas::test::read_file(t.file("o") + "/config.resolved.yaml");
   for (const char* key : {"millions", "torch_threads", "evaluator", "type: local"})
     EXPECT_NE(resolved.find(key), std::string::npos) << key << "\n" << resolved;
+}
+
+
+// The device is carried from run.device to the networks the space builds; asking for CUDA on a
+// LibTorch that sees none is refused before anything is computed.
+TEST(PipelineErrors, CudaWithoutADeviceIsRefusedBeforeScoring) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this machine has a CUDA device";
+  TempDir t;
+  const std::string out = t.file("gpu");
+  auto path = t.write("p.yaml", basic_pipeline(out));
+  auto r = nas_run(path, "run.device=cuda");
+  expect_usage_error(r, {path, "run.device", "'cuda'", "no CUDA device", "valid here: cpu"});
+  EXPECT_FALSE(std::filesystem::exists(out + "/scores.csv"));
 }
 
 }  // namespace

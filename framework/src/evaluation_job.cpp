@@ -92,7 +92,6 @@ std::string EvaluationJob::to_json() const {
               {"depth", net.depth},             {"max_cells", net.max_cells},
               {"stem", net.stem},               {"width_multiplier", net.width_multiplier},
               {"device", net.device}};
-  j["device"] = device;
   j["workers"] = workers;
   j["torch_threads"] = torch_threads;
   return j.dump();
@@ -121,7 +120,6 @@ EvaluationJob EvaluationJob::from_json(const std::string& text) {
     job.net.stem = n.at("stem").get<bool>();
     job.net.width_multiplier = n.at("width_multiplier").get<double>();
     job.net.device = n.at("device").get<std::string>();
-    job.device = j.at("device").get<std::string>();
     job.workers = j.at("workers").get<int>();
     job.torch_threads = j.at("torch_threads").get<int>();
   } catch (const json::exception& e) {
