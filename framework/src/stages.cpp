@@ -425,7 +425,7 @@ void search_stage(Run& r) {
   settings.trace_path = r.dir + "/search_trace.csv";
   if (r.cfg.vote) settings.vote = r.votes[*r.cfg.vote].get();
   settings.first_proxy = r.slots.front().name;
-  settings.first_higher_is_better = r.slots.front().info.higher_is_better;
+  for (const auto& slot : r.slots) settings.higher_is_better[slot.name] = slot.info.higher_is_better;
   settings.truth = r.truth();
   settings.on_charged = [&](std::int64_t n) { r.progress->advance(n); };
   PipelineSearchContext context(*r.space, r.spec, *r.evaluator, r.table, std::move(settings));
