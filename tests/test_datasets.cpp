@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "nas/dataset.h"
+#include "nas/epoch_loader.h"
 #include "nas/error.h"
 #include "nas/params.h"
 #include "nas/plugin_loader.h"
@@ -497,6 +498,60 @@ TEST_F(IdxFolder, SamplesComeBeforeNormalisation) {
                              0, 1e-7));
   }
   EXPECT_EQ(s.inputs[0][0][0][0].item<float>(), 0.0f);  // black border, not -mean/std
+}
+
+nas::LoaderOptions in_file_order(std::int64_t batch) {
+  nas::LoaderOptions o;
+  o.epoch.batch_size = batch;
+  o.epoch.shuffle = false;
+  return o;
+}
+
+TEST_F(IdxFolder, LoaderImagesAreProbeBatchImages) {
+  // Unshuffled, unaugmented, the loader reads images 0..4 (label i); each must be bit for bit
+  // the image a probe batch holds for that label (same conversion, same normalisation).
+  for (const Overrides& shape :
+       {Overrides{}, Overrides{{"resize", int_value(32)}, {"channels", int_value(3)}}}) {
+    Overrides o = shape;
+    o.push_back({"validation_size", int_value(0)});
+    auto data = make(o);
+    const nas::EpochLoader loader(data, in_file_order(5));
+    const nas::Batch got = loader.batch(0, 0);
+    EXPECT_TRUE(at::equal(got.labels, at::arange(5, at::kLong)));
+    const nas::Batch probe = data->batch(5, 3);
+    for (int j = 0; j < 5; ++j) {
+      const std::int64_t label = probe.labels[j].item<std::int64_t>();
+      EXPECT_TRUE(at::equal(probe.inputs[j], got.inputs[label])) << "label " << label;
+    }
+  }
+}
+
+TEST_F(IdxFolder, AugmentedLoaderCropsAndFlipsTheImages) {
+  auto data = make({{"augment", nas::ParamValue(std::vector<std::string>{"crop", "flip"})},
+                    {"normalize", false},
+                    {"validation_size", int_value(0)}});
+  const nas::EpochLoader loader(data, in_file_order(5));
+  ASSERT_TRUE(loader.augmenting());
+  int unchanged = 0;
+  for (std::uint64_t epoch = 0; epoch < 3; ++epoch) {
+    const nas::Batch got = loader.batch(epoch, 0);
+    for (int i = 0; i < 5; ++i) {
+      // Every crop of the image padded by 2 (default crop_padding), flipped or not.
+      const at::Tensor padded = at::constant_pad_nd(expected_image(i), {2, 2, 2, 2}, 0.0);
+      bool found = false;
+      for (int dy = 0; dy <= 4 && !found; ++dy)
+        for (int dx = 0; dx <= 4 && !found; ++dx) {
+          const at::Tensor crop = padded.narrow(1, dy, 28).narrow(2, dx, 28);
+          found = at::equal(got.inputs[i], crop) || at::equal(got.inputs[i], at::flip(crop, {2}));
+        }
+      EXPECT_TRUE(found) << "epoch " << epoch << " image " << i;
+      unchanged += at::equal(got.inputs[i], expected_image(i));
+    }
+  }
+  EXPECT_LT(unchanged, 5);  // 1 chance in 50 each
+  EXPECT_THROW(make({{"augment", nas::ParamValue(std::vector<std::string>{"rotate"})}}),
+               nas::UsageError);
+  EXPECT_THROW(make({{"crop_padding", int_value(29)}}), nas::UsageError);
 }
 
 TEST_F(IdxFolder, MissingFileIsNamedAndLoadIsLazy) {

@@ -3,6 +3,7 @@
 #include "nas/dataset.h"
 
 #include "nas/error.h"
+#include "nas/transform.h"
 
 namespace nas {
 
@@ -37,5 +38,8 @@ Batch Dataset::samples(Split split, const std::vector<std::int64_t>&) const {
                           "its ") +
               to_string(split) + " split");
 }
+
+std::shared_ptr<const Transform> Dataset::normalization() const { return nullptr; }
+std::shared_ptr<const Transform> Dataset::augmentation() const { return nullptr; }
 
 }  // namespace nas

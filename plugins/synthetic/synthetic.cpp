@@ -17,7 +17,9 @@
 // split sizes). Sample i of a split depends on (split, i) alone: its pixels are N(0, 1) by
 // Box–Muller from nas::Rng(mix64(hash_string(split name) ^ i)) (64-bit seeds, so no two samples
 // of a split share a stream), its label the next draw below num_classes. These samples are a
-// different stream from the probe batches above, which keep matching Python.
+// different stream from the probe batches above, which keep matching Python. They need no
+// normalisation; `augment` (crop with `crop_padding`, default 4, and flip) configures the
+// train split's augmentation as for every dataset (nas/transform.h).
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -35,6 +37,7 @@
 #include "nas/params.h"
 #include "nas/plugin.h"
 #include "nas/seed.h"
+#include "nas/transform.h"
 
 namespace {
 
@@ -61,6 +64,7 @@ class Synthetic final : public nas::Dataset {
     check("train_size", sizes_[0], 0, kMaxSplit);
     check("validation_size", sizes_[1], 0, kMaxSplit);
     check("test_size", sizes_[2], 0, kMaxSplit);
+    augmentation_ = nas::make_augmentation(params, size_, "synthetic");
   }
 
   nas::DataShape shape() const override {
@@ -116,6 +120,9 @@ class Synthetic final : public nas::Dataset {
     return {inputs, labels};
   }
 
+  // Samples are N(0, 1) already: no normalisation.
+  std::shared_ptr<const nas::Transform> augmentation() const override { return augmentation_; }
+
  private:
   static constexpr std::int64_t kMaxSplit = 1000000000;
   static constexpr double kPi = 3.14159265358979323846;
@@ -128,6 +135,7 @@ class Synthetic final : public nas::Dataset {
   std::int64_t size_;
   std::int64_t num_classes_;
   std::int64_t sizes_[3];
+  std::shared_ptr<const nas::Transform> augmentation_;
 };
 
 void register_synthetic(nas::PluginRegistrar& registrar) {
@@ -138,6 +146,7 @@ void register_synthetic(nas::PluginRegistrar& registrar) {
   schema.add_int("train_size", 50000, "samples in the train split, in [0, 1e9] (indexed access)");
   schema.add_int("validation_size", 10000, "samples in the validation split, in [0, 1e9]");
   schema.add_int("test_size", 10000, "samples in the test split, in [0, 1e9]");
+  nas::add_augmentation_params(schema, 4);
   registrar.add_dataset(
       "synthetic", "Gaussian noise inputs with uniform random labels, drawn under the batch seed",
       schema, [](const nas::Params& params) { return std::make_shared<Synthetic>(params); });

@@ -12,7 +12,11 @@ blocks are re-implemented from their specifications, not from the C++ code:
   seed 5489 is 9981545732273789042, checked below);
 * nas::Rng::below (rejection sampling) and uniform (53 high bits);
 * the Fisher–Yates order of nas/epoch_order.h and the Box–Muller samples of
-  plugins/synthetic/synthetic.cpp.
+  plugins/synthetic/synthetic.cpp;
+* the random choices of nas/transform.h: RandomCrop draws its row then column offset with
+  below(2p + 1), RandomHorizontalFlip flips when below(2) is 1, Compose's stage k uses
+  mix64(seed + k), and augment_seed(master, epoch, index) = mix64(derive_seed(master,
+  "augment", "", epoch) ^ index).
 """
 import math
 import struct
@@ -130,6 +134,29 @@ def main():
     for split, index in [("train", 0), ("train", 3), ("validation", 0), ("test", 5)]:
         x, label = synthetic_sample(split, index, 2 * 2 * 2, 10)
         print(f"synthetic {split}[{index}] (2x2x2, 10 classes): {[repr(v) for v in x]} label {label}")
+
+    print("flip decisions of seeds 0..15:", [Rng(s).below(2) for s in range(16)])
+    offsets = []
+    for s in range(16):
+        rng = Rng(s)
+        dy = rng.below(3)
+        dx = rng.below(3)
+        offsets.append((dy, dx))
+    print("crop(1) offsets (dy, dx) of seeds 0..15:", offsets)
+    for master, epoch, index in [(3, 1, 4), (3, 2, 4), (3, 1, 5)]:
+        seed = augment_seed(master, epoch, index)
+        crop = Rng(stage_seed(seed, 0))
+        dy, dx = crop.below(3), crop.below(3)
+        flip = Rng(stage_seed(seed, 1)).below(2)
+        print(f"augment_seed({master}, {epoch}, {index}) = {seed}: crop(1) offsets ({dy}, {dx}), flip {flip}")
+
+
+def augment_seed(master, epoch, index):
+    return mix64(derive_seed(master, "augment", "", epoch) ^ index)
+
+
+def stage_seed(seed, stage):
+    return mix64((seed + stage) & M64)
 
 
 if __name__ == "__main__":

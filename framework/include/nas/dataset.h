@@ -17,9 +17,12 @@
 // number of samples of the split (0: the split is empty); the train and validation splits are
 // disjoint, and together they are the training data. samples(split, indices) returns the
 // samples at those indices, in that order, deterministically (sample i of a split is always
-// the same tensor), as float32 (N, channels, size, size) *before* normalisation, and int64
-// labels. A dataset that only draws probe batches keeps the defaults, which throw nas::Error
-// saying so.
+// the same tensor), as float32 (N, channels, size, size) *before* normalisation — what
+// augmentation works on, so that a zero-padded crop pads with black — and int64 labels.
+// normalization() maps them to network inputs (nullptr: they already are); augmentation() is
+// the random per-batch augmentation (nas/transform.h) that the dataset's params configure for
+// the train split (nullptr: none). A dataset that only draws probe batches keeps the defaults:
+// size() and samples() throw nas::Error saying so, the transforms are nullptr.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +33,8 @@
 #include <ATen/core/Tensor.h>
 
 namespace nas {
+
+class Transform;
 
 struct Batch {
   at::Tensor inputs;  // float32 (N, C, H, W)
@@ -59,6 +64,8 @@ class Dataset {
   virtual std::int64_t size(Split split) const;
   // Each index must be in [0, size(split)); anything else throws nas::Error.
   virtual Batch samples(Split split, const std::vector<std::int64_t>& indices) const;
+  virtual std::shared_ptr<const Transform> normalization() const;
+  virtual std::shared_ptr<const Transform> augmentation() const;
 };
 
 }  // namespace nas
