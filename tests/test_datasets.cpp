@@ -2,9 +2,11 @@
 //
 // Independent facts used here:
 // * synthetic: numbers printed by Python's torch 1.13 (python3-torch) for the same generator;
+// * synthetic's indexed samples: tests/oracle/data_order.py (plain Python, no torch);
 // * fashion_mnist: small IDX files written by this test with known pixels, and facts about
 //   Debian's Fashion-MNIST files read with numpy (first train label 9 = ankle boot, its pixel
-//   sum, row 14; first test label 9; train pixel mean 0.28604 and std 0.35302).
+//   sum, row 14; first test label 9; train pixel mean 0.28604 and std 0.35302; labels and
+//   pixel sums around the train/validation boundary).
 // The real-data tests skip when the Debian package is not installed.
 #include <unistd.h>
 
@@ -25,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "nas/dataset.h"
+#include "nas/epoch_loader.h"
 #include "nas/error.h"
 #include "nas/params.h"
 #include "nas/plugin_loader.h"
@@ -147,6 +150,84 @@ TEST(SyntheticDataset, RejectsBadParams) {
   EXPECT_THROW(make_dataset("synthetic", {{"num_classes", int_value(0)}}), nas::UsageError);
   auto data = make_dataset("synthetic", {});
   EXPECT_THROW(data->batch(0, 1), nas::Error);
+}
+
+TEST(SyntheticDataset, SplitsHaveSizes) {
+  auto data = make_dataset("synthetic", {});
+  EXPECT_EQ(data->size(nas::Split::kTrain), 50000);
+  EXPECT_EQ(data->size(nas::Split::kValidation), 10000);
+  EXPECT_EQ(data->size(nas::Split::kTest), 10000);
+  auto custom = make_dataset("synthetic", {{"train_size", int_value(7)},
+                                           {"validation_size", int_value(0)},
+                                           {"test_size", int_value(3)}});
+  EXPECT_EQ(custom->size(nas::Split::kTrain), 7);
+  EXPECT_EQ(custom->size(nas::Split::kValidation), 0);
+  EXPECT_EQ(custom->size(nas::Split::kTest), 3);
+  EXPECT_THROW(make_dataset("synthetic", {{"train_size", int_value(-1)}}), nas::UsageError);
+  EXPECT_THROW(make_dataset("synthetic", {{"test_size", int_value(2000000000)}}), nas::UsageError);
+}
+
+TEST(SyntheticDataset, IndexedSamplesMatchThePythonOracle) {
+  // tests/oracle/data_order.py: Box–Muller from nas::Rng(mix64(hash_string(split) ^ index)).
+  auto data = make_dataset("synthetic", {{"channels", int_value(2)}, {"size", int_value(2)}});
+  const nas::Batch b = data->samples(nas::Split::kTrain, {0, 3});
+  ASSERT_EQ(b.inputs.sizes(), (std::vector<std::int64_t>{2, 2, 2, 2}));
+  const std::vector<float> train0{-1.0728296041488647f,  0.17033472657203674f, 1.2769246101379395f,
+                                  -0.46565982699394226f, 0.9594385623931885f,  0.15157872438430786f,
+                                  1.2382665872573853f,   -0.34386780858039856f};
+  const std::vector<float> train3{
+      -0.05944020301103592f, -1.5183229446411133f, -0.12476900964975357f, 1.0959913730621338f,
+      0.0683460608124733f,   -0.8343125581741333f, -0.15178054571151733f, -1.6031441688537598f};
+  for (std::size_t i = 0; i < 8; ++i) {
+    EXPECT_FLOAT_EQ(b.inputs[0].flatten()[static_cast<std::int64_t>(i)].item<float>(), train0[i]);
+    EXPECT_FLOAT_EQ(b.inputs[1].flatten()[static_cast<std::int64_t>(i)].item<float>(), train3[i]);
+  }
+  EXPECT_TRUE(at::equal(b.labels, at::tensor(std::vector<std::int64_t>{2, 2})));
+  const nas::Batch v = data->samples(nas::Split::kValidation, {0});
+  EXPECT_FLOAT_EQ(v.inputs.flatten()[0].item<float>(), -0.2239150106906891f);
+  EXPECT_FLOAT_EQ(v.inputs.flatten()[7].item<float>(), -0.14497117698192596f);
+  EXPECT_EQ(v.labels[0].item<std::int64_t>(), 9);
+  const nas::Batch t = data->samples(nas::Split::kTest, {5});
+  EXPECT_FLOAT_EQ(t.inputs.flatten()[5].item<float>(), -1.7525358200073242f);
+  EXPECT_EQ(t.labels[0].item<std::int64_t>(), 0);
+}
+
+TEST(SyntheticDataset, AnIndexedSampleDependsOnItsIndexAlone) {
+  auto data = make_dataset("synthetic", {{"size", int_value(6)}, {"test_size", int_value(4)}});
+  const nas::Batch b = data->samples(nas::Split::kTrain, {3, 0, 3});
+  const nas::Batch three = data->samples(nas::Split::kTrain, {3});
+  const nas::Batch zero = data->samples(nas::Split::kTrain, {0});
+  EXPECT_TRUE(at::equal(b.inputs[0], three.inputs[0]));
+  EXPECT_TRUE(at::equal(b.inputs[2], three.inputs[0]));
+  EXPECT_TRUE(at::equal(b.inputs[1], zero.inputs[0]));
+  EXPECT_EQ(b.labels[0].item<std::int64_t>(), three.labels[0].item<std::int64_t>());
+  EXPECT_FALSE(at::equal(zero.inputs, data->samples(nas::Split::kValidation, {0}).inputs));
+  EXPECT_FALSE(at::equal(zero.inputs, data->samples(nas::Split::kTest, {0}).inputs));
+  try {
+    data->samples(nas::Split::kTest, {4});
+    ADD_FAILURE() << "no error";
+  } catch (const nas::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("test_size"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(data->samples(nas::Split::kTrain, {-1}), nas::Error);
+  // Probe batches of the three splits differ under one seed, and are reproducible.
+  const nas::Batch val = data->batch(4, 9, nas::Split::kValidation);
+  EXPECT_TRUE(same(val, data->batch(4, 9, nas::Split::kValidation)));
+  EXPECT_FALSE(same(val, data->batch(4, 9, nas::Split::kTrain)));
+  EXPECT_FALSE(same(val, data->batch(4, 9, nas::Split::kTest)));
+}
+
+TEST(Splits, NamesRoundTripAndBadNamesAreListed) {
+  for (nas::Split s : {nas::Split::kTrain, nas::Split::kValidation, nas::Split::kTest})
+    EXPECT_EQ(nas::parse_split(nas::to_string(s), "x"), s);
+  EXPECT_STREQ(nas::to_string(nas::Split::kValidation), "validation");
+  try {
+    nas::parse_split("val", "train.split");
+    ADD_FAILURE() << "no error";
+  } catch (const nas::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.split"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("train, validation, test"), std::string::npos);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,6 +419,141 @@ TEST_F(IdxFolder, RejectsBadParams) {
   EXPECT_THROW(make({{"max_images", int_value(-1)}}), nas::UsageError);
 }
 
+TEST_F(IdxFolder, ValidationIsTheTailOfTheTrainingFile) {
+  // 5 training images (image i has label i); the last 2 are the validation split.
+  auto data = make({{"validation_size", int_value(2)}, {"normalize", false}});
+  EXPECT_EQ(data->size(nas::Split::kTrain), 3);
+  EXPECT_EQ(data->size(nas::Split::kValidation), 2);
+  EXPECT_EQ(data->size(nas::Split::kTest), 2);
+  const nas::Batch v = data->samples(nas::Split::kValidation, {1, 0});
+  EXPECT_TRUE(at::equal(v.labels, at::tensor(std::vector<std::int64_t>{4, 3})));
+  EXPECT_TRUE(at::allclose(v.inputs[0], expected_image(4), 0, 1e-7));
+  EXPECT_TRUE(at::allclose(v.inputs[1], expected_image(3), 0, 1e-7));
+  const nas::Batch t = data->samples(nas::Split::kTrain, {2, 0, 2});
+  EXPECT_TRUE(at::equal(t.labels, at::tensor(std::vector<std::int64_t>{2, 0, 2})));
+  EXPECT_TRUE(at::allclose(t.inputs[0], expected_image(2), 0, 1e-7));
+  const nas::Batch test = data->samples(nas::Split::kTest, {1});
+  EXPECT_EQ(test.labels[0].item<std::int64_t>(), 1);
+  EXPECT_THROW(data->samples(nas::Split::kTrain, {3}), nas::Error);  // a validation image
+  EXPECT_THROW(data->samples(nas::Split::kValidation, {2}), nas::Error);
+  EXPECT_THROW(data->samples(nas::Split::kTest, {-1}), nas::Error);
+  // A validation probe batch draws from the validation images only.
+  const nas::Batch vb = data->batch(2, 17, nas::Split::kValidation);
+  std::set<std::int64_t> seen;
+  for (int j = 0; j < 2; ++j) seen.insert(vb.labels[j].item<std::int64_t>());
+  EXPECT_EQ(seen, (std::set<std::int64_t>{3, 4}));
+  EXPECT_THROW(data->batch(3, 17, nas::Split::kValidation), nas::Error);
+}
+
+TEST_F(IdxFolder, ProbeBatchesIgnoreTheValidationSplit) {
+  // Probe batches of kTrain sample the whole training file, whatever validation_size says.
+  auto none = make({{"validation_size", int_value(0)}});
+  auto two = make({{"validation_size", int_value(2)}});
+  auto deflt = make();  // 10000: too many for this file, but probe batches do not care
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    EXPECT_TRUE(same(none->batch(5, seed), two->batch(5, seed)));
+    EXPECT_TRUE(same(none->batch(5, seed), deflt->batch(5, seed)));
+  }
+  EXPECT_EQ(none->size(nas::Split::kValidation), 0);
+  EXPECT_EQ(none->size(nas::Split::kTrain), 5);
+  try {
+    none->batch(1, 0, nas::Split::kValidation);
+    ADD_FAILURE() << "no error";
+  } catch (const nas::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("validation_size"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(IdxFolder, ValidationSizeBeyondTheFileIsRefusedWithItsRange) {
+  auto data = make();  // default validation_size 10000 > 5 images
+  for (nas::Split split : {nas::Split::kTrain, nas::Split::kValidation}) {
+    try {
+      data->size(split);
+      ADD_FAILURE() << "no error";
+    } catch (const nas::UsageError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("validation_size 10000"), std::string::npos) << what;
+      EXPECT_NE(what.find("[0, 4]"), std::string::npos) << what;
+    }
+  }
+  EXPECT_EQ(data->size(nas::Split::kTest), 2);  // the test file is another matter
+  EXPECT_THROW(make({{"validation_size", int_value(5)}})->size(nas::Split::kTrain),
+               nas::UsageError);
+  EXPECT_EQ(make({{"validation_size", int_value(4)}})->size(nas::Split::kTrain), 1);
+  EXPECT_THROW(make({{"validation_size", int_value(-1)}}), nas::UsageError);
+  // max_images cuts the file first; the validation split is the tail of what is kept.
+  auto cut = make({{"max_images", int_value(4)}, {"validation_size", int_value(1)}});
+  EXPECT_EQ(cut->size(nas::Split::kTrain), 3);
+  EXPECT_EQ(cut->samples(nas::Split::kValidation, {0}).labels[0].item<std::int64_t>(), 3);
+}
+
+TEST_F(IdxFolder, SamplesComeBeforeNormalisation) {
+  // samples() are pixels in [0, 1], resized and with channels repeated, but never normalised.
+  auto data = make(
+      {{"resize", int_value(32)}, {"channels", int_value(3)}, {"validation_size", int_value(1)}});
+  const nas::Batch s = data->samples(nas::Split::kTrain, {1});
+  ASSERT_EQ(s.inputs.sizes(), (std::vector<std::int64_t>{1, 3, 32, 32}));
+  for (int ch = 0; ch < 3; ++ch) {
+    EXPECT_TRUE(at::allclose(s.inputs[0][ch].slice(0, 2, 30).slice(1, 2, 30), expected_image(1)[0],
+                             0, 1e-7));
+  }
+  EXPECT_EQ(s.inputs[0][0][0][0].item<float>(), 0.0f);  // black border, not -mean/std
+}
+
+nas::LoaderOptions in_file_order(std::int64_t batch) {
+  nas::LoaderOptions o;
+  o.epoch.batch_size = batch;
+  o.epoch.shuffle = false;
+  return o;
+}
+
+TEST_F(IdxFolder, LoaderImagesAreProbeBatchImages) {
+  // Unshuffled, unaugmented, the loader reads images 0..4 (label i); each must be bit for bit
+  // the image a probe batch holds for that label (same conversion, same normalisation).
+  for (const Overrides& shape :
+       {Overrides{}, Overrides{{"resize", int_value(32)}, {"channels", int_value(3)}}}) {
+    Overrides o = shape;
+    o.push_back({"validation_size", int_value(0)});
+    auto data = make(o);
+    const nas::EpochLoader loader(data, in_file_order(5));
+    const nas::Batch got = loader.batch(0, 0);
+    EXPECT_TRUE(at::equal(got.labels, at::arange(5, at::kLong)));
+    const nas::Batch probe = data->batch(5, 3);
+    for (int j = 0; j < 5; ++j) {
+      const std::int64_t label = probe.labels[j].item<std::int64_t>();
+      EXPECT_TRUE(at::equal(probe.inputs[j], got.inputs[label])) << "label " << label;
+    }
+  }
+}
+
+TEST_F(IdxFolder, AugmentedLoaderCropsAndFlipsTheImages) {
+  auto data = make({{"augment", nas::ParamValue(std::vector<std::string>{"crop", "flip"})},
+                    {"normalize", false},
+                    {"validation_size", int_value(0)}});
+  const nas::EpochLoader loader(data, in_file_order(5));
+  ASSERT_TRUE(loader.augmenting());
+  int unchanged = 0;
+  for (std::uint64_t epoch = 0; epoch < 3; ++epoch) {
+    const nas::Batch got = loader.batch(epoch, 0);
+    for (int i = 0; i < 5; ++i) {
+      // Every crop of the image padded by 2 (default crop_padding), flipped or not.
+      const at::Tensor padded = at::constant_pad_nd(expected_image(i), {2, 2, 2, 2}, 0.0);
+      bool found = false;
+      for (int dy = 0; dy <= 4 && !found; ++dy)
+        for (int dx = 0; dx <= 4 && !found; ++dx) {
+          const at::Tensor crop = padded.narrow(1, dy, 28).narrow(2, dx, 28);
+          found = at::equal(got.inputs[i], crop) || at::equal(got.inputs[i], at::flip(crop, {2}));
+        }
+      EXPECT_TRUE(found) << "epoch " << epoch << " image " << i;
+      unchanged += at::equal(got.inputs[i], expected_image(i));
+    }
+  }
+  EXPECT_LT(unchanged, 5);  // 1 chance in 50 each
+  EXPECT_THROW(make({{"augment", nas::ParamValue(std::vector<std::string>{"rotate"})}}),
+               nas::UsageError);
+  EXPECT_THROW(make({{"crop_padding", int_value(29)}}), nas::UsageError);
+}
+
 TEST_F(IdxFolder, MissingFileIsNamedAndLoadIsLazy) {
   fs::remove(dir_ / "train-images-idx3-ubyte");
   auto data = make();                 // construction reads nothing ...
@@ -431,6 +647,32 @@ TEST(FashionMnistRealData, FirstImagesMatchTheFile) {
   const at::Tensor labels = std::get<0>(at::sort(twelve->batch(12, 5).labels));
   EXPECT_TRUE(
       at::equal(labels, at::tensor(std::vector<std::int64_t>{0, 0, 0, 0, 2, 2, 3, 5, 5, 7, 9, 9})));
+}
+
+TEST(FashionMnistRealData, ValidationIsTheLast10000TrainingImages) {
+  SKIP_WITHOUT_REAL_DATA();
+  // numpy on train-*-idx*-ubyte.gz: image 49999 has label 7 and pixel sum 30183, image 50000
+  // label 9 and sum 50221, image 59999 label 5 and sum 16684; labels 50000..59999 count
+  // 1023 988 1008 1021 1050 996 970 955 968 1021 per class.
+  auto data = make_dataset("fashion_mnist", {});
+  EXPECT_EQ(data->size(nas::Split::kTrain), 50000);
+  EXPECT_EQ(data->size(nas::Split::kValidation), 10000);
+  EXPECT_EQ(data->size(nas::Split::kTest), 10000);
+  auto pixel_sum = [](const at::Tensor& image) {
+    return (image * 255).round().sum().item<double>();
+  };
+  const nas::Batch last_train = data->samples(nas::Split::kTrain, {49999});
+  EXPECT_EQ(last_train.labels[0].item<std::int64_t>(), 7);
+  EXPECT_EQ(pixel_sum(last_train.inputs[0]), 30183.0);
+  const nas::Batch ends = data->samples(nas::Split::kValidation, {0, 9999});
+  EXPECT_TRUE(at::equal(ends.labels, at::tensor(std::vector<std::int64_t>{9, 5})));
+  EXPECT_EQ(pixel_sum(ends.inputs[0]), 50221.0);
+  EXPECT_EQ(pixel_sum(ends.inputs[1]), 16684.0);
+  std::vector<std::int64_t> all(10000);
+  for (std::int64_t i = 0; i < 10000; ++i) all[static_cast<std::size_t>(i)] = i;
+  const at::Tensor counts = at::bincount(data->samples(nas::Split::kValidation, all).labels);
+  EXPECT_TRUE(at::equal(counts, at::tensor(std::vector<std::int64_t>{1023, 988, 1008, 1021, 1050,
+                                                                     996, 970, 955, 968, 1021})));
 }
 
 TEST(FashionMnistRealData, NormalisationConstantsAreTheTrainSetStatistics) {

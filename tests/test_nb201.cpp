@@ -3,16 +3,19 @@
 // reference network's layout.
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "nas/csv.h"
 #include "nas/error.h"
@@ -555,12 +558,425 @@ TEST_F(Nb201, DecisionViewAndEncodeDecode) {
   EXPECT_THROW(space().decode({-1, 0, 0, 0, 0, 0}), nas::Error);
 }
 
+// ---------------------------------------------------------------------------------------
+// Supernet (TE-NAS's pruning view)
+// ---------------------------------------------------------------------------------------
+
+using Alive = std::vector<std::vector<bool>>;
+
+// The message of the nas::Error that `f` throws, or "(no error)".
+template <typename F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const nas::Error& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+// Every op alive on every edge, or every op but `none` (TE-NAS's starting point).
+Alive all_alive(bool with_none = true) {
+  return Alive(6, std::vector<bool>{with_none, true, true, true, true});
+}
+
+// One survivor per edge: the decision view of `arch`.
+Alive one_survivor(const nas::SearchSpace& space, const nas::Arch& arch) {
+  Alive alive(6, std::vector<bool>(5, false));
+  const std::vector<int> choices = space.encode(arch);
+  for (int e = 0; e < 6; ++e) alive[e][choices[e]] = true;
+  return alive;
+}
+
+// The supernet's name for a parameter or buffer of the discrete network of `choices`:
+// cells.K.layers.E.X -> cells.K.layers.E.<op of edge E>.X (nb201_network.cpp).
+std::string supernet_name(const std::string& name, const std::vector<int>& choices) {
+  const std::string key = ".layers.";
+  const auto at = name.find(key);
+  if (at == std::string::npos) return name;
+  const auto edge_end = name.find('.', at + key.size());
+  const int edge = std::stoi(name.substr(at + key.size(), edge_end - at - key.size()));
+  return name.substr(0, edge_end) + "." + std::to_string(choices.at(edge)) + name.substr(edge_end);
+}
+
+std::int64_t tensor_count(nas::Network& net) { return real_param_count(net); }
+
+TEST_F(Nb201, SupernetWithOneSurvivorPerEdgeIsTheDiscreteNetworkGivenItsWeights) {
+  // By design the supernet creates every op of every edge (so that an op's weights do not
+  // depend on what else survives), so under one seed its weights are not build()'s: the two
+  // compute the same function, which shows once build()'s weights are copied in.
+  nas::Rng rng(nas::derive_seed(3, "test_nb201_supernet"));
+  std::vector<nas::Arch> archs = {space().parse(kAllConv3x3), space().parse(kResNet),
+                                  space().parse(kIndex0), space().parse(kAllNone)};
+  while (archs.size() < 6) archs.push_back(space().sample(rng));
+  const std::vector<nas::NetSpec> specs = {nas::NetSpec{10, 3, 32}, thin_spec()};
+  for (const nas::NetSpec& spec : specs) {
+    for (const nas::Arch& arch : archs) {
+      SCOPED_TRACE(arch.str() + (spec.default_shape() ? " (full)" : " (thin)"));
+      const std::vector<int> choices = space().encode(arch);
+      at::manual_seed(21);
+      auto discrete = space().build(arch, spec);
+      at::manual_seed(21);
+      auto super = space().build_supernet(one_survivor(space(), arch), spec);
+
+      // The same modules, renamed, with the same taps and units.
+      EXPECT_EQ(tensor_count(*super), space().params(arch, spec));
+      ASSERT_EQ(super->taps().size(), discrete->taps().size());
+      for (std::size_t i = 0; i < super->taps().size(); ++i) {
+        EXPECT_EQ(super->taps()[i]->block(), discrete->taps()[i]->block()) << "tap " << i;
+        EXPECT_EQ(super->taps()[i]->is_head(), discrete->taps()[i]->is_head()) << "tap " << i;
+      }
+      EXPECT_EQ(super->relu_conv_units().size(), discrete->relu_conv_units().size());
+      EXPECT_EQ(super->num_blocks(), discrete->num_blocks());
+
+      at::NoGradGuard no_grad;
+      auto super_params = super->named_parameters();
+      auto super_buffers = super->named_buffers();
+      ASSERT_EQ(super_params.size(), discrete->named_parameters().size());
+      ASSERT_EQ(super_buffers.size(), discrete->named_buffers().size());
+      for (const auto& item : discrete->named_parameters()) {
+        const std::string name = supernet_name(item.key(), choices);
+        ASSERT_TRUE(super_params.contains(name)) << item.key() << " -> " << name;
+        super_params[name].copy_(item.value());
+      }
+      for (const auto& item : discrete->named_buffers()) {
+        const std::string name = supernet_name(item.key(), choices);
+        ASSERT_TRUE(super_buffers.contains(name)) << item.key() << " -> " << name;
+        super_buffers[name].copy_(item.value());
+      }
+      at::manual_seed(22);
+      const at::Tensor input = at::randn({2, spec.in_channels, spec.input_size, spec.input_size});
+      // Train mode (batch statistics), as proxies probe: bit-identical logits.
+      EXPECT_TRUE(super->forward(input).equal(discrete->forward(input)));
+    }
+  }
+  // Where the two draw different weights: the first 3x3 conv of the supernet comes after a
+  // 1x1 conv on the same edge.
+  at::manual_seed(4);
+  auto discrete = space().build(space().parse(kAllConv3x3), nas::NetSpec{});
+  at::manual_seed(4);
+  auto super =
+      space().build_supernet(one_survivor(space(), space().parse(kAllConv3x3)), nas::NetSpec{});
+  EXPECT_TRUE(super->named_parameters()["stem.0.weight"].equal(
+      discrete->named_parameters()["stem.0.weight"]));
+  EXPECT_FALSE(super->named_parameters()["cells.0.layers.0.3.op.1.weight"].equal(
+      discrete->named_parameters()["cells.0.layers.0.op.1.weight"]));
+}
+
+TEST_F(Nb201, SupernetWeightsDoNotDependOnWhatSurvives) {
+  // TE-NAS scores an op by comparing the supernet with the same supernet minus that op: built
+  // from one seed, the two share the weights of everything they both hold.
+  Alive pruned = all_alive(false);
+  pruned[2] = {false, false, true, false, false};  // edge 2 <- 1 down to nor_conv_1x1
+  pruned[4][3] = false;                            // edge 3 <- 1 loses nor_conv_3x3
+  at::manual_seed(9);
+  auto full = space().build_supernet(all_alive(), nas::NetSpec{});
+  at::manual_seed(9);
+  auto less = space().build_supernet(pruned, nas::NetSpec{});
+  const auto all_params = full->named_parameters();
+  for (const auto& item : less->named_parameters()) {
+    ASSERT_TRUE(all_params.contains(item.key())) << item.key();
+    EXPECT_TRUE(item.value().equal(all_params[item.key()])) << item.key();
+  }
+  // Per normal cell: edge 2 loses its 3x3 conv, edge 4 its 3x3 conv (the none ops own nothing).
+  std::int64_t removed = 0;
+  for (std::int64_t c : {16, 32, 64}) removed += 5 * 2 * (c * c * 9 + 2 * c);
+  EXPECT_EQ(tensor_count(*full) - tensor_count(*less), removed);
+  EXPECT_FALSE(less->named_parameters().contains("cells.0.layers.4.3.op.1.weight"));
+  EXPECT_TRUE(less->named_parameters().contains("cells.0.layers.4.2.op.1.weight"));
+  // Taps: survivors only, in forward order; pruned ops have none.
+  // Conv survivors per normal cell: 2 + 2 + 1 + 2 + 1 + 2 = 10; 15 cells, 4 ResNet taps, head.
+  EXPECT_EQ(less->taps().size(), 15u * 10 + 4 + 1);
+  EXPECT_EQ(less->relu_conv_units().size(), 15u * 10 + 4);
+}
+
+TEST_F(Nb201, AllAliveSupernetParameterCountByHand) {
+  // NB201 C = 16, N = 5, CIFAR-10 head, every op on every edge. An edge holds a 1x1 conv
+  // (c*c weights + 2c BN) and a 3x3 conv (9c*c + 2c): 10c^2 + 4c, so a cell holds
+  // 6 x (10c^2 + 4c) = 60c^2 + 24c:
+  //   c = 16: 15,360 + 384 = 15,744, x 5 cells =    78,720
+  //   c = 32: 61,440 + 768 = 62,208, x 5 cells =   311,040
+  //   c = 64: 245,760 + 1,536 = 247,296, x 5   = 1,236,480
+  // The rest is the discrete network's:
+  //   stem 3*16*9 + 32                          =       464
+  //   ResNet 16->32: 4,608+64 + 9,216+64 + 512  =    14,464
+  //   ResNet 32->64: 18,432+128 + 36,864+128 + 2,048 = 57,600
+  //   lastact BN 128, classifier 64*10 + 10     =       778
+  //   total                                     = 1,699,546
+  at::manual_seed(0);
+  auto net = space().build_supernet(all_alive(), nas::NetSpec{10, 3, 32});
+  EXPECT_EQ(tensor_count(*net), 1699546);
+  // The all-3x3 network (the benchmark's 1,531,546) plus six 1x1 convs per cell.
+  EXPECT_EQ(space().params(space().parse(kAllConv3x3), nas::NetSpec{}), 1531546);
+  EXPECT_EQ(1531546 + 5 * 6 * ((16 * 16 + 32) + (32 * 32 + 64) + (64 * 64 + 128)), 1699546);
+  // Two conv ops on each of 6 edges in 15 cells, 2 per ResNet block, the head.
+  EXPECT_EQ(net->taps().size(), 15u * 12 + 4 + 1);
+  // TE-NAS's NB201 NTK supernet: C = 3, N = 1, `none` pruned (it owns nothing anyway).
+  //   cells: 6 x (10c^2 + 4c) at c = 3, 6, 12: 612 + 2,304 + 8,928 = 11,844
+  //   stem 3*3*9 + 6 = 87; ResNet 3->6: 162+12 + 324+12 + 18 = 528;
+  //   ResNet 6->12: 648+24 + 1,296+24 + 72 = 2,064; lastact 24; classifier 12*10 + 10 = 130
+  //   total 14,677
+  nas::NetSpec tenas{10, 3, 32};
+  tenas.width = 3;
+  tenas.depth = 1;
+  EXPECT_EQ(tensor_count(*space().build_supernet(all_alive(false), tenas)), 14677);
+  // TE-NAS's thin network (one cell on one channel): 6 x (1 + 2 + 9 + 2) + 2 + 20 = 106.
+  EXPECT_EQ(tensor_count(*space().build_supernet(all_alive(), thin_spec())), 106);
+}
+
+TEST_F(Nb201, SupernetEdgeIsTheMeanOfItsSurvivors) {
+  // Parameter-free ops make the mix checkable by hand. With {none, skip_connect} on every edge
+  // each edge gives (0 + x) / 2, so node 1 = x/2, node 2 = x/2 + x/4 = 3x/4, node 3 =
+  // x/2 + x/4 + 3x/8 = 9x/8; the all-skip_connect cell gives node 3 = x + x + 2x = 4x. In eval
+  // mode (BatchNorm with its initial statistics: a fixed scale) the head is positively
+  // homogeneous up to the classifier's bias, so on the one-cell thin network the supernet's
+  // logits at x are the discrete all-skip network's at 9x/32, given the same head weights.
+  const std::string all_skip =
+      "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|"
+      "skip_connect~2|";
+  const Alive none_or_skip(6, std::vector<bool>{true, true, false, false, false});
+  at::manual_seed(5);
+  auto super = space().build_supernet(none_or_skip, thin_spec());
+  auto discrete = space().build(space().parse(all_skip), thin_spec());
+  EXPECT_EQ(super->named_parameters().keys(), discrete->named_parameters().keys());
+  at::NoGradGuard no_grad;
+  for (const auto& item : discrete->named_parameters()) {
+    item.value().copy_(super->named_parameters()[item.key()]);
+  }
+  super->eval();
+  discrete->eval();
+  at::manual_seed(6);
+  const at::Tensor x = at::randn({4, 1, 3, 3});
+  const at::Tensor got = super->forward(x), want = discrete->forward(x * (9.0 / 32.0));
+  EXPECT_TRUE(at::allclose(got, want, 1e-6, 1e-7)) << got << want;
+  // And not merely any scale: the all-skip network at x differs.
+  EXPECT_FALSE(at::allclose(super->forward(x), discrete->forward(x), 1e-3, 1e-4));
+}
+
+TEST_F(Nb201, SupernetRefusesBadAliveMatrices) {
+  auto message = [&](const Alive& alive) {
+    return message_of([&] { space().build_supernet(alive, nas::NetSpec{}); });
+  };
+  EXPECT_TRUE(space().has_supernet());
+  Alive five(5, std::vector<bool>(5, true));
+  std::string why = message(five);
+  EXPECT_NE(why.find("alive has 5 rows, expected 6"), std::string::npos) << why;
+  EXPECT_NE(why.find("edge_1<-0, edge_2<-0, edge_2<-1, edge_3<-0, edge_3<-1, edge_3<-2"),
+            std::string::npos)
+      << why;
+  Alive short_row = all_alive();
+  short_row[3].pop_back();
+  why = message(short_row);
+  EXPECT_NE(why.find("alive[3] (slot edge_3<-0) has 4 entries, expected 5"), std::string::npos)
+      << why;
+  EXPECT_NE(why.find("none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3"),
+            std::string::npos)
+      << why;
+  Alive empty_row = all_alive();
+  empty_row[5] = std::vector<bool>(5, false);
+  why = message(empty_row);
+  EXPECT_NE(why.find("alive[5] (slot edge_3<-2) keeps no choice"), std::string::npos) << why;
+  // The NetSpec is checked as build() checks it.
+  nas::NetSpec odd{10, 3, 30};
+  EXPECT_NE(message_of([&] { space().build_supernet(all_alive(), odd); }).find("multiple of 4"),
+            std::string::npos);
+}
+
+TEST_F(Nb201, SupernetAgreesWithTheTeNasStylePythonSupernet) {
+  // tests/oracle/nb201_supernet.py builds TE-NAS's supernet (all ops on every edge, alpha 0
+  // or -1000, sum of softmax-weighted ops above 0.01) from the Python NB201 model in the
+  // documented construction order; same seeds, so the same weights and inputs.
+  ASSERT_EQ(nas::test::run_command("/usr/bin/python3 -c 'import torch'").status, 0)
+      << "/usr/bin/python3 cannot import torch; the set-up script installs python3-torch";
+  struct Case {
+    std::string name;
+    Alive alive;
+    nas::NetSpec spec;
+    std::uint64_t build_seed, input_seed;
+  };
+  Alive mid = all_alive();  // one to five survivors per edge, none among them on some
+  mid[0] = {false, false, false, true, false};
+  mid[1] = {true, false, true, false, true};
+  mid[2] = {false, true, true, true, false};
+  mid[3] = {true, true, true, true, false};
+  mid[4] = {false, true, false, false, true};
+  nas::NetSpec tenas{10, 3, 32};  // TE-NAS's NB201 NTK supernet: C = 3, N = 1
+  tenas.width = 3;
+  tenas.depth = 1;
+  nas::NetSpec cut{7, 3, 8};  // two cells per stage, the first four cells, 8 channels
+  cut.width = 8;
+  cut.depth = 2;
+  cut.max_cells = 4;
+  const std::vector<Case> cases = {
+      {"full_without_none", all_alive(false), nas::NetSpec{10, 3, 32}, 0, 1},
+      {"full_mid_pruning", mid, nas::NetSpec{10, 3, 32}, 17, 18},
+      {"tenas_ntk_net", all_alive(false), tenas, 3, 4},
+      {"thin_all", all_alive(), thin_spec(), 5, 6},
+      {"cut_mid", mid, cut, 7, 8},
+  };
+  nas::test::TempDir dir;
+  nlohmann::json spec;
+  spec["cases"] = nlohmann::json::array();
+  for (const Case& c : cases) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& row : c.alive) {
+      nlohmann::json bits = nlohmann::json::array();
+      for (bool a : row) bits.push_back(a ? 1 : 0);
+      rows.push_back(bits);
+    }
+    spec["cases"].push_back({{"name", c.name},
+                             {"alive", rows},
+                             {"C", c.spec.width == 0 ? 16 : c.spec.width},
+                             {"N", c.spec.depth == 0 ? 5 : c.spec.depth},
+                             {"max_cells", c.spec.max_cells},
+                             {"stem", c.spec.stem},
+                             {"in_channels", c.spec.in_channels},
+                             {"input_size", c.spec.input_size},
+                             {"num_classes", c.spec.num_classes},
+                             {"build_seed", c.build_seed},
+                             {"input_seed", c.input_seed},
+                             {"batch", 2}});
+  }
+  std::ofstream(dir.file("spec.json")) << spec.dump();
+  const std::string oracle = nas::test::source_dir() + "/tests/oracle/nb201_supernet.py";
+  const auto result = nas::test::run_command("/usr/bin/python3 " + oracle + " " +
+                                             dir.file("spec.json") + " -o " + dir.file("out.json"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  const nlohmann::json out = nlohmann::json::parse(nas::test::read_file(dir.file("out.json")));
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const nlohmann::json& want = out.at(c.name);
+    at::manual_seed(c.build_seed);
+    auto net = space().build_supernet(c.alive, c.spec);
+    const auto named = net->named_parameters();
+    EXPECT_EQ(named.keys(), want.at("names").get<std::vector<std::string>>());
+    EXPECT_EQ(tensor_count(*net), want.at("params").get<std::int64_t>());
+    double sum = 0, abs_sum = 0;
+    for (const auto& item : named) {
+      sum += item.value().to(at::kDouble).sum().item<double>();
+      abs_sum += item.value().to(at::kDouble).abs().sum().item<double>();
+    }
+    EXPECT_NEAR(sum, want.at("weight_sum").get<double>(), 1e-9 * abs_sum);
+    at::manual_seed(c.input_seed);
+    const at::Tensor input =
+        at::randn({2, c.spec.in_channels, c.spec.input_size, c.spec.input_size});
+    at::NoGradGuard no_grad;
+    const at::Tensor logits = net->forward(input).flatten();
+    const auto expected = want.at("logits").get<std::vector<double>>();
+    ASSERT_EQ(logits.numel(), static_cast<std::int64_t>(expected.size()));
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_NEAR(logits[i].item<float>(), expected[i], 1e-6) << "logit " << i;
+    }
+  }
+}
+
+TEST_F(Nb201, WidthMultiplierScalesTheBaseWidth) {
+  // C' = max(1, round(m x C)): 0.5 x 16 = 8, 1.5 x 16 = 24, 0.25 x 10 = 2.5 -> 3 (ties away
+  // from zero), 0.01 x 16 = 0.16 -> 1 (at least one channel).
+  const nas::Arch arch = space().parse(kIndex0);
+  const std::vector<std::tuple<int, double, int>> cases = {
+      {0, 0.5, 8}, {0, 1.5, 24}, {10, 0.25, 3}, {0, 0.01, 1}, {0, 1.0, 16}};
+  for (const auto& [width, m, channels] : cases) {
+    SCOPED_TRACE("width " + std::to_string(width) + " x " + std::to_string(m));
+    nas::NetSpec scaled{10, 3, 32};
+    scaled.width = width;
+    scaled.width_multiplier = m;
+    nas::NetSpec plain{10, 3, 32};
+    plain.width = channels;
+    EXPECT_EQ(space().params(arch, scaled), space().params(arch, plain));
+    EXPECT_EQ(space().flops(arch, scaled), space().flops(arch, plain));
+    // The same network, weight for weight, under one seed.
+    at::manual_seed(12);
+    auto a = space().build(arch, scaled);
+    at::manual_seed(12);
+    auto b = space().build(arch, plain);
+    EXPECT_EQ(a->named_parameters()["stem.0.weight"].size(0), channels);
+    EXPECT_EQ(real_param_count(*a), space().params(arch, plain));
+    EXPECT_TRUE(a->named_parameters()["classifier.weight"].equal(
+        b->named_parameters()["classifier.weight"]));
+  }
+  // By hand, index 0 at C = 8: stem 3*8*9 + 16 = 232; cells: two 1x1 edges, 5 x 2 x (c^2 + 2c)
+  // at c = 8, 16, 32 = 800 + 2,880 + 10,880 = 14,560; ResNet 8->16: 1,152+32 + 2,304+32 + 128
+  // = 3,648; ResNet 16->32: 4,608+64 + 9,216+64 + 512 = 14,464; lastact 64; classifier 330.
+  nas::NetSpec half{10, 3, 32};
+  half.width_multiplier = 0.5;
+  EXPECT_EQ(space().params(arch, half), 232 + 14560 + 3648 + 14464 + 64 + 330);
+  EXPECT_FALSE(half.default_shape());
+  EXPECT_NE(message_of([&] { nas::require_default_shape(half, "x"); }).find("'width_multiplier'"),
+            std::string::npos);
+  // Without a stem the scaled width is what the cell reads.
+  nas::NetSpec stemless{10, 8, 8};
+  stemless.stem = false;
+  stemless.width_multiplier = 0.5;
+  EXPECT_EQ(space().build(arch, stemless)->forward(at::randn({1, 8, 8, 8})).size(1), 10);
+  for (double bad : {0.0, -1.0, std::nan(""), HUGE_VAL, 5000.0}) {
+    nas::NetSpec spec{};
+    spec.width_multiplier = bad;
+    const std::string why = message_of([&] { space().params(arch, spec); });
+    EXPECT_NE(why.find("width_multiplier must be positive and finite"), std::string::npos)
+        << bad << ": " << why;
+    EXPECT_THROW(space().build(arch, spec), nas::Error);
+  }
+}
+
+TEST_F(Nb201, DeviceIsHonouredOrRefused) {
+  const nas::Arch arch = space().parse(kResNet);
+  nas::NetSpec cpu{};
+  cpu.device = "cpu";
+  EXPECT_TRUE(cpu.default_shape());  // the device is not a shape
+  EXPECT_TRUE(space().build(arch, cpu)->parameters().front().device().is_cpu());
+  for (const char* bad : {"gpu", "CUDA", "cuda:", "cuda:x", "cpu:0", ""}) {
+    nas::NetSpec spec{};
+    spec.device = bad;
+    const std::string why = message_of([&] { space().build(arch, spec); });
+    EXPECT_NE(why.find("is not one of cpu, cuda, cuda:<index>"), std::string::npos)
+        << bad << ": " << why;
+    EXPECT_THROW(space().params(arch, spec), nas::Error);
+  }
+  // "cuda" is accepted by the counts; build() moves the network there, or says why it cannot.
+  nas::NetSpec cuda{};
+  cuda.device = "cuda";
+  EXPECT_EQ(space().params(arch, cuda), space().params(arch, nas::NetSpec{}));
+  if (at::hasCUDA()) {
+    EXPECT_TRUE(space().build(arch, cuda)->parameters().front().device().is_cuda());
+  } else {
+    const std::string why = message_of([&] { space().build(arch, cuda); });
+    EXPECT_NE(why.find("cannot move the network to device 'cuda'"), std::string::npos) << why;
+  }
+}
+
+// A space that implements only what SearchSpace requires.
+class BareSpace : public nas::SearchSpace {
+ public:
+  std::string name() const override { return "bare"; }
+  nas::Arch parse(const std::string& text) const override { return nas::Arch("bare", text); }
+  nas::Arch sample(nas::Rng&) const override { return nas::Arch("bare", "a"); }
+  nas::Arch mutate(const nas::Arch&, nas::Rng&) const override { return nas::Arch("bare", "b"); }
+  std::vector<nas::Decision> decisions() const override { return {{"slot", {"a", "b"}}}; }
+  std::vector<int> encode(const nas::Arch&) const override { return {0}; }
+  nas::Arch decode(const std::vector<int>&) const override { return nas::Arch("bare", "a"); }
+  std::shared_ptr<nas::Network> build(const nas::Arch&, const nas::NetSpec&) const override {
+    return nullptr;
+  }
+  std::int64_t params(const nas::Arch&, const nas::NetSpec&) const override { return 0; }
+  std::int64_t flops(const nas::Arch&, const nas::NetSpec&) const override { return 0; }
+};
+
+TEST(SearchSpaceDefaults, NoSupernetUnlessTheSpaceHasOne) {
+  const BareSpace bare;
+  EXPECT_FALSE(bare.has_supernet());
+  EXPECT_EQ(message_of([&] {
+              bare.build_supernet({{true, true}}, nas::NetSpec{});
+            }),
+            "search space 'bare' has no supernet");
+}
+
 TEST(Nb201Plugin, ShipsBothBenchmarkTables) {
   space_component();
-  const auto& benchmarks = nas::Registry::global().benchmarks;
   for (const auto& [name, file] : std::vector<std::pair<std::string, std::string>>{
            {"nb201", "accuracies.csv.gz"}, {"nb201_v1_0", "accuracies_v1_0.csv.gz"}}) {
-    const auto table = benchmarks.get(name).create(nas::Params());
+    const nas::BenchmarkTable* table = nas::Registry::global().find_benchmark(name);
+    ASSERT_NE(table, nullptr) << name;
     EXPECT_EQ(table->space, "nb201");
     const std::string& path = table->path;
     ASSERT_GE(path.size(), file.size()) << name;

@@ -8,6 +8,8 @@
 
 #include "nas/csv.h"
 
+#include <torch/cuda.h>
+
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -448,9 +450,12 @@ TEST(PipelineRun, ResumedRunRanksLikeAFreshOne) {
 TEST(PipelineFaults, FullDiskStopsWithErrorAndKeepsWholeRows) {
   TempDir t;
   const std::string out = t.file("full");
-  auto path = t.write("p.yaml", basic_pipeline(out));
-  // bash's ulimit -f counts 1024-byte blocks; scores.csv of 20 cells x 2 proxies is ~8 KiB.
-  auto r = nas::test::run_command("bash -c \"trap '' XFSZ; ulimit -f 4; exec '" +
+  std::string yaml = basic_pipeline(out);
+  yaml.replace(yaml.find("count: 20"), 9, "count: 400");
+  auto path = t.write("p.yaml", yaml);
+  // bash's ulimit -f counts 1024-byte blocks: 32 KiB holds env.json, run.json and the resolved
+  // configuration, not scores.csv of 400 cells x 2 proxies (~50 KiB).
+  auto r = nas::test::run_command("bash -c \"trap '' XFSZ; ulimit -f 32; exec '" +
                                   nas::test::cli() + "' -q run '" + path + "'\"");
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_NE(r.output.find(out + "/scores.csv"), std::string::npos) << r.output;
@@ -460,7 +465,7 @@ TEST(PipelineFaults, FullDiskStopsWithErrorAndKeepsWholeRows) {
   EXPECT_EQ(partial.back(), '\n');
   const std::size_t kept = nas::read_csv(out + "/scores.csv").rows.size();
   EXPECT_GT(kept, 0u);
-  EXPECT_LT(kept, 40u);
+  EXPECT_LT(kept, 800u);
   ASSERT_EQ(nas_run(path).status, 0);
   ASSERT_EQ(nas_run(path, "run.out_dir='" + t.file("whole") + "'").status, 0);
   auto sorted = [](std::vector<std::vector<std::string>> rows) {
@@ -601,6 +606,19 @@ TEST(PipelineRun, ResolvedConfigurationHasDefaults) {
   const std::string resolved = nas::test::read_file(t.file("o") + "/config.resolved.yaml");
   for (const char* key : {"millions", "torch_threads", "evaluator", "type: local"})
     EXPECT_NE(resolved.find(key), std::string::npos) << key << "\n" << resolved;
+}
+
+
+// The device is carried from run.device to the networks the space builds; asking for CUDA on a
+// LibTorch that sees none is refused before anything is computed.
+TEST(PipelineErrors, CudaWithoutADeviceIsRefusedBeforeScoring) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this machine has a CUDA device";
+  TempDir t;
+  const std::string out = t.file("gpu");
+  auto path = t.write("p.yaml", basic_pipeline(out));
+  auto r = nas_run(path, "run.device=cuda");
+  expect_usage_error(r, {path, "run.device", "'cuda'", "no CUDA device", "valid here: cpu"});
+  EXPECT_FALSE(std::filesystem::exists(out + "/scores.csv"));
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 #include "nas/error.h"
 #include "nas/plugin.h"
@@ -60,7 +62,119 @@ TEST(PluginLoader, MissingFileIsReportedNotThrown) {
   nas::Registry registry;
   auto report = nas::load_plugin("/nonexistent/libnas_nothing.so", registry);
   EXPECT_FALSE(report.loaded);
-  EXPECT_FALSE(report.error.empty());
+  EXPECT_EQ(report.error, "no such file");
+}
+
+// The bundled plugin folder (the build tree's, which CTest puts on NAS_PLUGIN_PATH).
+std::string bundled_plugin_dir() {
+  return nas::test::env_or("NAS_PLUGIN_PATH", nas::test::binary_dir() + "/lib/nas/plugins");
+}
+
+// The first `bytes` bytes of `from` written to `to`.
+void write_prefix(const std::string& from, const std::string& to, std::size_t bytes) {
+  std::ifstream in(from, std::ios::binary);
+  std::string data(bytes, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(bytes));
+  ASSERT_EQ(in.gcount(), static_cast<std::streamsize>(bytes)) << from;
+  std::ofstream(to, std::ios::binary).write(data.data(), static_cast<std::streamsize>(bytes));
+}
+
+TEST(PluginFileCheck, RefusesFilesThatAreNotLoadableBeforeMappingThem) {
+  nas::test::TempDir t;
+  const std::string real = bundled_plugin_dir() + "/libnas_params.so";
+  const auto size = std::filesystem::file_size(real);
+  ASSERT_GT(size, 4096u);
+  EXPECT_EQ(nas::shared_object_problem(real), "");
+
+  // Cut in the middle: the header is intact but the segments it maps are not there.
+  write_prefix(real, t.file("libnas_half.so"), size / 2);
+  nas::Registry registry;
+  auto half = nas::load_plugin(t.file("libnas_half.so"), registry);
+  EXPECT_FALSE(half.loaded);
+  EXPECT_EQ(half.error.rfind("truncated: " + std::to_string(size / 2) +
+                                 " bytes, but its ELF "
+                                 "headers describe ",
+                             0),
+            0u)
+      << half.error;
+
+  write_prefix(real, t.file("libnas_stub.so"), 40);
+  EXPECT_EQ(nas::shared_object_problem(t.file("libnas_stub.so")),
+            "truncated: 40 bytes, shorter than an ELF header (64 bytes)");
+  write_prefix(real, t.file("libnas_two.so"), 2);
+  EXPECT_EQ(nas::shared_object_problem(t.file("libnas_two.so")),
+            "truncated: 2 bytes, not an ELF shared object");
+
+  t.write("libnas_x.so", "this is text, not a library\n");
+  EXPECT_EQ(nas::shared_object_problem(t.file("libnas_x.so")),
+            "not an ELF shared object (no ELF magic number)");
+  std::filesystem::create_directory(t.file("libnas_dir.so"));
+  EXPECT_EQ(nas::shared_object_problem(t.file("libnas_dir.so")), "not a regular file");
+  // Whole copies with one header field changed (offsets from the ELF specification; the
+  // plugins are little-endian 64-bit here).
+  auto patched = [&](const std::string& name, std::size_t offset, unsigned char value) {
+    write_prefix(real, t.file(name), size);
+    std::fstream f(t.file(name), std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.put(static_cast<char>(value));
+    return t.file(name);
+  };
+  EXPECT_EQ(nas::shared_object_problem(patched("libnas_rel.so", 16, 1)),  // e_type = ET_REL
+            "not an ELF shared object (ELF type 1, an object file)");
+  EXPECT_EQ(nas::shared_object_problem(patched("libnas_32.so", 4, 1)),  // EI_CLASS = ELFCLASS32
+            "built for 32-bit, but this nas is 64-bit");
+  std::ifstream header(real, std::ios::binary);
+  unsigned char machine[2] = {};
+  header.seekg(18);
+  header.read(reinterpret_cast<char*>(machine), 2);
+  if (machine[0] == 62 && machine[1] == 0) {                                  // EM_X86_64
+    EXPECT_EQ(nas::shared_object_problem(patched("libnas_arm.so", 18, 183)),  // EM_AARCH64
+              "built for AArch64, but this nas runs on x86-64");
+  } else {
+    EXPECT_EQ(nas::shared_object_problem(patched("libnas_x86.so", 18, 62))
+                  .rfind("built for x86-64, but this nas runs on ", 0),
+              0u);
+  }
+  EXPECT_TRUE(registry.proxies.names().empty());
+}
+
+// Every command still works with broken files on the plugin path, and lists them as broken.
+TEST(PluginFileCheck, BrokenFilesOnThePluginPathDoNotStopAnyCommand) {
+  nas::test::TempDir t;
+  const std::string dir = t.file("plugins");
+  std::filesystem::create_directory(dir);
+  const std::string real = bundled_plugin_dir() + "/libnas_params.so";
+  const auto size = std::filesystem::file_size(real);
+  write_prefix(real, dir + "/libnas_truncated.so", size / 3);
+  std::ofstream(dir + "/libnas_x.so") << "not a library\n";
+  const std::string env =
+      "env NAS_PLUGIN_PATH='" + dir + ":" + bundled_plugin_dir() + "' '" + nas::test::cli() + "' ";
+
+  auto list = nas::test::run_command(env + "plugins list");
+  ASSERT_EQ(list.status, 0) << list.output;
+  EXPECT_NE(list.output.find("loaded  params"), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find("failed to load:\n  " + dir + "/libnas_truncated.so\n    truncated: " +
+                             std::to_string(size / 3) + " bytes"),
+            std::string::npos)
+      << list.output;
+  EXPECT_NE(list.output.find(dir + "/libnas_x.so\n    not an ELF shared object"), std::string::npos)
+      << list.output;
+
+  auto inspect = nas::test::run_command(env + "plugins inspect params");
+  ASSERT_EQ(inspect.status, 0) << inspect.output;
+  EXPECT_NE(inspect.output.find("params (proxy)"), std::string::npos) << inspect.output;
+
+  const std::string yaml = t.write("p.yaml", "run: {out_dir: '" + t.file("out") +
+                                                 "', seed: 1}\nsearch_space: {type: nb201}\n"
+                                                 "proxies: [params]\nscore: {count: 2}\n");
+  auto run = nas::test::run_command(env + "-q run '" + yaml + "'");
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("plugin " + dir + "/libnas_truncated.so was not loaded: truncated: "),
+            std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("plugin " + dir + "/libnas_x.so was not loaded: not an ELF"),
+            std::string::npos)
+      << run.output;
 }
 
 TEST(PluginLoader, DuplicateNamesAreRefused) {
@@ -95,15 +209,121 @@ TEST(PluginLoader, UnknownComponentListsValidNames) {
   }
 }
 
-TEST(PluginLoader, BundledPluginsAreFound) {
+TEST(PluginLoader, EveryBundledPluginLoads) {
   const auto& reports = nas::load_plugins();
-  int loaded = 0;
-  for (const auto& r : reports) loaded += r.loaded;
-  EXPECT_GE(loaded, 3);
+  namespace fs = std::filesystem;
+  const fs::path bundled = fs::canonical(bundled_plugin_dir());
+  std::set<std::string> on_disk;
+  for (const auto& e : fs::directory_iterator(bundled)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("libnas_", 0) == 0 && e.path().extension() == ".so") on_disk.insert(name);
+  }
+  std::set<std::string> reported;
+  for (const auto& r : reports) {
+    if (fs::weakly_canonical(fs::path(r.file).parent_path()) != bundled) continue;
+    EXPECT_TRUE(r.loaded) << r.file << ": " << r.error;
+    reported.insert(fs::path(r.file).filename().string());
+  }
+  EXPECT_EQ(reported, on_disk);
+  EXPECT_GE(on_disk.size(), 10u);
   auto& reg = nas::Registry::global();
   EXPECT_NE(reg.proxies.find("params"), nullptr);
   EXPECT_NE(reg.proxies.find("flops"), nullptr);
   EXPECT_NE(reg.strategies.find("random"), nullptr);
+}
+
+TEST(Registry, EveryKindHasItsNameAndPluralInOneList) {
+  const nas::Registry registry;
+  std::vector<std::string> kinds, plurals;
+  registry.for_each_table([&](const auto& table) {
+    kinds.push_back(table.kind());
+    plurals.push_back(table.plural());
+  });
+  EXPECT_EQ(kinds, (std::vector<std::string>{"search space", "dataset", "proxy", "vote", "strategy",
+                                             "evaluator"}));
+  EXPECT_EQ(plurals, (std::vector<std::string>{"search spaces", "datasets", "proxies", "votes",
+                                               "strategies", "evaluators"}));
+  try {
+    registry.strategies.get("evolution");
+    FAIL();
+  } catch (const nas::UsageError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "unknown strategy 'evolution'; valid strategies: (none loaded)");
+  }
+  // The process-wide registry has the built-in evaluator before any plugin is loaded.
+  EXPECT_NE(nas::Registry::global().evaluators.find("local"), nullptr);
+}
+
+TEST(Registry, BenchmarksAreDataWithUniqueNames) {
+  nas::Registry registry;
+  registry.add_benchmark({"b", "space", "/data/b.csv", "help", "p1", "/lib/libnas_p1.so"});
+  const nas::BenchmarkTable* b = registry.find_benchmark("b");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->path, "/data/b.csv");
+  EXPECT_EQ(registry.find_benchmark("c"), nullptr);
+  EXPECT_EQ(registry.benchmark_names(), std::vector<std::string>{"b"});
+  try {
+    registry.add_benchmark({"b", "space", "/data/b2.csv", "", "p2", "/lib/libnas_p2.so"});
+    FAIL();
+  } catch (const nas::Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "benchmark 'b' is registered twice: by /lib/libnas_p1.so and by /lib/libnas_p2.so");
+  }
+}
+
+// data_path looks in $NAS_DATA_PATH/<plugin>, then beside an installed plugin, then in the
+// registrar's own source data folder, without the caller passing that folder.
+TEST(Registry, DataPathDefaultsToTheRegistrarsSourceFolder) {
+  namespace fs = std::filesystem;
+  nas::test::TempDir t;
+  fs::create_directories(t.file("src"));
+  fs::create_directories(t.file("env/demo"));
+  fs::create_directories(t.file("prefix/lib/nas/plugins"));
+  t.write("src/table.csv", "arch,acc\n");
+  t.write("src/only_here.csv", "arch,acc\n");
+  t.write("env/demo/table.csv", "arch,acc\n");
+  nas::Registry registry;
+  nas::PluginRegistrar r(registry, "demo", t.file("prefix/lib/nas/plugins/libnas_demo.so"),
+                         nullptr);
+  r.source_data_dir = t.file("src");
+  const char* old = std::getenv("NAS_DATA_PATH");
+  const std::string saved = old ? old : "";
+  unsetenv("NAS_DATA_PATH");
+  EXPECT_EQ(r.data_path("table.csv"), fs::canonical(t.file("src/table.csv")).string());
+  setenv("NAS_DATA_PATH", ("/nonexistent:" + t.file("env")).c_str(), 1);
+  EXPECT_EQ(r.data_path("table.csv"), fs::canonical(t.file("env/demo/table.csv")).string());
+  EXPECT_EQ(r.data_path("only_here.csv"), fs::canonical(t.file("src/only_here.csv")).string());
+  EXPECT_EQ(r.data_path("absent.csv"), "");
+  r.add_benchmark("demo_bench", "nb201", "only_here.csv", "a demo table");
+  ASSERT_NE(registry.find_benchmark("demo_bench"), nullptr);
+  EXPECT_EQ(registry.find_benchmark("demo_bench")->path,
+            fs::canonical(t.file("src/only_here.csv")).string());
+  EXPECT_EQ(registry.find_benchmark("demo_bench")->plugin, "demo");
+  if (old) {
+    setenv("NAS_DATA_PATH", saved.c_str(), 1);
+  } else {
+    unsetenv("NAS_DATA_PATH");
+  }
+}
+
+TEST(PluginsCommand, ListsEveryKindAndInspectsABenchmark) {
+  auto list = nas::test::run_command("'" + nas::test::cli() + "' plugins list");
+  ASSERT_EQ(list.status, 0) << list.output;
+  for (const char* line : {"\nsearch spaces: nb201\n", "\nstrategies: random\n",
+                           "\nevaluators: local\n", "\nbenchmarks: nb201, nb201_v1_0\n"}) {
+    EXPECT_NE(list.output.find(line), std::string::npos) << line << list.output;
+  }
+  EXPECT_NE(list.output.find("\nproxies: "), std::string::npos) << list.output;
+  auto inspect = nas::test::run_command("'" + nas::test::cli() + "' plugins inspect nb201_v1_0");
+  ASSERT_EQ(inspect.status, 0) << inspect.output;
+  EXPECT_NE(inspect.output.find("nb201_v1_0 (benchmark)"), std::string::npos) << inspect.output;
+  EXPECT_NE(inspect.output.find("  space: nb201\n"), std::string::npos) << inspect.output;
+  EXPECT_NE(inspect.output.find("accuracies_v1_0.csv.gz"), std::string::npos) << inspect.output;
+  auto unknown = nas::test::run_command("'" + nas::test::cli() + "' plugins inspect nope");
+  EXPECT_EQ(unknown.status, 2) << unknown.output;
+  EXPECT_NE(unknown.output.find("no component named 'nope'; known: "), std::string::npos)
+      << unknown.output;
+  EXPECT_NE(unknown.output.find("nb201_v1_0"), std::string::npos) << unknown.output;
 }
 
 // Installs the framework into a temporary prefix, builds plugins/template out of tree against

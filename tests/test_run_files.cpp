@@ -161,7 +161,7 @@ TEST(EvaluationJob, JsonRoundTrip) {
   job.net.input_size = 28;
   job.net.stem = false;
   job.net.max_cells = 1;
-  job.device = "cuda:1";
+  job.net.device = "cuda:1";
   job.workers = 3;
   job.torch_threads = 2;
   const nas::EvaluationJob back = nas::EvaluationJob::from_json(job.to_json());

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "nas/paths.h"
 #include "nas/search_space.h"
 
 namespace nas::test {
@@ -42,12 +43,7 @@ inline std::string fixture_plugins(const std::string& name) {
 // A fresh directory under the system temp dir, removed when the object dies.
 class TempDir {
  public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("nas_test_" + std::to_string(rd()) + "_" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
+  TempDir() : path_(nas::make_temp_dir("nas_test_")) {}
   ~TempDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);

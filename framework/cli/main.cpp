@@ -36,7 +36,7 @@ void print_component(const nas::Component<T>& c, const std::string& kind) {
 
 int list_plugins() {
   const auto& reports = nas::load_plugins();
-  auto& reg = nas::Registry::global();
+  const auto& reg = nas::Registry::global();
   std::printf("plugins searched in: %s\n\n", nas::join(nas::default_plugin_dirs(), ":").c_str());
   for (const auto& r : reports) {
     if (r.loaded)
@@ -49,49 +49,40 @@ int list_plugins() {
     failed = true;
     std::printf("  %s\n    %s\n", r.file.c_str(), r.error.c_str());
   }
-  auto list = [](const char* title, const std::vector<std::string>& names) {
-    std::printf("\n%s: %s\n", title, names.empty() ? "(none)" : nas::join(names).c_str());
+  auto list = [](const std::string& title, const std::vector<std::string>& names) {
+    std::printf("\n%s: %s\n", title.c_str(), names.empty() ? "(none)" : nas::join(names).c_str());
   };
-  list("search spaces", reg.spaces.names());
-  list("datasets", reg.datasets.names());
-  list("proxies", reg.proxies.names());
-  list("votes", reg.votes.names());
-  list("strategies", reg.strategies.names());
-  list("evaluators", reg.evaluators.names());
-  list("benchmarks", reg.benchmarks.names());
+  reg.for_each_table([&](const auto& table) { list(table.plural(), table.names()); });
+  list("benchmarks", reg.benchmark_names());
   return 0;
+}
+
+void print_benchmark(const nas::BenchmarkTable& b) {
+  std::printf("%s (benchmark)\n  %s\n  space: %s\n  table: %s\n  plugin: %s (%s)\n", b.name.c_str(),
+              b.help.c_str(), b.space.c_str(), b.path.c_str(), b.plugin.c_str(),
+              b.plugin_file.c_str());
 }
 
 int inspect(const std::string& name) {
   nas::load_plugins();
-  auto& reg = nas::Registry::global();
+  const auto& reg = nas::Registry::global();
   bool found = false;
-  auto show = [&](const auto& table) {
+  std::vector<std::string> all;
+  reg.for_each_table([&](const auto& table) {
     if (const auto* c = table.find(name)) {
       print_component(*c, table.kind());
       found = true;
     }
-  };
-  show(reg.spaces);
-  show(reg.datasets);
-  show(reg.proxies);
-  show(reg.votes);
-  show(reg.strategies);
-  show(reg.evaluators);
-  show(reg.benchmarks);
+    for (const auto& n : table.names()) all.push_back(n);
+  });
+  if (const nas::BenchmarkTable* b = reg.find_benchmark(name)) {
+    print_benchmark(*b);
+    found = true;
+  }
+  for (const auto& n : reg.benchmark_names()) all.push_back(n);
   if (!found) {
-    std::vector<std::string> all;
-    auto add = [&](const auto& table) {
-      for (const auto& n : table.names()) all.push_back(n);
-    };
-    add(reg.spaces);
-    add(reg.datasets);
-    add(reg.proxies);
-    add(reg.votes);
-    add(reg.strategies);
-    add(reg.evaluators);
-    add(reg.benchmarks);
-    throw nas::UsageError("no component named '" + name + "'; known: " + nas::join(all));
+    throw nas::UsageError("no component named '" + nas::printable(name) +
+                          "'; known: " + nas::join(all));
   }
   return 0;
 }

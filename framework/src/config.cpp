@@ -219,6 +219,7 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
                  run.workers, run.torch_threads, cores);
   }
   run.device = detail::get_string(f, run_node, "device", "run", "cpu");
+  run.device_where = run_node["device"] ? where(f, run_node["device"]) : f;
   if (run.device != "cpu" && run.device != "cuda" && run.device.rfind("cuda:", 0) != 0) {
     throw UsageError(where(f, run_node["device"]) + ": `run.device` is '" +
                      printable(run.device) + "'; valid devices: cpu, cuda, cuda:N");

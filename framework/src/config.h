@@ -35,6 +35,7 @@ struct RunSection {
   int workers = 1;
   int torch_threads = 1;
   std::string device = "cpu";
+  std::string device_where;  // "file:line" of run.device (the pipeline file when defaulted)
   std::vector<std::string> plugin_paths;
   std::vector<std::string> reuse_scores;  // other run directories whose matching scores count
   ComponentConfig evaluator;              // run.evaluator, `local` by default

@@ -90,8 +90,8 @@ std::string EvaluationJob::to_json() const {
   j["net"] = {{"num_classes", net.num_classes}, {"in_channels", net.in_channels},
               {"input_size", net.input_size},   {"width", net.width},
               {"depth", net.depth},             {"max_cells", net.max_cells},
-              {"stem", net.stem}};
-  j["device"] = device;
+              {"stem", net.stem},               {"width_multiplier", net.width_multiplier},
+              {"device", net.device}};
   j["workers"] = workers;
   j["torch_threads"] = torch_threads;
   return j.dump();
@@ -118,7 +118,8 @@ EvaluationJob EvaluationJob::from_json(const std::string& text) {
     job.net.depth = n.at("depth").get<int>();
     job.net.max_cells = n.at("max_cells").get<int>();
     job.net.stem = n.at("stem").get<bool>();
-    job.device = j.at("device").get<std::string>();
+    job.net.width_multiplier = n.at("width_multiplier").get<double>();
+    job.net.device = n.at("device").get<std::string>();
     job.workers = j.at("workers").get<int>();
     job.torch_threads = j.at("torch_threads").get<int>();
   } catch (const json::exception& e) {

@@ -23,12 +23,43 @@ void SearchSpace::require_own(const Arch& arch) const {
   }
 }
 
+std::shared_ptr<Network> SearchSpace::build_supernet(const std::vector<std::vector<bool>>&,
+                                                     const NetSpec&) const {
+  throw Error("search space '" + name() + "' has no supernet");
+}
+
+void SearchSpace::require_valid_alive(const std::vector<std::vector<bool>>& alive) const {
+  const std::vector<Decision> slots = decisions();
+  const std::string where = "search space '" + name() + "': supernet: ";
+  if (alive.size() != slots.size()) {
+    std::string names;
+    for (const Decision& d : slots) names += (names.empty() ? "" : ", ") + d.name;
+    throw Error(where + "alive has " + std::to_string(alive.size()) + " rows, expected " +
+                std::to_string(slots.size()) + " (one per decision: " + names + ")");
+  }
+  for (std::size_t d = 0; d < slots.size(); ++d) {
+    const std::string row = "alive[" + std::to_string(d) + "] (slot " + slots[d].name + ")";
+    if (alive[d].size() != slots[d].choices.size()) {
+      throw Error(where + row + " has " + std::to_string(alive[d].size()) + " entries, expected " +
+                  std::to_string(slots[d].choices.size()) +
+                  " (one per choice: " + join(slots[d].choices) + ")");
+    }
+    bool any = false;
+    for (bool a : alive[d]) any = any || a;
+    if (!any) {
+      throw Error(where + row + " keeps no choice; every slot needs at least one survivor of " +
+                  join(slots[d].choices));
+    }
+  }
+}
+
 void require_default_shape(const NetSpec& spec, const std::string& space) {
-  const char* field = spec.width != 0       ? "width"
-                      : spec.depth != 0     ? "depth"
-                      : spec.max_cells != 0 ? "max_cells"
-                      : !spec.stem          ? "stem"
-                                            : nullptr;
+  const char* field = spec.width != 0                ? "width"
+                      : spec.depth != 0              ? "depth"
+                      : spec.max_cells != 0          ? "max_cells"
+                      : !spec.stem                   ? "stem"
+                      : spec.width_multiplier != 1.0 ? "width_multiplier"
+                                                     : nullptr;
   if (field != nullptr) {
     throw Error("search space '" + space +
                 "' builds only its published network: it cannot honour the NetSpec field '" +

@@ -8,6 +8,7 @@
 #include "local_backend.h"
 #include "nas/dataset.h"
 #include "nas/evaluator.h"
+#include "nas/paths.h"
 #include "nas/proxy.h"
 #include "nas/search_space.h"
 #include "nas/strategy.h"
@@ -24,6 +25,27 @@ Registry& Registry::global() {
   return registry;
 }
 
+void Registry::add_benchmark(BenchmarkTable table) {
+  auto it = benchmarks_.find(table.name);
+  if (it != benchmarks_.end()) {
+    throw Error("benchmark '" + table.name + "' is registered twice: by " + it->second.plugin_file +
+                " and by " + table.plugin_file);
+  }
+  std::string name = table.name;
+  benchmarks_.emplace(std::move(name), std::move(table));
+}
+
+const BenchmarkTable* Registry::find_benchmark(const std::string& name) const {
+  auto it = benchmarks_.find(name);
+  return it == benchmarks_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> Registry::benchmark_names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, table] : benchmarks_) out.push_back(name);
+  return out;
+}
+
 PluginRegistrar::PluginRegistrar(Registry& registry, std::string plugin, std::string file,
                                  std::shared_ptr<void> library_keepalive)
     : registry_(registry),
@@ -32,9 +54,9 @@ PluginRegistrar::PluginRegistrar(Registry& registry, std::string plugin, std::st
       keepalive_(std::move(library_keepalive)) {}
 
 template <class T>
-Component<T> PluginRegistrar::wrap(ComponentRegistry<T>& table, const std::string& name,
-                                   const std::string& help, ParamSchema schema,
-                                   std::function<std::shared_ptr<T>(const Params&)> create) {
+Component<T> PluginRegistrar::wrap(const std::string& name, const std::string& help,
+                                   ParamSchema schema,
+                                   std::function<std::shared_ptr<T>(const Params&)> create) const {
   Component<T> c;
   c.name = name;
   c.help = help;
@@ -52,10 +74,7 @@ Component<T> PluginRegistrar::wrap(ComponentRegistry<T>& table, const std::strin
   auto holder = std::make_shared<Holder>();
   holder->keep = keepalive_;
   holder->create = std::move(create);
-  // The schema's choices and ranges hold for every Params a component is made from.
-  c.create = [holder, schema = c.schema,
-              label = table.kind() + " '" + name + "'"](const Params& p) -> std::shared_ptr<T> {
-    schema.check(p, label);
+  c.create = [holder](const Params& p) -> std::shared_ptr<T> {
     std::shared_ptr<T> inner = holder->create(p);
     T* raw = inner.get();
     auto guard = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<T>>>(
@@ -68,69 +87,68 @@ Component<T> PluginRegistrar::wrap(ComponentRegistry<T>& table, const std::strin
   return c;
 }
 
+template <class T>
+void PluginRegistrar::add(ComponentRegistry<T>& table, const std::string& name,
+                          const std::string& help, ParamSchema schema,
+                          std::function<std::shared_ptr<T>(const Params&)> create) {
+  Component<T> c = wrap(name, help, std::move(schema), std::move(create));
+  // The schema's choices and ranges hold for every Params a component is made from, however
+  // they were made (the YAML reader has checked them already, naming the file and line).
+  c.create = [made = std::move(c.create), schema = c.schema,
+              label = table.kind() + " '" + name + "'"](const Params& p) {
+    schema.check(p, label);
+    return made(p);
+  };
+  table.add(std::move(c));
+}
+
 void PluginRegistrar::add_proxy(const std::string& name, const std::string& help,
                                 ParamSchema schema,
                                 std::function<std::shared_ptr<Proxy>(const Params&)> create) {
-  registry_.proxies.add(wrap(registry_.proxies, name, help, std::move(schema), std::move(create)));
+  add(registry_.proxies, name, help, std::move(schema), std::move(create));
 }
 void PluginRegistrar::add_vote(const std::string& name, const std::string& help, ParamSchema schema,
                                std::function<std::shared_ptr<Vote>(const Params&)> create) {
-  registry_.votes.add(wrap(registry_.votes, name, help, std::move(schema), std::move(create)));
+  add(registry_.votes, name, help, std::move(schema), std::move(create));
 }
 void PluginRegistrar::add_space(const std::string& name, const std::string& help,
                                 ParamSchema schema,
                                 std::function<std::shared_ptr<SearchSpace>(const Params&)> create) {
-  registry_.spaces.add(wrap(registry_.spaces, name, help, std::move(schema), std::move(create)));
+  add(registry_.spaces, name, help, std::move(schema), std::move(create));
 }
 void PluginRegistrar::add_strategy(const std::string& name, const std::string& help,
                                    ParamSchema schema,
                                    std::function<std::shared_ptr<Strategy>(const Params&)> create) {
-  registry_.strategies.add(
-      wrap(registry_.strategies, name, help, std::move(schema), std::move(create)));
+  add(registry_.strategies, name, help, std::move(schema), std::move(create));
 }
 void PluginRegistrar::add_dataset(const std::string& name, const std::string& help,
                                   ParamSchema schema,
                                   std::function<std::shared_ptr<Dataset>(const Params&)> create) {
-  registry_.datasets.add(
-      wrap(registry_.datasets, name, help, std::move(schema), std::move(create)));
+  add(registry_.datasets, name, help, std::move(schema), std::move(create));
 }
-
 void PluginRegistrar::add_evaluator(
     const std::string& name, const std::string& help, ParamSchema schema,
     std::function<std::shared_ptr<EvaluatorBackend>(const Params&)> create) {
-  registry_.evaluators.add(
-      wrap(registry_.evaluators, name, help, std::move(schema), std::move(create)));
+  add(registry_.evaluators, name, help, std::move(schema), std::move(create));
 }
 
 void PluginRegistrar::add_benchmark(const std::string& name, const std::string& space,
                                     const std::string& relative_path, const std::string& help) {
-  BenchmarkTable table{name, space,   data_path(relative_path, source_data_dir),
-                       help, plugin_, file_};
-  if (table.path.empty()) {
-    table.path = relative_path;  // reported as missing when used
-  }
-  Component<BenchmarkTable> c;
-  c.name = name;
-  c.help = help + " [" + table.path + "]";
-  c.plugin = plugin_;
-  c.plugin_file = file_;
-  c.create = [table](const Params&) { return std::make_shared<BenchmarkTable>(table); };
-  registry_.benchmarks.add(std::move(c));
+  BenchmarkTable table{name, space, data_path(relative_path), help, plugin_, file_};
+  if (table.path.empty()) table.path = relative_path;  // reported as missing when used
+  registry_.add_benchmark(std::move(table));
+}
+
+std::string PluginRegistrar::data_path(const std::string& relative_path) const {
+  return data_path(relative_path, source_data_dir);
 }
 
 std::string PluginRegistrar::data_path(const std::string& relative_path,
                                        const std::string& source_dir) const {
   namespace fs = std::filesystem;
   std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("NAS_DATA_PATH")) {
-    std::string all = env;
-    std::size_t start = 0;
-    while (start <= all.size()) {
-      std::size_t end = all.find(':', start);
-      if (end == std::string::npos) end = all.size();
-      if (end > start) candidates.push_back(fs::path(all.substr(start, end - start)) / plugin_);
-      start = end + 1;
-    }
+  for (const auto& dir : split_path_list(std::getenv("NAS_DATA_PATH"))) {
+    candidates.push_back(fs::path(dir) / plugin_);
   }
   // Installed: <prefix>/lib/nas/plugins/libnas_x.so -> <prefix>/share/nas/data/<plugin>.
   fs::path lib = fs::path(file_).parent_path();

@@ -1,8 +1,13 @@
 #include "nas/plugin_loader.h"
 
+#include <elf.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <vector>
@@ -11,6 +16,7 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
+#include "nas/paths.h"
 #include "nas/plugin.h"
 
 namespace nas {
@@ -19,25 +25,140 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> split_path_list(const char* value) {
-  std::vector<std::string> out;
-  if (!value) return out;
-  std::string all = value;
-  std::size_t start = 0;
-  while (start <= all.size()) {
-    std::size_t end = all.find(':', start);
-    if (end == std::string::npos) end = all.size();
-    if (end > start) out.push_back(all.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 // Directory of libnas.so itself: its plugins sit in <that>/nas/plugins in the build tree and
 // in every install tree.
 fs::path core_library_dir() { return boost::dll::this_line_location().parent_path(); }
 
+// The ELF types of this process's own word size: a plugin must be of the same class.
+#if UINTPTR_MAX == 0xffffffffffffffffu
+using NativeEhdr = Elf64_Ehdr;
+using NativePhdr = Elf64_Phdr;
+constexpr unsigned char kNativeClass = ELFCLASS64;
+#else
+using NativeEhdr = Elf32_Ehdr;
+using NativePhdr = Elf32_Phdr;
+constexpr unsigned char kNativeClass = ELFCLASS32;
+#endif
+
+std::string machine_name(unsigned machine) {
+  switch (machine) {
+    case EM_X86_64:
+      return "x86-64";
+    case EM_386:
+      return "i386";
+    case EM_AARCH64:
+      return "AArch64";
+    case EM_ARM:
+      return "ARM";
+    case EM_RISCV:
+      return "RISC-V";
+    case EM_PPC64:
+      return "PowerPC64";
+    case EM_S390:
+      return "s390";
+    default:
+      return "ELF machine " + std::to_string(machine);
+  }
+}
+
+// Reads `size` bytes at `offset`; false when the file is shorter.
+bool read_at(std::ifstream& in, std::uint64_t offset, void* out, std::size_t size) {
+  in.clear();
+  in.seekg(static_cast<std::streamoff>(offset));
+  in.read(static_cast<char*>(out), static_cast<std::streamsize>(size));
+  return in.gcount() == static_cast<std::streamsize>(size);
+}
+
+// e_machine of libnas.so itself (0 when it cannot be read, which skips that check).
+unsigned native_machine() {
+  static const unsigned machine = [] {
+    std::ifstream in(boost::dll::this_line_location(), std::ios::binary);
+    NativeEhdr h{};
+    if (!in || !read_at(in, 0, &h, sizeof h) || std::memcmp(h.e_ident, ELFMAG, SELFMAG) != 0) {
+      return 0u;
+    }
+    return static_cast<unsigned>(h.e_machine);
+  }();
+  return machine;
+}
+
 }  // namespace
+
+std::string shared_object_problem(const std::string& file) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(file, ec);
+  if (ec || !fs::exists(status)) return "no such file";
+  if (!fs::is_regular_file(status)) return "not a regular file";
+  const std::uintmax_t size = fs::file_size(file, ec);
+  if (ec) return "cannot read its size (" + ec.message() + ")";
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return "cannot be opened for reading";
+  NativeEhdr h{};
+  unsigned char ident[EI_NIDENT] = {};
+  const std::size_t ident_bytes =
+      static_cast<std::size_t>(std::min<std::uintmax_t>(size, EI_NIDENT));
+  read_at(in, 0, ident, ident_bytes);
+  if (ident_bytes < SELFMAG || std::memcmp(ident, ELFMAG, SELFMAG) != 0) {
+    return size < SELFMAG
+               ? "truncated: " + std::to_string(size) + " bytes, not an ELF shared object"
+               : "not an ELF shared object (no ELF magic number)";
+  }
+  if (ident_bytes >= EI_CLASS + 1 && ident[EI_CLASS] != kNativeClass) {
+    const bool is64 = ident[EI_CLASS] == ELFCLASS64;
+    return std::string("built for ") + (is64 ? "64" : "32") + "-bit, but this nas is " +
+           (is64 ? "32" : "64") + "-bit";
+  }
+  if (size < sizeof(NativeEhdr)) {
+    return "truncated: " + std::to_string(size) + " bytes, shorter than an ELF header (" +
+           std::to_string(sizeof(NativeEhdr)) + " bytes)";
+  }
+  read_at(in, 0, &h, sizeof h);
+  const unsigned char native_data = [] {
+    const std::uint16_t probe = 1;
+    unsigned char first;
+    std::memcpy(&first, &probe, 1);
+    return first == 1 ? ELFDATA2LSB : ELFDATA2MSB;
+  }();
+  if (h.e_ident[EI_DATA] != native_data) return "built for the other byte order";
+  if (h.e_type != ET_DYN) {
+    return "not an ELF shared object (ELF type " + std::to_string(h.e_type) +
+           (h.e_type == ET_EXEC  ? ", an executable)"
+            : h.e_type == ET_REL ? ", an object file)"
+                                 : ")");
+  }
+  if (const unsigned native = native_machine(); native != 0 && h.e_machine != native) {
+    return "built for " + machine_name(h.e_machine) + ", but this nas runs on " +
+           machine_name(native);
+  }
+  // The loader maps every loadable segment: a file cut short of one faults (SIGBUS) on first
+  // touch, so each must lie inside the file, and so must the section header table.
+  std::uintmax_t needed = 0;
+  if (h.e_shnum > 0) {
+    needed = std::max<std::uintmax_t>(
+        needed, std::uintmax_t{h.e_shoff} + std::uintmax_t{h.e_shnum} * h.e_shentsize);
+  }
+  if (h.e_phnum == 0 || h.e_phentsize != sizeof(NativePhdr)) {
+    return "not a loadable ELF shared object (no program headers)";
+  }
+  const std::uintmax_t ph_end =
+      std::uintmax_t{h.e_phoff} + std::uintmax_t{h.e_phnum} * sizeof(NativePhdr);
+  if (ph_end > size) {
+    return "truncated: " + std::to_string(size) + " bytes, but its program headers end at byte " +
+           std::to_string(ph_end);
+  }
+  for (unsigned i = 0; i < h.e_phnum; ++i) {
+    NativePhdr ph{};
+    read_at(in, h.e_phoff + std::uintmax_t{i} * sizeof(NativePhdr), &ph, sizeof ph);
+    if (ph.p_type == PT_LOAD) {
+      needed = std::max<std::uintmax_t>(needed, std::uintmax_t{ph.p_offset} + ph.p_filesz);
+    }
+  }
+  if (needed > size) {
+    return "truncated: " + std::to_string(size) + " bytes, but its ELF headers describe " +
+           std::to_string(needed) + " bytes";
+  }
+  return "";
+}
 
 std::vector<std::string> default_plugin_dirs() {
   std::vector<std::string> dirs = split_path_list(std::getenv("NAS_PLUGIN_PATH"));
@@ -54,6 +175,11 @@ std::vector<std::string> default_plugin_dirs() {
 PluginLoadReport load_plugin(const std::string& file, Registry& registry) {
   PluginLoadReport report;
   report.file = file;
+  // Checked before dlopen: mapping a truncated library kills the process with SIGBUS.
+  if (std::string problem = shared_object_problem(file); !problem.empty()) {
+    report.error = problem;
+    return report;
+  }
   try {
     auto library = std::make_shared<boost::dll::shared_library>(
         file, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local);
@@ -93,22 +219,27 @@ PluginLoadReport load_plugin(const std::string& file, Registry& registry) {
     PluginRegistrar registrar(scratch, report.plugin, fs::weakly_canonical(file).string(),
                               std::static_pointer_cast<void>(library));
     d->register_components(registrar);
-    auto merge = [](auto& from, auto& into) {
-      for (const auto& [name, component] : from.entries()) {
-        if (const auto* existing = into.find(name)) {
-          throw Error(from.kind() + " '" + name + "' is registered twice: by " +
+    // Every name is checked against the target before anything is added.
+    Registry::for_each_kind([&](auto table) {
+      for (const auto& [name, component] : (scratch.*table).entries()) {
+        if (const auto* existing = (registry.*table).find(name)) {
+          throw Error((scratch.*table).kind() + " '" + name + "' is registered twice: by " +
                       existing->plugin_file + " and by " + component.plugin_file);
         }
       }
-      for (const auto& [name, component] : from.entries()) into.add(component);
-    };
-    merge(scratch.proxies, registry.proxies);
-    merge(scratch.votes, registry.votes);
-    merge(scratch.spaces, registry.spaces);
-    merge(scratch.strategies, registry.strategies);
-    merge(scratch.datasets, registry.datasets);
-    merge(scratch.evaluators, registry.evaluators);
-    merge(scratch.benchmarks, registry.benchmarks);
+    });
+    for (const auto& [name, table] : scratch.benchmarks()) {
+      if (const BenchmarkTable* existing = registry.find_benchmark(name)) {
+        throw Error("benchmark '" + name + "' is registered twice: by " + existing->plugin_file +
+                    " and by " + table.plugin_file);
+      }
+    }
+    Registry::for_each_kind([&](auto table) {
+      for (const auto& [name, component] : (scratch.*table).entries()) {
+        (registry.*table).add(component);
+      }
+    });
+    for (const auto& [name, table] : scratch.benchmarks()) registry.add_benchmark(table);
     report.loaded = true;
   } catch (const std::exception& e) {
     report.error = e.what();

@@ -3,7 +3,6 @@
 
 #include <unistd.h>
 
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -11,11 +10,11 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <set>
 #include <sstream>
 
 #include "nas/error.h"
+#include "nas/paths.h"
 #include "nas/vote.h"
 #include "nas/metrics.h"
 
@@ -325,20 +324,6 @@ PlotJob plan_plots(const CorrelationReport& report, const std::vector<ScoreColum
   return job;
 }
 
-std::string make_temp_dir() {
-  static std::atomic<unsigned> counter{0};
-  std::random_device rd;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const fs::path p =
-        fs::temp_directory_path() / ("nas_report_" + std::to_string(::getpid()) + "_" +
-                                     std::to_string(counter++) + "_" + std::to_string(rd()));
-    std::error_code ec;
-    if (fs::create_directory(p, ec)) return p.string();
-  }
-  throw Error("report: cannot create a temporary directory in " +
-              fs::temp_directory_path().string());
-}
-
 }  // namespace
 
 ReportFiles write_full_report(const CorrelationReport& report,
@@ -373,7 +358,7 @@ ReportFiles write_full_report(const CorrelationReport& report,
     if (terminal.empty()) {
       files.warnings.push_back("plots skipped: " + why);
     } else {
-      const std::string temp = make_temp_dir();
+      const std::string temp = make_temp_dir("nas_report_");
       PlotJob job =
           plan_plots(report, columns, truth, fs::absolute(dir).string(), terminal, extension, temp);
       for (auto& w : job.warnings) files.warnings.push_back(std::move(w));

@@ -6,12 +6,12 @@
 #include <limits>
 #include <map>
 #include <memory>
-#include <random>
 #include <set>
 #include <sstream>
 
 #include "nas/error.h"
 #include "nas/ground_truth.h"
+#include "nas/paths.h"
 #include "nas/plugin_loader.h"
 #include "nas/csv.h"
 #include "nas/registry.h"
@@ -27,12 +27,8 @@ namespace {
 // Copies the files `vote.save()` writes into `dir`, skipping names that already exist there.
 void save_vote_state(const Vote& vote, const std::string& dir, std::vector<std::string>* written,
                      std::vector<std::string>* notes) {
-  std::random_device rd;
-  const fs::path temp = fs::temp_directory_path() /
-                        ("nas_vote_state_" + std::to_string(rd()) + "_" + std::to_string(rd()));
+  const fs::path temp = make_temp_dir("nas_vote_state_");
   std::error_code ec;
-  fs::create_directories(temp, ec);
-  if (ec) throw Error(temp.string() + ": cannot create (" + ec.message() + ")");
   try {
     vote.save(temp.string());
     for (const auto& entry : fs::directory_iterator(temp)) {

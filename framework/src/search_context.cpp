@@ -82,7 +82,11 @@ double PipelineSearchContext::fitness(std::size_t row) const {
   const int col = table_.column(settings_.first_proxy);
   double x = table_.get(row, static_cast<std::size_t>(col));
   if (!std::isfinite(x)) return -std::numeric_limits<double>::infinity();
-  return settings_.first_higher_is_better ? x : -x;
+  return higher_is_better(static_cast<std::size_t>(col)) ? x : -x;
+}
+
+bool PipelineSearchContext::higher_is_better(std::size_t column) const {
+  return settings_.higher_is_better.at(table_.proxies().at(column));
 }
 
 void PipelineSearchContext::flush_trace() {

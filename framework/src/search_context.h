@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,7 +33,7 @@ struct SearchSettings {
   std::string trace_path;
   const Vote* vote = nullptr;  // null: the first proxy decides
   std::string first_proxy;
-  bool first_higher_is_better = true;
+  std::map<std::string, bool> higher_is_better;  // per proxy name; every table column
   const GroundTruth* truth = nullptr;  // best_truth column of the trace when set
   std::function<void(std::int64_t)> on_charged;  // progress
 };
@@ -51,6 +52,7 @@ class PipelineSearchContext final : public SearchContext {
   std::vector<Candidate> evaluate(const std::vector<Arch>& archs) override;
   int compare(std::size_t a, std::size_t b) const override;
   double fitness(std::size_t row) const override;
+  bool higher_is_better(std::size_t column) const override;
   void set_best(std::size_t row) override { best_ = row; }
 
   std::optional<std::size_t> best() const { return best_; }

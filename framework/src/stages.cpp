@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <torch/cuda.h>
 #include <torch/version.h>
 
 #include <ctime>
@@ -201,6 +202,11 @@ std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& optio
 
   // Components first: everything that can fail on bad input fails before a file is written.
   r.space = create_component(reg.spaces, cfg.space);
+  r.spec.device = cfg.run.device;
+  if (cfg.run.device != "cpu" && !torch::cuda::is_available()) {
+    throw UsageError(cfg.run.device_where + ": `run.device` is '" + cfg.run.device +
+                     "', but this build of LibTorch sees no CUDA device; valid here: cpu");
+  }
   if (cfg.data) {
     r.data = create_component(reg.datasets, *cfg.data);
     const DataShape shape = r.data->shape();
@@ -276,7 +282,6 @@ std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& optio
   job.seed = cfg.run.seed;
   job.seed_scheme = kSeedSchemeVersion;
   job.net = r.spec;
-  job.device = cfg.run.device;
   job.workers = cfg.run.workers;
   job.torch_threads = cfg.run.torch_threads;
   std::shared_ptr<EvaluatorBackend> backend = create_component(reg.evaluators, cfg.run.evaluator);
@@ -420,7 +425,7 @@ void search_stage(Run& r) {
   settings.trace_path = r.dir + "/search_trace.csv";
   if (r.cfg.vote) settings.vote = r.votes[*r.cfg.vote].get();
   settings.first_proxy = r.slots.front().name;
-  settings.first_higher_is_better = r.slots.front().info.higher_is_better;
+  for (const auto& slot : r.slots) settings.higher_is_better[slot.name] = slot.info.higher_is_better;
   settings.truth = r.truth();
   settings.on_charged = [&](std::int64_t n) { r.progress->advance(n); };
   PipelineSearchContext context(*r.space, r.spec, *r.evaluator, r.table, std::move(settings));

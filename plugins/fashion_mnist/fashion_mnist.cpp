@@ -3,17 +3,37 @@
 // /usr/share/datasets/fashion-mnist. Plain or gzipped files both work (nas::read_binary_file
 // inflates by magic number).
 //
+// Splits (see README.md next to this file):
+// * test: the t10k files (10000 images).
+// * validation: the last `validation_size` images of the training file (default 10000, so
+//   images 50000..59999 of Debian's 60000), in file order. A fixed tail rather than a random
+//   subset: it needs no seed, every tool that reads the file can name the same images, and the
+//   training file is well mixed (the last 10000 hold 955 to 1050 images of each class, numpy
+//   on Debian's file; tests/test_datasets.cpp checks the counts).
+// * train: the images before them (0..49999 by default). validation_size ranges over
+//   [0, N - 1] for N training images (N = 60000, or max_images when set), checked when the
+//   training file is first read by size(), samples() or a validation batch; 0 gives an empty
+//   validation split and trains on the whole file.
+// * Probe batches, batch(n, seed, kTrain), sample the whole training file, as nas/dataset.h
+//   says, so validation_size never changes a proxy's score.
+//
 // Behaviour:
-// * Files are read on the first batch() of a split, not at construction, so a pipeline that
-//   only builds networks never pays for them; loading is guarded by a mutex per split, so
-//   concurrent first calls load once. The raw bytes (47 MB for the train split) stay in
-//   memory; conversion to float happens per batch on the chosen images only.
+// * Files are read on first use, not at construction, so a pipeline that only builds networks
+//   never pays for them; loading is guarded by a mutex per file, so concurrent first calls
+//   load once. The raw bytes (47 MB for the training file) stay in memory; conversion to float
+//   happens per batch on the chosen images only.
 // * batch(size, seed, split) picks `size` distinct images by a partial Fisher–Yates shuffle
 //   driven by nas::Rng(seed) alone (platform-independent bounded draws; torch's global
 //   generator is never touched), so the same seed gives the same batch in any thread.
 // * Order of transforms: bytes / 255 -> resize -> normalise -> replicate channels. Padding
 //   happens in pixel space, so the border is black (0), the colour of Fashion-MNIST's own
-//   background, and normalisation maps it like any black pixel (to -mean/std).
+//   background, and normalisation maps it like any black pixel (to -mean/std). samples() stops
+//   before normalising (replicating channels still), as nas/dataset.h asks; normalization()
+//   is the same (x - 0.2860) / 0.3530 on every channel.
+// * Training augmentation (nas::EpochLoader, train split only): `augment: [crop, flip]` gives
+//   a random crop with `crop_padding` black pixels on each side (default 2, as Fashion-MNIST
+//   recipes use at 28x28; 4 suits resize: 32) and a horizontal flip, on the resized image
+//   before normalisation. Probe batches are never augmented.
 // * Normalisation constants are the train set's pixel statistics over all 60000 images,
 //   checked with numpy on the Debian files: mean 0.28604, population std 0.35302
 //   (tests/test_datasets.cpp re-derives them through this plugin).
@@ -41,6 +61,7 @@
 #include "nas/params.h"
 #include "nas/plugin.h"
 #include "nas/seed.h"
+#include "nas/transform.h"
 
 namespace {
 
@@ -55,7 +76,8 @@ constexpr int kClasses = 10;
 constexpr std::uint32_t kImagesMagic = 0x00000803;  // unsigned bytes, 3 dimensions
 constexpr std::uint32_t kLabelsMagic = 0x00000801;  // unsigned bytes, 1 dimension
 
-struct SplitData {
+// One IDX image file and its label file, as read.
+struct FileData {
   std::int64_t count = 0;
   std::vector<std::uint8_t> pixels;  // count * 28 * 28, row-major
   std::vector<std::uint8_t> labels;  // count
@@ -123,8 +145,8 @@ std::vector<unsigned char> read_idx(const std::string& path, std::uint32_t magic
   return bytes;
 }
 
-SplitData load_split(const std::string& dir, nas::Split split, std::int64_t max_images) {
-  const std::string prefix = split == nas::Split::kTrain ? "train" : "t10k";
+FileData load_file(const std::string& dir, bool test_file, std::int64_t max_images) {
+  const std::string prefix = test_file ? "t10k" : "train";
   const std::string images_path = find_idx_file(dir, prefix + "-images-idx3-ubyte");
   const std::string labels_path = find_idx_file(dir, prefix + "-labels-idx1-ubyte");
 
@@ -143,7 +165,7 @@ SplitData load_split(const std::string& dir, nas::Split split, std::int64_t max_
     }
   }
 
-  SplitData data;
+  FileData data;
   data.count = max_images > 0 ? std::min(max_images, image_count) : image_count;
   data.pixels.assign(images.begin() + 16, images.begin() + 16 + data.count * kPixels);
   data.labels.assign(labels.begin() + 8, labels.begin() + 8 + data.count);
@@ -155,6 +177,13 @@ std::string default_dir() {
   return env && *env ? std::string(env) : std::string(kDebianDir);
 }
 
+// A contiguous run of images of one file: a split, or the probe pool of one.
+struct Pool {
+  std::shared_ptr<const FileData> file;
+  std::int64_t begin = 0;
+  std::int64_t count = 0;
+};
+
 class FashionMnist final : public nas::Dataset {
  public:
   explicit FashionMnist(const nas::Params& params)
@@ -163,7 +192,8 @@ class FashionMnist final : public nas::Dataset {
         bilinear_(params.get_string("resize_mode") == "bilinear"),
         channels_(params.get_int("channels")),
         normalize_(params.get_bool("normalize")),
-        max_images_(params.get_int("max_images")) {
+        max_images_(params.get_int("max_images")),
+        validation_size_(params.get_int("validation_size")) {
     const std::string where = std::string(kName) + ": params.";
     if (dir_.empty()) dir_ = default_dir();
     if (resize_ == 0) resize_ = kSide;
@@ -175,6 +205,10 @@ class FashionMnist final : public nas::Dataset {
     if (channels_ != 1 && channels_ != 3) {
       throw nas::UsageError(where + "channels must be 1 or 3, got " + std::to_string(channels_));
     }
+    augmentation_ = nas::make_augmentation(params, resize_, kName);
+    if (normalize_)
+      normalization_ =
+          std::make_shared<nas::Normalize>(std::vector<double>{kMean}, std::vector<double>{kStd});
   }
 
   nas::DataShape shape() const override {
@@ -186,32 +220,74 @@ class FashionMnist final : public nas::Dataset {
   }
 
   nas::Batch batch(std::int64_t size, std::uint64_t seed, nas::Split split) const override {
-    const std::shared_ptr<const SplitData> data = load(split);
-    const char* split_name = split == nas::Split::kTrain ? "train" : "test";
-    if (size <= 0 || size > data->count) {
+    // Probe batches of kTrain sample the whole training file (nas/dataset.h).
+    Pool pool;
+    if (split == nas::Split::kTrain) {
+      pool.file = load(false);
+      pool.count = pool.file->count;
+    } else {
+      pool = split_pool(split);
+    }
+    const std::int64_t count = pool.count;
+    if (size <= 0 || size > count) {
+      const std::string what = split == nas::Split::kTrain  ? "training file"
+                               : split == nas::Split::kTest ? "test split"
+                                                            : "validation split";
       throw nas::Error(std::string(kName) + ": cannot draw a batch of " + std::to_string(size) +
-                       " from the " + std::to_string(data->count) + " images of the " + split_name +
-                       " split" + (max_images_ > 0 ? " (params.max_images)" : ""));
+                       " from the " + std::to_string(count) + " images of the " + what +
+                       (split == nas::Split::kValidation ? " (params.validation_size)" : "") +
+                       (max_images_ > 0 ? " (params.max_images)" : ""));
     }
 
     // Partial Fisher–Yates: the first `size` slots end up a uniform sample without
     // replacement, in random order.
     nas::Rng rng(seed);
-    std::vector<std::int64_t> order(static_cast<std::size_t>(data->count));
-    std::iota(order.begin(), order.end(), std::int64_t{0});
+    std::vector<std::int64_t> order(static_cast<std::size_t>(count));
+    std::iota(order.begin(), order.end(), pool.begin);
     for (std::int64_t i = 0; i < size; ++i) {
-      std::swap(order[i], order[i + rng.below(data->count - i)]);
+      std::swap(order[i], order[i + rng.below(count - i)]);
     }
+    order.resize(static_cast<std::size_t>(size));
 
-    at::Tensor raw = at::empty({size, 1, kSide, kSide}, at::kByte);
-    at::Tensor labels = at::empty({size}, at::kLong);
+    nas::Batch out = gather(*pool.file, order);
+    if (normalize_) out.inputs.sub_(kMean).div_(kStd);
+    out.inputs = replicate(out.inputs);
+    return out;
+  }
+
+  std::int64_t size(nas::Split split) const override { return split_pool(split).count; }
+
+  nas::Batch samples(nas::Split split, const std::vector<std::int64_t>& indices) const override {
+    const Pool pool = split_pool(split);
+    std::vector<std::int64_t> rows(indices.size());
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+      if (indices[i] < 0 || indices[i] >= pool.count) {
+        throw nas::Error(std::string(kName) + ": sample index " + std::to_string(indices[i]) +
+                         " is outside the " + std::to_string(pool.count) + " images of the " +
+                         nas::to_string(split) + " split");
+      }
+      rows[i] = pool.begin + indices[i];
+    }
+    nas::Batch out = gather(*pool.file, rows);
+    out.inputs = replicate(out.inputs);
+    return out;
+  }
+
+  std::shared_ptr<const nas::Transform> normalization() const override { return normalization_; }
+  std::shared_ptr<const nas::Transform> augmentation() const override { return augmentation_; }
+
+ private:
+  // Images `rows` of `file` as floats in [0, 1] (N, 1, side, side), resized, and their labels.
+  nas::Batch gather(const FileData& file, const std::vector<std::int64_t>& rows) const {
+    const auto n = static_cast<std::int64_t>(rows.size());
+    at::Tensor raw = at::empty({n, 1, kSide, kSide}, at::kByte);
+    at::Tensor labels = at::empty({n}, at::kLong);
     std::uint8_t* raw_out = raw.data_ptr<std::uint8_t>();
     std::int64_t* label_out = labels.data_ptr<std::int64_t>();
-    for (std::int64_t i = 0; i < size; ++i) {
-      std::memcpy(raw_out + i * kPixels, data->pixels.data() + order[i] * kPixels, kPixels);
-      label_out[i] = data->labels[order[i]];
+    for (std::int64_t i = 0; i < n; ++i) {
+      std::memcpy(raw_out + i * kPixels, file.pixels.data() + rows[i] * kPixels, kPixels);
+      label_out[i] = file.labels[rows[i]];
     }
-
     at::Tensor x = raw.to(at::kFloat).div_(255.0);
     if (resize_ != kSide) {
       if (bilinear_) {
@@ -221,18 +297,40 @@ class FashionMnist final : public nas::Dataset {
         x = at::constant_pad_nd(x, {pad, pad, pad, pad}, 0.0);
       }
     }
-    if (normalize_) x.sub_(kMean).div_(kStd);
-    if (channels_ == 3) x = x.expand({size, 3, resize_, resize_}).contiguous();
     return {x, labels};
   }
 
- private:
-  std::shared_ptr<const SplitData> load(nas::Split split) const {
-    const std::size_t s = split == nas::Split::kTrain ? 0 : 1;
+  at::Tensor replicate(const at::Tensor& x) const {
+    if (channels_ == 1) return x;
+    return x.expand({x.size(0), 3, resize_, resize_}).contiguous();
+  }
+
+  // The images of a split: validation is the tail of the training file, train the rest.
+  Pool split_pool(nas::Split split) const {
+    if (split == nas::Split::kTest) {
+      std::shared_ptr<const FileData> file = load(true);
+      return {file, 0, file->count};
+    }
+    std::shared_ptr<const FileData> file = load(false);
+    if (validation_size_ >= file->count) {
+      throw nas::UsageError(std::string(kName) + ": params.validation_size " +
+                            std::to_string(validation_size_) +
+                            " leaves no training images: the training file" +
+                            (max_images_ > 0 ? " (cut to params.max_images)" : "") + " holds " +
+                            std::to_string(file->count) + "; choose validation_size in [0, " +
+                            std::to_string(file->count - 1) + "]");
+    }
+    const std::int64_t train = file->count - validation_size_;
+    if (split == nas::Split::kTrain) return {file, 0, train};
+    return {file, train, validation_size_};
+  }
+
+  std::shared_ptr<const FileData> load(bool test_file) const {
+    const std::size_t s = test_file ? 1 : 0;
     std::lock_guard<std::mutex> lock(mutex_[s]);
     // A failed load leaves the slot empty, so a later call retries and reports again.
     if (!data_[s])
-      data_[s] = std::make_shared<const SplitData>(load_split(dir_, split, max_images_));
+      data_[s] = std::make_shared<const FileData>(load_file(dir_, test_file, max_images_));
     return data_[s];
   }
 
@@ -242,8 +340,11 @@ class FashionMnist final : public nas::Dataset {
   std::int64_t channels_;
   bool normalize_;
   std::int64_t max_images_;
+  std::int64_t validation_size_;
+  std::shared_ptr<const nas::Transform> augmentation_;
+  std::shared_ptr<const nas::Transform> normalization_;
   mutable std::array<std::mutex, 2> mutex_;
-  mutable std::array<std::shared_ptr<const SplitData>, 2> data_;
+  mutable std::array<std::shared_ptr<const FileData>, 2> data_;
 };
 
 void register_fashion_mnist(nas::PluginRegistrar& registrar) {
@@ -262,10 +363,18 @@ void register_fashion_mnist(nas::PluginRegistrar& registrar) {
   schema.add_int("channels", 1, "1, or 3 to repeat the grey channel for RGB networks");
   schema.add_bool("normalize", true,
                   "subtract 0.2860 and divide by 0.3530 (train-set pixel mean and std)");
-  schema.add_int("max_images", 0, "use only the first N images of each split (0: all)",
+  schema.add_int("max_images", 0, "use only the first N images of each file (0: all)",
                  nas::at_least(0));
+  schema.add_int("validation_size", 10000,
+                 "the last N images of the training file form the validation split, the rest "
+                 "the train split; at most training images - 1, checked when the file is read "
+                 "(probe batches ignore it)",
+                 nas::at_least(0));
+  nas::add_augmentation_params(schema, 2);
   registrar.add_dataset(
-      kName, "Fashion-MNIST (10 classes, 28x28 grey, 60000 train / 10000 test) from IDX files",
+      kName,
+      "Fashion-MNIST (10 classes, 28x28 grey; 50000 train / 10000 validation from the "
+      "training file, 10000 test) from IDX files",
       schema, [](const nas::Params& params) { return std::make_shared<FashionMnist>(params); });
 }
 

@@ -104,7 +104,6 @@ class FusionVote : public nas::Vote {
     if (!weights_file_.empty()) load(weights_file_);
   }
 
-  std::string name() const override { return "fusion"; }
   std::vector<std::string> inputs() const override { return names_; }
   bool needs_fit() const override { return weights_file_.empty(); }
 

@@ -82,7 +82,6 @@ class MajorityVote : public nas::Vote {
     names_ = nas_votes::names_of(inputs_);
   }
 
-  std::string name() const override { return "majority"; }
   std::vector<std::string> inputs() const override { return names_; }
 
   int compare(const nas::ScoreTable& table, std::size_t a, std::size_t b) const override {

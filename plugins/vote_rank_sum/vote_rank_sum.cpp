@@ -39,7 +39,6 @@ class RankSumVote : public nas::Vote {
     }
   }
 
-  std::string name() const override { return "rank_sum"; }
   std::vector<std::string> inputs() const override { return names_; }
 
   int compare(const nas::ScoreTable& table, std::size_t a, std::size_t b) const override {

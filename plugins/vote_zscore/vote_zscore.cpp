@@ -49,7 +49,6 @@ class ZScoreVote : public nas::Vote {
     }
   }
 
-  std::string name() const override { return "zscore"; }
   std::vector<std::string> inputs() const override { return names_; }
 
   int compare(const nas::ScoreTable& table, std::size_t a, std::size_t b) const override {

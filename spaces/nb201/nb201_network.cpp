@@ -33,11 +33,26 @@
 // 17 and is the head tap. num_blocks() is 18. A normal cell has one tap per conv edge, a
 // ResNet block two, so the network has 15 x (conv edges) + 4 + 1 taps.
 //
+// The supernet (build_supernet) is built in the same order with one change: on each edge of a
+// normal cell, all five ops are created in op order (none, skip_connect, nor_conv_1x1,
+// nor_conv_3x3, avg_pool_3x3), whether they survive or not; only the convolutions draw from
+// the generator, so the edge draws a 1x1 conv's weights, then a 3x3 conv's. Pruned ops are
+// dropped after creation. The edge is registered as layers.<e> and each survivor under its op
+// index: cells.0.layers.2.3.op.1.weight is the 3x3 conv on edge 2 <- 1 of cell 0. Under one
+// seed every op therefore gets the same weights whatever else survives, and a pruning step
+// compares networks that differ only in the op removed. Survivors' taps and ReLU → Conv → BN
+// units are listed in forward order (edges in arch-string order, ops in op order within an
+// edge); pruned ops have neither. tests/oracle/nb201_supernet.py builds the TE-NAS-style
+// supernet in this order.
+//
 // A NetSpec with shape fields (nb201_space.h) changes only what is listed above: C for 16,
 // N cells per stage for 5, the first max_cells top-level cells of the stack, no stem when
 // stem is false (the cells then read the input). The order of what is built stays the same,
-// and the head's block is the number of cells built.
+// and the head's block is the number of cells built. The width multiplier only changes C.
+#include <algorithm>
+#include <exception>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -48,6 +63,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
 
+#include "nas/error.h"
 #include "nas/network.h"
 #include "nb201_space.h"
 
@@ -63,14 +79,22 @@ class SlotsImpl : public nn::Module {
   SlotsImpl() : nn::Module("Slots") {}
 };
 
+// What a normal cell holds on an edge: one op (the discrete network) or a mix of ops (the
+// supernet).
+class EdgeImpl : public nn::Module {
+ public:
+  explicit EdgeImpl(const std::string& name) : nn::Module(name) {}
+  virtual at::Tensor forward(const at::Tensor& x) = 0;
+};
+
 // One op: an edge of a normal cell, or conv_a / conv_b of a ResNet block. Conv ops hold
 // `op` = {0: tap, 1: conv, 2: BN}; avg_pool_3x3 holds `op` = AvgPool2d; none and
 // skip_connect hold nothing (as in the reference, where they have no submodules either).
-class OpImpl : public nn::Module {
+class OpImpl : public EdgeImpl {
  public:
-  explicit OpImpl(int kind) : nn::Module(op_names()[kind]), kind_(kind) {}
+  explicit OpImpl(int kind) : EdgeImpl(op_names()[kind]), kind_(kind) {}
 
-  at::Tensor forward(const at::Tensor& x) {
+  at::Tensor forward(const at::Tensor& x) override {
     switch (kind_) {
       case kNone:
         return x.mul(0.0);
@@ -88,6 +112,29 @@ class OpImpl : public nn::Module {
   nas::ProbedConv2d conv{nullptr};
   nn::BatchNorm2d bn{nullptr};
   nn::AvgPool2d pool{nullptr};
+};
+
+// A supernet edge: the mean of its surviving ops, as TE-NAS computes
+// sum(op(x) * w for ops with w > 0.01), w = softmax(alpha) = 1/k for each of the k survivors:
+// each output times the float 1/k, summed in op order. One survivor is the op alone (TE-NAS
+// multiplies by exactly 1.0 there, which changes nothing).
+class MixedEdgeImpl : public EdgeImpl {
+ public:
+  MixedEdgeImpl() : EdgeImpl("MixedEdge") {}
+
+  at::Tensor forward(const at::Tensor& x) override {
+    if (ops.size() == 1) return ops.front()->forward(x);
+    // The float weight, as TE-NAS's float32 softmax gives it.
+    const double weight = static_cast<float>(1.0 / static_cast<double>(ops.size()));
+    at::Tensor sum;
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      at::Tensor term = ops[i]->forward(x).mul(weight);
+      sum = i == 0 ? term : sum + term;
+    }
+    return sum;
+  }
+
+  std::vector<std::shared_ptr<OpImpl>> ops;  // the survivors in op order; registered as <op>
 };
 
 // A top-level cell: a normal cell or a ResNet block.
@@ -115,7 +162,7 @@ class NormalCellImpl : public BlockImpl {
     return nodes.back();
   }
 
-  std::vector<std::shared_ptr<OpImpl>> edges;  // arch-string order; registered as layers.<e>
+  std::vector<std::shared_ptr<EdgeImpl>> edges;  // arch-string order; registered as layers.<e>
 };
 
 class ResNetBlockImpl : public BlockImpl {
@@ -133,7 +180,9 @@ class ResNetBlockImpl : public BlockImpl {
 
 class Nb201Network : public nas::Network {
  public:
-  Nb201Network(const Cell& cell, const nas::NetSpec& spec, const Shape& shape) {
+  // `alive`: the ops of each edge; `mixed`: a supernet (every op of every edge created, the
+  // survivors mixed), else the discrete network (exactly one op per edge, created alone).
+  Nb201Network(const Alive& alive, bool mixed, const nas::NetSpec& spec, const Shape& shape) {
     std::int64_t channels = shape.width;
     if (shape.stem) {
       nas::ProbedConv2d conv(
@@ -148,7 +197,7 @@ class Nb201Network : public nas::Network {
         built = make_resnet_block(channels, 2 * channels, block);
         channels *= 2;
       } else {
-        built = make_normal_cell(cell, channels, block);
+        built = make_normal_cell(alive, mixed, channels, block);
       }
       cells_->push_back(built);
       blocks_.push_back(built);
@@ -172,21 +221,24 @@ class Nb201Network : public nas::Network {
   }
 
  private:
-  // Builds one op; a conv op's tap is created first, where the reference has its ReLU.
+  // Builds one op; a conv op's tap is created first, where the reference has its ReLU. An op
+  // that is not `kept` (a pruned supernet op, created only so that it draws its weights) gets
+  // a tap that is not listed among the network's taps and no ReLU → Conv → BN unit.
   std::shared_ptr<OpImpl> make_op(int kind, std::int64_t in, std::int64_t out, std::int64_t stride,
-                                  int block) {
+                                  int block, bool kept = true) {
     auto op = std::make_shared<OpImpl>(kind);
     if (kind == kConv1x1 || kind == kConv3x3) {
       const std::int64_t kernel = kind == kConv1x1 ? 1 : 3;
       auto slots = op->register_module("op", std::make_shared<SlotsImpl>());
-      op->relu = make_tap(*slots, "0", block);
+      op->relu =
+          kept ? make_tap(*slots, "0", block) : slots->register_module("0", nas::Tap(block, "0"));
       op->conv = slots->register_module("1", nas::ProbedConv2d(nn::Conv2dOptions(in, out, kernel)
                                                                    .stride(stride)
                                                                    .padding((kernel - 1) / 2)
                                                                    .bias(false)));
       op->bn = slots->register_module("2", nn::BatchNorm2d(out));
       // The reference's ReLUConvBN module: hook-based proxies observe it as a unit.
-      declare_relu_conv_unit(op->relu, op->conv);
+      if (kept) declare_relu_conv_unit(op->relu, op->conv);
     } else if (kind == kAvgPool3x3) {
       op->pool = op->register_module(
           "op",
@@ -195,11 +247,26 @@ class Nb201Network : public nas::Network {
     return op;
   }
 
-  std::shared_ptr<BlockImpl> make_normal_cell(const Cell& cell, std::int64_t channels, int block) {
+  std::shared_ptr<BlockImpl> make_normal_cell(const Alive& alive, bool mixed, std::int64_t channels,
+                                              int block) {
     auto normal = std::make_shared<NormalCellImpl>();
     auto layers = normal->register_module("layers", nn::ModuleList());
     for (int e = 0; e < kNumEdges; ++e) {
-      normal->edges.push_back(make_op(cell[e], channels, channels, 1, block));
+      if (!mixed) {
+        const int kind =
+            static_cast<int>(std::find(alive[e].begin(), alive[e].end(), true) - alive[e].begin());
+        normal->edges.push_back(make_op(kind, channels, channels, 1, block));
+      } else {
+        auto edge = std::make_shared<MixedEdgeImpl>();
+        // Every op in op order, pruned or not, so that each draws the same weights under a
+        // seed whatever survives; the pruned ones are dropped here.
+        for (int kind = 0; kind < kNumOps; ++kind) {
+          auto op = make_op(kind, channels, channels, 1, block, alive[e][kind]);
+          if (!alive[e][kind]) continue;
+          edge->ops.push_back(edge->register_module(std::to_string(kind), op));
+        }
+        normal->edges.push_back(edge);
+      }
       layers->push_back(normal->edges.back());
     }
     return normal;
@@ -224,10 +291,30 @@ class Nb201Network : public nas::Network {
   nas::ProbedLinear classifier_{nullptr};
 };
 
+// Built on the CPU, so that a seed draws the same weights for every device, then moved.
+std::shared_ptr<nas::Network> on_device(std::shared_ptr<nas::Network> net,
+                                        const std::string& device) {
+  if (device == "cpu") return net;
+  try {
+    net->to(torch::Device(device));
+  } catch (const std::exception& error) {
+    throw nas::Error("nb201: cannot move the network to device '" + device + "': " + error.what());
+  }
+  return net;
+}
+
 }  // namespace
 
 std::shared_ptr<nas::Network> build_network(const Cell& cell, const nas::NetSpec& spec) {
-  return std::make_shared<Nb201Network>(cell, spec, check_spec(spec));
+  const Shape shape = check_spec(spec);
+  Alive one{};
+  for (int e = 0; e < kNumEdges; ++e) one[e][cell[e]] = true;
+  return on_device(std::make_shared<Nb201Network>(one, false, spec, shape), spec.device);
+}
+
+std::shared_ptr<nas::Network> build_supernet_network(const Alive& alive, const nas::NetSpec& spec) {
+  const Shape shape = check_spec(spec);
+  return on_device(std::make_shared<Nb201Network>(alive, true, spec, shape), spec.device);
 }
 
 }  // namespace nb201

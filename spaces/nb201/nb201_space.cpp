@@ -1,6 +1,9 @@
 // The NAS-Bench-201 space without torch: strings, decisions, counts, enumeration order.
 #include "nb201_space.h"
 
+#include <algorithm>
+#include <cmath>
+#include <sstream>
 #include <unordered_set>
 #include <utility>
 
@@ -44,6 +47,23 @@ int op_index(const std::string& name) {
 
 // Edge index of the edge from node `from` into node `to` (arch-string order).
 constexpr int edge_index(int to, int from) { return to * (to - 1) / 2 + from; }
+
+std::string number(double x) {
+  std::ostringstream text;
+  text << x;
+  return text.str();
+}
+
+// torch's spellings of the devices a network may be built for.
+bool valid_device(const std::string& device) {
+  if (device == "cpu" || device == "cuda") return true;
+  const std::string prefix = "cuda:";
+  if (device.size() <= prefix.size() || device.compare(0, prefix.size(), prefix) != 0) {
+    return false;
+  }
+  const std::string index = device.substr(prefix.size());
+  return index.size() <= 4 && index.find_first_not_of("0123456789") == std::string::npos;
+}
 
 }  // namespace
 
@@ -151,8 +171,18 @@ Shape check_spec(const nas::NetSpec& spec) {
     fail("width must be at most 65536 and depth at most 10000, got " + std::to_string(spec.width) +
          " and " + std::to_string(spec.depth));
   }
+  const double m = spec.width_multiplier;
+  const double base = spec.width == 0 ? kDefaultWidth : spec.width;
+  if (!std::isfinite(m) || m <= 0 || m * base > 65536) {
+    fail("width_multiplier must be positive and finite and keep the width at most 65536, got " +
+         number(m) + " (width " + number(base) + ")");
+  }
+  if (!valid_device(spec.device)) {
+    fail("device '" + nas::printable(spec.device) + "' is not one of cpu, cuda, cuda:<index>");
+  }
   Shape shape;
-  shape.width = spec.width == 0 ? kDefaultWidth : spec.width;
+  // The multiplied width, rounded to the nearest channel count (at least one).
+  shape.width = std::max<std::int64_t>(1, std::llround(m * base));
   shape.depth = spec.depth == 0 ? kDefaultDepth : spec.depth;
   const int all_cells = 3 * static_cast<int>(shape.depth) + 2;
   if (spec.max_cells > all_cells) {
@@ -290,6 +320,17 @@ std::shared_ptr<nas::Network> Nb201Space::build(const nas::Arch& arch,
   const Cell cell = cell_of(arch);
   check_spec(spec);
   return build_network(cell, spec);
+}
+
+std::shared_ptr<nas::Network> Nb201Space::build_supernet(
+    const std::vector<std::vector<bool>>& alive, const nas::NetSpec& spec) const {
+  require_valid_alive(alive);
+  check_spec(spec);
+  Alive ops{};
+  for (int e = 0; e < kNumEdges; ++e) {
+    for (int op = 0; op < kNumOps; ++op) ops[e][op] = alive[e][op];
+  }
+  return build_supernet_network(ops, spec);
 }
 
 std::int64_t Nb201Space::params(const nas::Arch& arch, const nas::NetSpec& spec) const {

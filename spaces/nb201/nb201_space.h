@@ -43,9 +43,28 @@
 //   above 3N + 2 is refused. The input size must then be a multiple of 2^r, r the number of
 //   ResNet blocks kept (any size >= 1 when none is);
 // * stem = false: no stem conv and BN; the first cell reads the input, so in_channels must
-//   equal C (refused otherwise).
+//   equal C (refused otherwise);
+// * width_multiplier m (default 1.0) scales C: the network is built with
+//   C' = max(1, round(m x C)) channels in the first stage (C = width, or 16; ties round away
+//   from zero), and every count above uses C'. So m = 0.5 builds C = 8, m = 1.5 builds C = 24,
+//   and the stages keep the factor 2 between them exactly. A multiplier that is not finite,
+//   not positive, or scales C above the width limit is refused.
+// NetSpec's device is honoured: the network is built on the CPU (the seeded weights are the
+// same on every device) and then moved; "cpu", "cuda" and "cuda:<index>" are accepted, any
+// other spelling refused, and a device torch cannot reach fails build() with its reason.
 // TE-NAS's thin network for linear regions is width 1, depth 1, max_cells 1, no stem: one
 // normal cell on one channel.
+//
+// Supernet (build_supernet(), TE-NAS's pruning view): each of the six edges of every normal
+// cell holds the set of its surviving ops and returns their mean, summed in op order; an
+// edge with one survivor is that op alone. The ResNet blocks, stem and head are the discrete
+// network's. nb201_network.cpp documents the construction order: every op of every edge is
+// created, alive or not, so one seed gives an op the same initial weights whatever else
+// survives (TE-NAS compares a supernet with itself minus one op, on the same weights); pruned
+// ops are then dropped and own nothing in the returned network. Hence a supernet with one
+// survivor per edge computes the discrete network's function, but from other weights than
+// build() draws under the same seed; with the discrete network's weights copied in (names
+// map cells.k.layers.e.X to cells.k.layers.e.<op index>.X) its output is identical.
 //
 // Analytic counts:
 // * params(): every trainable tensor: conv weights (no conv has a bias), BatchNorm gamma and
@@ -94,9 +113,12 @@ Edge edge_of(int e);
 Cell parse_cell(const std::string& text);
 std::string format_cell(const Cell& cell);
 
+// The surviving ops of a supernet: alive[e][op], edges in arch-string order.
+using Alive = std::array<std::array<bool, kNumOps>, kNumEdges>;
+
 // The network a NetSpec asks for, its shape fields resolved against the defaults.
 struct Shape {
-  std::int64_t width = 16;  // channels of the first stage (C)
+  std::int64_t width = 16;  // channels of the first stage (C, after the width multiplier)
   std::int64_t depth = 5;   // normal cells per stage (N)
   int cells = 17;           // top-level cells built, ResNet blocks included
   bool stem = true;
@@ -112,6 +134,7 @@ std::int64_t count_params(const Cell& cell, const nas::NetSpec& spec);
 std::int64_t count_macs(const Cell& cell, const nas::NetSpec& spec);
 // Defined in nb201_network.cpp (the only translation unit that sees torch).
 std::shared_ptr<nas::Network> build_network(const Cell& cell, const nas::NetSpec& spec);
+std::shared_ptr<nas::Network> build_supernet_network(const Alive& alive, const nas::NetSpec& spec);
 
 class Nb201Space : public nas::SearchSpace {
  public:
@@ -138,6 +161,10 @@ class Nb201Space : public nas::SearchSpace {
 
   bool can_enumerate() const override { return true; }
   std::vector<nas::Arch> enumerate() const override;
+
+  bool has_supernet() const override { return true; }
+  std::shared_ptr<nas::Network> build_supernet(const std::vector<std::vector<bool>>& alive,
+                                               const nas::NetSpec& spec) const override;
 
   // The cell of an architecture of this space (throws for another space's Arch).
   Cell cell_of(const nas::Arch& arch) const;

@@ -33,7 +33,6 @@ struct EvaluationJob {
   std::uint64_t seed = 0;
   int seed_scheme = 0;  // kSeedSchemeVersion of the process that wrote the job
   NetSpec net;
-  std::string device = "cpu";
   int workers = 1;
   int torch_threads = 1;
 

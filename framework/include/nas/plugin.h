@@ -76,25 +76,30 @@ class PluginRegistrar {
                      const std::string& relative_path, const std::string& help);
 
   // Finds a data file this plugin ships: in $NAS_DATA_PATH/<plugin>, next to the installed
-  // plugin (<prefix>/share/nas/data/<plugin>), then in the source tree it was built from.
-  // Returns the first existing path, or "" when none exists.
+  // plugin (<prefix>/share/nas/data/<plugin>), then in the source tree it was built from
+  // (`source_dir`, by default source_data_dir). Returns the first existing path, or "" when
+  // none exists.
+  std::string data_path(const std::string& relative_path) const;
   std::string data_path(const std::string& relative_path, const std::string& source_dir) const;
 
   const std::string& plugin() const { return plugin_; }
   const std::string& file() const { return file_; }
 
+  // The plugin's source data folder, set by NAS_PLUGIN from the build (may be empty).
+  std::string source_data_dir;
+
  private:
   template <class T>
-  Component<T> wrap(ComponentRegistry<T>& table, const std::string& name, const std::string& help,
-                    ParamSchema schema, std::function<std::shared_ptr<T>(const Params&)> create);
+  void add(ComponentRegistry<T>& table, const std::string& name, const std::string& help,
+           ParamSchema schema, std::function<std::shared_ptr<T>(const Params&)> create);
+  template <class T>
+  Component<T> wrap(const std::string& name, const std::string& help, ParamSchema schema,
+                    std::function<std::shared_ptr<T>(const Params&)> create) const;
 
   Registry& registry_;
   std::string plugin_;
   std::string file_;
   std::shared_ptr<void> keepalive_;
-
- public:
-  std::string source_data_dir;  // set by NAS_PLUGIN from the build (may be empty)
 };
 
 }  // namespace nas

@@ -8,6 +8,9 @@
 // $NAS_PLUGIN_PATH overrides the bundled plugins. A library that fails to load (not a plugin,
 // missing symbols, API or LibTorch version mismatch, a registration that throws) is recorded
 // with the reason and skipped: it is fatal only when a pipeline names one of its components.
+// Each candidate is checked with plain file reads before it is mapped (a regular file, an ELF
+// shared object of this process's class, byte order and machine, no shorter than its headers
+// say), so a truncated or foreign file is listed as broken instead of crashing the process.
 #pragma once
 
 #include <string>
@@ -27,6 +30,10 @@ struct PluginLoadReport {
 
 // Directories searched by default (see above), existing ones only.
 std::vector<std::string> default_plugin_dirs();
+
+// Why `file` cannot be a shared library for this process ("not an ELF shared object",
+// "truncated: N bytes, ..."), or "" when it looks loadable. Reads the file; never maps it.
+std::string shared_object_problem(const std::string& file);
 
 // Loads one library into `registry`. Never throws; the report says what happened.
 PluginLoadReport load_plugin(const std::string& file, Registry& registry);

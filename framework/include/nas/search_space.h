@@ -5,6 +5,13 @@
 //   string throws nas::Error saying which part is wrong and why. parse(a.str()) == a.
 // * sample() and mutate() draw only from the Rng they are given (so a seed fixes them);
 //   mutate() returns an architecture different from its input.
+// * Constraints: sample() and mutate() return architectures of the space (ones parse() and
+//   decode() accept) but ignore satisfies_constraints(), which needs a NetSpec they are not
+//   given (a FLOPs budget depends on the input size). Their result may violate a constraint;
+//   a caller that honours constraints tests satisfies_constraints(result, spec) and draws
+//   again with the same Rng (the score stage's sampling does), so a seed still fixes the
+//   outcome. A space must not loop inside mutate() hunting for a valid neighbour: whether one
+//   exists depends on the spec.
 // * decisions() is the categorical view: an ordered list of slots, each with its choices.
 //   encode()/decode() map an Arch to one choice index per slot and back, so evolution, RL and
 //   pruning work on any space. A space whose architectures are not a fixed-size cell (variable
@@ -17,6 +24,7 @@
 //   one forward pass with batch size 1.
 // * build(), params() and flops() honour every field of the NetSpec or refuse it (see NetSpec).
 // * enumerate() is optional (finite, small spaces only); the default throws "not supported".
+// * build_supernet() is optional (has_supernet()): the pruning view of the space, below.
 #pragma once
 
 #include <cstdint>
@@ -34,9 +42,9 @@ class Network;
 // What the network is built for (the input it sees, the classes it predicts) and, optionally,
 // a reduced variant of the space's network.
 //
-// The shape fields (width, depth, max_cells, stem) ask for a thinner, shallower or stem-less
-// network, as proxies that probe a small copy of the architecture need (TE-NAS counts linear
-// regions of a one-channel, one-cell network without a stem). At their defaults they ask for
+// The shape fields (width, depth, max_cells, stem, width_multiplier) ask for a thinner, shallower
+// or stem-less network, as proxies that probe a small copy of the architecture need (TE-NAS counts
+// linear regions of a one-channel, one-cell network without a stem). At their defaults they ask for
 // the space's published network: a spec that leaves them alone builds exactly what it built
 // before they existed, module for module and weight for weight. A space honours every field
 // alike in build(), params() and flops(), or refuses the spec with nas::Error naming the field
@@ -58,9 +66,23 @@ struct NetSpec {
   // false: no stem, the first cell reads the input directly (so in_channels must be what that
   // cell takes).
   bool stem = true;
+  // Scales every channel count of the network (MobileNet's width multiplier). Each space says
+  // how it rounds the scaled counts and whether it accepts anything but 1.0; a multiplier that
+  // is not finite or not positive is always refused. It composes with `width`: the space scales
+  // the base width it would otherwise use.
+  double width_multiplier = 1.0;
 
-  // Every shape field at its default: the space's published network.
-  bool default_shape() const { return width == 0 && depth == 0 && max_cells == 0 && stem; }
+  // Where the built network's tensors live: "cpu", "cuda" or "cuda:<index>" (torch's
+  // spelling). A space builds on the CPU, so that a seed draws the same initial weights on
+  // every device, then moves the network; it refuses other spellings. Counts (params(),
+  // flops()) do not depend on the device. Moving batches to the device is the caller's part.
+  std::string device = "cpu";
+
+  // Every shape field at its default: the space's published network. (The device is not a
+  // shape: the same network lives anywhere.)
+  bool default_shape() const {
+    return width == 0 && depth == 0 && max_cells == 0 && stem && width_multiplier == 1.0;
+  }
 };
 
 // Throws nas::Error, naming `space` and the first field set, unless spec.default_shape(): for
@@ -99,9 +121,32 @@ class SearchSpace {
   virtual bool can_enumerate() const { return false; }
   virtual std::vector<Arch> enumerate() const;
 
+  // Optional: the supernet, the view a pruning strategy (TE-NAS) works on. Where a discrete
+  // network holds one choice per decision slot, the supernet holds a set of surviving choices
+  // per slot. alive[d][c] says whether choice c of decision d (as listed by decisions())
+  // survives. Each slot mixes its survivors as TE-NAS does: TE-NAS gives every op an
+  // architecture weight alpha, 0 for a surviving op and -1000 for a pruned one, and sums
+  // softmax(alpha)_o * op(x) over the ops whose weight exceeds 0.01, i.e. the plain mean of the
+  // surviving ops' outputs (summed in choice order), pruned ops not evaluated at all. A slot
+  // with one survivor is that op alone, so a supernet with one survivor per slot computes
+  // exactly the discrete network of that architecture (given the same weights; each space
+  // documents how its construction order relates the two under one seed).
+  // The supernet honours the NetSpec as build() does, has taps and ReLU → Conv → BN units as
+  // the discrete network has them (one set per surviving op), and draws its initial weights
+  // from torch's global generator in a fixed, documented order, like build(). `alive` must
+  // have one row per decision, each row one entry per choice, and at least one survivor per
+  // row; anything else throws nas::Error naming the slot. The default throws "search space
+  // 'X' has no supernet".
+  virtual bool has_supernet() const { return false; }
+  virtual std::shared_ptr<Network> build_supernet(const std::vector<std::vector<bool>>& alive,
+                                                  const NetSpec& spec) const;
+
  protected:
   // Checks that `arch` belongs to this space; throws nas::Error otherwise.
   void require_own(const Arch& arch) const;
+  // Checks the shape of a supernet's `alive` against decisions() and that every slot keeps a
+  // choice; throws nas::Error naming the slot (and its choices) otherwise.
+  void require_valid_alive(const std::vector<std::vector<bool>>& alive) const;
 };
 
 }  // namespace nas

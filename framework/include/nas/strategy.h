@@ -67,6 +67,10 @@ class SearchContext {
   // grows, so a reward built on it is non-stationary; without a vote, the first proxy's score,
   // negated when lower is better, -inf when it is NaN.
   virtual double fitness(std::size_t row) const = 0;
+  // Whether a larger score of table() column `column` means a better architecture (each
+  // proxy's declared direction), for strategies that build their own reward from raw scores
+  // (REINFORCE's z-score sum).
+  virtual bool higher_is_better(std::size_t column) const = 0;
 
   virtual void set_best(std::size_t row) = 0;
   virtual std::int64_t budget() const = 0;  // distinct architectures allowed

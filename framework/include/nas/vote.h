@@ -21,7 +21,6 @@ namespace nas {
 class Vote {
  public:
   virtual ~Vote();
-  virtual std::string name() const = 0;
   virtual std::vector<std::string> inputs() const = 0;
   // Rows of `table`.
   virtual int compare(const ScoreTable& table, std::size_t a, std::size_t b) const = 0;
