@@ -141,4 +141,43 @@ std::optional<Activation> parse_activation(const std::string& name) {
   return std::nullopt;
 }
 
+namespace {
+constexpr const char* kSupernetPrefix = "supernet:";
+}  // namespace
+
+Arch supernet_arch(const SearchSpace& space, const std::vector<std::vector<bool>>& alive) {
+  std::string text = kSupernetPrefix;
+  for (std::size_t d = 0; d < alive.size(); ++d) {
+    if (d) text += '/';
+    for (bool on : alive[d]) text += on ? '1' : '0';
+  }
+  return Arch(space.name(), text);
+}
+
+bool is_supernet_arch(const Arch& arch) { return arch.str().rfind(kSupernetPrefix, 0) == 0; }
+
+std::vector<std::vector<bool>> supernet_alive(const Arch& arch) {
+  if (!is_supernet_arch(arch)) throw Error("'" + printable(arch.str()) + "' is not a supernet");
+  std::vector<std::vector<bool>> alive(1);
+  const std::string& text = arch.str();
+  for (std::size_t i = std::string(kSupernetPrefix).size(); i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '/') {
+      alive.emplace_back();
+    } else if (c == '0' || c == '1') {
+      alive.back().push_back(c == '1');
+    } else {
+      throw Error("supernet '" + printable(text) + "': unexpected character at " +
+                  std::to_string(i) + " (expected 0, 1 or /)");
+    }
+  }
+  return alive;
+}
+
+std::shared_ptr<Network> build_network_for(const SearchSpace& space, const Arch& arch,
+                                           const NetSpec& spec) {
+  if (is_supernet_arch(arch)) return space.build_supernet(supernet_alive(arch), spec);
+  return space.build(arch, spec);
+}
+
 }  // namespace nas

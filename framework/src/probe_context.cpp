@@ -132,7 +132,7 @@ std::shared_ptr<Network> ProbeContext::build_network(const NetSpec& spec) const 
       generator.set_state(state);
     }
   } restore{global, saved};
-  std::shared_ptr<Network> net = space_.build(arch_, spec);
+  std::shared_ptr<Network> net = build_network_for(space_, arch_, spec);
   for (const auto& tap : net->taps()) {
     if (!(info_.tap_activations & activation_bit(tap->activation()))) {
       throw Error("proxy '" + proxy_ + "' accepts taps of kind " +

@@ -139,6 +139,18 @@ ProbeEngine::ProbeEngine(std::shared_ptr<const SearchSpace> space,
 
 ProbeEngine::~ProbeEngine() = default;
 
+namespace {
+// Batches are drawn on the CPU (so a seed gives the same batch for every device) and moved to
+// the device the networks are built on.
+Batch on_device(Batch batch, const std::string& device) {
+  if (device == "cpu") return batch;
+  const c10::Device d(device);
+  batch.inputs = batch.inputs.to(d);
+  batch.labels = batch.labels.to(d);
+  return batch;
+}
+}  // namespace
+
 std::shared_ptr<ProbeEngine::Prepared> ProbeEngine::prepare(const Arch& arch) const {
   auto p = std::make_shared<Prepared>();
   p->arch = arch;
@@ -147,19 +159,21 @@ std::shared_ptr<ProbeEngine::Prepared> ProbeEngine::prepare(const Arch& arch) co
   try {
     const std::uint64_t net_seed = torch_seed(derive_seed(options_.seed, "network", arch.str()));
     torch::manual_seed(net_seed);
-    p->shared.network = space_->build(arch, options_.net);
+    p->shared.network = build_network_for(*space_, arch, options_.net);
     for (std::size_t i = 0; i < proxies_.size(); ++i) {
       if (proxies_[i].info.needs_network && proxies_[i].info.modifies_network) {
         torch::manual_seed(net_seed);
-        p->fresh[i] = space_->build(arch, options_.net);
+        p->fresh[i] = build_network_for(*space_, arch, options_.net);
       }
     }
     if (needs_data_)
-      p->shared.batch =
-          data_->batch(options_.batch_size, derive_seed(options_.seed, "batch", arch.str()));
+      p->shared.batch = on_device(
+          data_->batch(options_.batch_size, derive_seed(options_.seed, "batch", arch.str())),
+          options_.net.device);
     for (int b = 1; needs_data_ && b < max_batches_; ++b) {
-      p->shared.extra_batches.push_back(
-          data_->batch(options_.batch_size, derive_seed(options_.seed, "batch", arch.str(), b)));
+      p->shared.extra_batches.push_back(on_device(
+          data_->batch(options_.batch_size, derive_seed(options_.seed, "batch", arch.str(), b)),
+          options_.net.device));
     }
   } catch (const std::exception& e) {
     p->error = "building the network or batch failed: " + first_line(e.what());

@@ -1,5 +1,6 @@
 // `nas report RUN_DIR`; see nas/report_command.h for the contract.
 #include "nas/report_command.h"
+#include "nas/search_space.h"
 
 #include <cmath>
 #include <filesystem>
@@ -132,6 +133,7 @@ ReportCommandResult report_run_dir(const std::string& dir, const ReportCommandOp
   std::vector<const detail::ScoreRow*> rows;
   std::size_t ignored = 0;
   for (const auto& r : file.rows) {
+    if (is_supernet_arch(Arch(manifest.space.type, r.arch))) continue;  // a pruning search's
     auto h = hash_of.find(r.record.proxy);
     if (h == hash_of.end() || h->second != r.config_hash) {
       ++ignored;

@@ -1,5 +1,6 @@
 #include "search_context.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -60,6 +61,35 @@ std::vector<Candidate> PipelineSearchContext::evaluate(const std::vector<Arch>& 
   }
   if (settings_.on_charged && !fresh.empty()) {
     settings_.on_charged(static_cast<std::int64_t>(fresh.size()));
+  }
+  return out;
+}
+
+std::vector<double> PipelineSearchContext::evaluate_supernet(
+    const std::vector<std::vector<bool>>& alive) {
+  if (!space_.has_supernet()) {
+    throw Error("search space '" + space_.name() + "' has no supernet (a pruning strategy needs one)");
+  }
+  // Checked here so that a malformed `alive` is the strategy's error, not a row of statuses.
+  const std::vector<Decision> slots = space_.decisions();
+  bool fits = alive.size() == slots.size();
+  for (std::size_t d = 0; fits && d < slots.size(); ++d) {
+    fits = alive[d].size() == slots[d].choices.size() &&
+           std::find(alive[d].begin(), alive[d].end(), true) != alive[d].end();
+  }
+  if (!fits) {
+    throw Error("supernet of '" + space_.name() + "': `alive` needs one row per decision (" +
+                std::to_string(slots.size()) +
+                "), one flag per choice, and a surviving choice in every row");
+  }
+  const Arch net = supernet_arch(space_, alive);
+  std::vector<double> out(table_.proxies().size(), std::numeric_limits<double>::quiet_NaN());
+  for (const auto& e : evaluator_.evaluate({net})) {
+    for (const auto& r : e.scores) {
+      if (r.status != ScoreStatus::kOk) continue;
+      const int col = table_.column(r.proxy);
+      if (col >= 0) out[static_cast<std::size_t>(col)] = r.score;
+    }
   }
   return out;
 }

@@ -50,6 +50,7 @@ class PipelineSearchContext final : public SearchContext {
   std::int64_t budget() const override { return settings_.budget; }
   std::int64_t used() const override { return static_cast<std::int64_t>(evaluated_.size()); }
   std::vector<Candidate> evaluate(const std::vector<Arch>& archs) override;
+  std::vector<double> evaluate_supernet(const std::vector<std::vector<bool>>& alive) override;
   int compare(std::size_t a, std::size_t b) const override;
   double fitness(std::size_t row) const override;
   bool higher_is_better(std::size_t column) const override;

@@ -149,4 +149,18 @@ class SearchSpace {
   void require_valid_alive(const std::vector<std::vector<bool>>& alive) const;
 };
 
+// A supernet named as an Arch, so that evaluators, the score cache and scores.csv handle it
+// like any architecture (its seeds derive from its string; a killed pruning search resumes
+// without rescoring): the space's name, and as text "supernet:" followed by one group of 0/1
+// flags per decision (choice order), groups separated by '/'. It is never a row of the score
+// table or a ground-truth key.
+Arch supernet_arch(const SearchSpace& space, const std::vector<std::vector<bool>>& alive);
+bool is_supernet_arch(const Arch& arch);
+// The flags of a supernet_arch(); throws nas::Error when the text is not one.
+std::vector<std::vector<bool>> supernet_alive(const Arch& arch);
+// build() for an architecture, build_supernet() for a supernet_arch(): what the probe engine
+// and ProbeContext::build_network call.
+std::shared_ptr<Network> build_network_for(const SearchSpace& space, const Arch& arch,
+                                           const NetSpec& spec);
+
 }  // namespace nas

@@ -57,6 +57,14 @@ class SearchContext {
   // Submitting several candidates in one call lets the evaluator score them in parallel.
   virtual std::vector<Candidate> evaluate(const std::vector<Arch>& archs) = 0;
 
+  // Scores the space's supernet (SearchSpace::build_supernet) with the given survivors per
+  // decision slot on every proxy of the pipeline: one score per table() column, in its order,
+  // NaN where a proxy failed or does not apply to a supernet (an analytic count of a discrete
+  // cell, say). It costs no budget and adds no row to table(); its scores are persisted and
+  // answered from the run directory on resume like any architecture's. Throws nas::Error when
+  // the space has no supernet or `alive` does not fit its decisions.
+  virtual std::vector<double> evaluate_supernet(const std::vector<std::vector<bool>>& alive) = 0;
+
   virtual const ScoreTable& table() const = 0;
   // +1: row a better, -1: row b better, 0: tie (per the vote; without a vote, per the first
   // proxy in its declared direction, NaN losing to any number).
