@@ -551,7 +551,9 @@ TEST_F(IdxFolder, AugmentedLoaderCropsAndFlipsTheImages) {
   EXPECT_LT(unchanged, 5);  // 1 chance in 50 each
   EXPECT_THROW(make({{"augment", nas::ParamValue(std::vector<std::string>{"rotate"})}}),
                nas::UsageError);
-  EXPECT_THROW(make({{"crop_padding", int_value(29)}}), nas::UsageError);
+  EXPECT_THROW(make({{"augment", nas::ParamValue(std::vector<std::string>{"crop"})},
+                     {"crop_padding", int_value(29)}}),
+               nas::UsageError);
 }
 
 TEST_F(IdxFolder, MissingFileIsNamedAndLoadIsLazy) {

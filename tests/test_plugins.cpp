@@ -309,7 +309,7 @@ TEST(Registry, DataPathDefaultsToTheRegistrarsSourceFolder) {
 TEST(PluginsCommand, ListsEveryKindAndInspectsABenchmark) {
   auto list = nas::test::run_command("'" + nas::test::cli() + "' plugins list");
   ASSERT_EQ(list.status, 0) << list.output;
-  for (const char* line : {"\nsearch spaces: nb201\n", "\nstrategies: random\n",
+  for (const char* line : {"\nsearch spaces: nb201\n", "\nstrategies: random, regularized_evolution, reinforce\n",
                            "\nevaluators: local\n", "\nbenchmarks: nb201, nb201_v1_0\n"}) {
     EXPECT_NE(list.output.find(line), std::string::npos) << line << list.output;
   }

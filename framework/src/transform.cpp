@@ -161,7 +161,9 @@ std::shared_ptr<const Transform> make_augmentation(const Params& params, std::in
   const std::string where = component + ": params.";
   const std::vector<std::string>& names = params.get_string_list("augment");
   const std::int64_t padding = params.get_int("crop_padding");
-  if (padding < 1 || padding > image_side) {
+  // Judged only when a crop is asked for: a small image without augmentation is fine.
+  const bool crops = std::find(names.begin(), names.end(), "crop") != names.end();
+  if (crops && (padding < 1 || padding > image_side)) {
     throw UsageError(where + "crop_padding must be in [1, " + std::to_string(image_side) +
                      "] (the image side), got " + std::to_string(padding));
   }
