@@ -2,6 +2,7 @@
 // that outlive nothing they depend on, and an out-of-tree plugin built against an install.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -41,6 +42,38 @@ TEST(PluginLoader, RefusesAnotherLibTorchVersion) {
   EXPECT_FALSE(report.loaded);
   EXPECT_NE(report.error.find("LibTorch 0.4.1"), std::string::npos) << report.error;
   EXPECT_NE(report.error.find(std::string("LibTorch ") + TORCH_VERSION), std::string::npos);
+}
+
+// A plugin compiled against headers whose boundary types have another layout (here: a
+// descriptor built with a different fingerprint) is refused before its registration runs.
+TEST(PluginLoader, RefusesAnotherInterfaceLayoutNamingBothFingerprints) {
+  nas::Registry registry;
+  const std::string file = library_in(fixture_plugins("wrong_layout"));
+  auto report = nas::load_plugin(file, registry);
+  EXPECT_FALSE(report.loaded);
+  EXPECT_EQ(report.plugin, "wrong_layout");
+  char mine[24];
+  std::snprintf(mine, sizeof mine, "0x%016llx",
+                static_cast<unsigned long long>(nas::kPluginLayoutFingerprint));
+  EXPECT_EQ(report.error.rfind(file +
+                                   ": built with plugin interface layout 0x0000000000001234, "
+                                   "but this nas has layout " +
+                                   std::string(mine) + " (",
+                               0),
+            0u)
+      << report.error;
+  EXPECT_NE(report.error.find("rebuild the plugin against this framework"), std::string::npos);
+  EXPECT_TRUE(registry.proxies.names().empty());
+}
+
+TEST(PluginLoader, LayoutFingerprintFollowsTheBoundaryTypes) {
+  EXPECT_EQ(nas::plugin_layout_problem(nas::kPluginLayoutFingerprint), "");
+  EXPECT_NE(nas::plugin_layout_problem(nas::kPluginLayoutFingerprint ^ 1u), "");
+  // One field more in a boundary type (eight bytes on this ABI) moves the fingerprint.
+  const std::uint64_t basis = 0xcbf29ce484222325u;
+  EXPECT_NE(nas::detail::fingerprint_mix(basis, 96), nas::detail::fingerprint_mix(basis, 104));
+  EXPECT_NE(nas::detail::fingerprint_mix(nas::detail::fingerprint_mix(basis, 1), 2),
+            nas::detail::fingerprint_mix(nas::detail::fingerprint_mix(basis, 2), 1));
 }
 
 TEST(PluginLoader, RegistrationThatThrowsLeavesNothingBehind) {
@@ -309,11 +342,26 @@ TEST(Registry, DataPathDefaultsToTheRegistrarsSourceFolder) {
 TEST(PluginsCommand, ListsEveryKindAndInspectsABenchmark) {
   auto list = nas::test::run_command("'" + nas::test::cli() + "' plugins list");
   ASSERT_EQ(list.status, 0) << list.output;
-  for (const char* line : {"\nsearch spaces: nb201\n", "\nstrategies: random, regularized_evolution, reinforce\n",
-                           "\nevaluators: local\n", "\nbenchmarks: nb201, nb201_v1_0\n"}) {
-    EXPECT_NE(list.output.find(line), std::string::npos) << line << list.output;
+  // One line per kind, in listing order, each naming a component known to be bundled.
+  auto line_of = [&](const std::string& title) {
+    const std::size_t at = list.output.find("\n" + title + ": ");
+    if (at == std::string::npos) return std::string("(missing)");
+    const std::size_t start = at + title.size() + 3;
+    return list.output.substr(start, list.output.find('\n', start) - start);
+  };
+  const std::vector<std::pair<std::string, std::string>> kinds = {
+      {"search spaces", "nb201"},  {"datasets", "synthetic"}, {"proxies", "params"},
+      {"votes", "majority"},       {"strategies", "random"},  {"evaluators", "local"},
+      {"benchmarks", "nb201_v1_0"}};
+  std::size_t previous = 0;
+  for (const auto& [title, member] : kinds) {
+    const std::string line = line_of(title);
+    EXPECT_NE((", " + line + ",").find(", " + member + ","), std::string::npos)
+        << title << ": " << line;
+    const std::size_t at = list.output.find("\n" + title + ": ");
+    EXPECT_GT(at, previous) << title << " out of order";
+    previous = at == std::string::npos ? previous : at;
   }
-  EXPECT_NE(list.output.find("\nproxies: "), std::string::npos) << list.output;
   auto inspect = nas::test::run_command("'" + nas::test::cli() + "' plugins inspect nb201_v1_0");
   ASSERT_EQ(inspect.status, 0) << inspect.output;
   EXPECT_NE(inspect.output.find("nb201_v1_0 (benchmark)"), std::string::npos) << inspect.output;

@@ -877,7 +877,7 @@ double json_number(const nlohmann::json& v) {
 }
 
 TEST_F(Nb201Proxies, AgreesWithPythonOracle) {
-  if (!python_has_torch()) GTEST_SKIP() << "/usr/bin/python3 cannot import torch";
+  if (!python_has_torch()) NAS_ORACLE_MISSING("/usr/bin/python3 cannot import torch");
   nas::test::TempDir dir;
   // The oracle takes one batch for all cells: every cell here gets the first cell's batch,
   // which the engine would not do, so the cells are scored through a fixed-batch dataset.
@@ -934,7 +934,7 @@ TEST_F(Nb201Proxies, LinearRegionsAgreeWithPythonTeNasCount) {
   // tests/oracle/linear_regions.py builds the thin network itself from the Python model's
   // cells, draws the same weights and inputs from a generator with the proxy's seed, hooks
   // nn.ReLU modules and applies TE-NAS's calc_LR formula.
-  if (!python_has_torch()) GTEST_SKIP() << "/usr/bin/python3 cannot import torch";
+  if (!python_has_torch()) NAS_ORACLE_MISSING("/usr/bin/python3 cannot import torch");
   nas::test::TempDir dir;
   const std::vector<std::string> cells = {kRegionCells[1], kIndex0, kDeadPath, kMixed,
                                           kRegionCells.back()};

@@ -870,7 +870,7 @@ void write_batch(const nas::Batch& b, const std::string& x_file, const std::stri
 
 // Agreement with the Python oracle: same seeds, same batch, independent implementation.
 TEST_F(Nb201Proxies, SynflowSnipEpsilonAgreeWithThePythonOracle) {
-  if (!python_has_torch()) GTEST_SKIP() << "/usr/bin/python3 cannot import torch and numpy";
+  if (!python_has_torch()) NAS_ORACLE_MISSING("/usr/bin/python3 cannot import torch and numpy");
   const std::int64_t n = 32;
   const nas::Batch b = data_->batch(n, 99);
   auto fixed = std::make_shared<FixedData>(b.inputs, b.labels, 10);
@@ -910,7 +910,7 @@ TEST_F(Nb201Proxies, SynflowSnipEpsilonAgreeWithThePythonOracle) {
 // grasp, fisher, zen, ntk_cond and sensitivity against the reference-style Python above:
 // same weights, batch and generator seeds; two cells, batch 8 to keep the test short.
 TEST_F(Nb201Proxies, OtherProxiesAgreeWithReferenceStylePython) {
-  if (!python_has_torch()) GTEST_SKIP() << "/usr/bin/python3 cannot import torch and numpy";
+  if (!python_has_torch()) NAS_ORACLE_MISSING("/usr/bin/python3 cannot import torch and numpy");
   const std::int64_t n = 8, zen_batch = 8;
   const nas::Batch b = data_->batch(n, 5);
   const std::vector<std::string> proxies = {"grasp", "fisher", "zen", "ntk_cond", "sensitivity"};

@@ -1,5 +1,6 @@
 #include "nas/plugin.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -15,6 +16,20 @@
 #include "nas/vote.h"
 
 namespace nas {
+
+std::string plugin_layout_problem(std::uint64_t plugin_fingerprint) {
+  if (plugin_fingerprint == kPluginLayoutFingerprint) return "";
+  auto hex = [](std::uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+    return std::string(buf);
+  };
+  return "built with plugin interface layout " + hex(plugin_fingerprint) +
+         ", but this nas has layout " + hex(kPluginLayoutFingerprint) +
+         " (the sizes of ProxyInfo, ScoreRecord, NetSpec, Params and the registration types "
+         "differ: the plugin was built against other nas headers); rebuild the plugin against "
+         "this framework";
+}
 
 Registry& Registry::global() {
   static Registry registry = [] {

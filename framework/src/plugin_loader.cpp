@@ -201,6 +201,10 @@ PluginLoadReport load_plugin(const std::string& file, Registry& registry) {
                      "; rebuild the plugin against this framework";
       return report;
     }
+    if (std::string problem = plugin_layout_problem(d->layout_fingerprint); !problem.empty()) {
+      report.error = file + ": " + problem;
+      return report;
+    }
     const std::string torch_version = d->torch_version ? d->torch_version : "?";
     if (torch_version != TORCH_VERSION) {
       report.error = file + ": built against LibTorch " + torch_version +

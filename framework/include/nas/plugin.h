@@ -2,9 +2,12 @@
 //
 // A plugin is a shared library with one exported entry point, declared by NAS_PLUGIN, that
 // returns a descriptor: the plugin API version, the LibTorch version and C++ ABI it was built
-// with, its name and version, and a function that registers its components. The loader
-// refuses a library built for another API or LibTorch version, with a message naming the file
-// and both versions, before running any of its code beyond the descriptor.
+// with, its name and version, a function that registers its components, and a fingerprint of
+// the layout of the types that cross the boundary (kPluginLayoutFingerprint). The loader
+// refuses a library built for another API or LibTorch version, or with another layout, with a
+// message naming the file and both values, before running any of its code beyond the
+// descriptor. The fingerprint catches a field added to ProxyInfo (say) without a bump of
+// kPluginApiVersion, which would otherwise be silent undefined behaviour.
 //
 //   #include "nas/plugin.h"
 //   #include "nas/proxy.h"
@@ -25,6 +28,7 @@
 // shows it wired into ctest.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,16 +36,23 @@
 #include <torch/version.h>
 #include <boost/config.hpp>
 
+#include "nas/arch.h"
+#include "nas/evaluator.h"
 #include "nas/params.h"
+#include "nas/proxy.h"
 #include "nas/registry.h"
+#include "nas/search_space.h"
 
 namespace nas {
 
 // Bump when any interface a plugin implements or calls changes incompatibly.
-inline constexpr int kPluginApiVersion = 1;
+// 2: the descriptor gained layout_fingerprint.
+inline constexpr int kPluginApiVersion = 2;
 
 class PluginRegistrar;
 
+// Fields are only ever appended: the loader reads api_version first and refuses another
+// version before it reads anything that version may lack.
 struct PluginDescriptor {
   int api_version;
   const char* torch_version;
@@ -49,6 +60,7 @@ struct PluginDescriptor {
   const char* name;
   const char* version;
   void (*register_components)(PluginRegistrar&);
+  std::uint64_t layout_fingerprint;  // kPluginLayoutFingerprint as the plugin was compiled
 };
 
 // Handed to a plugin's registration function; stamps every component with the plugin's
@@ -102,6 +114,38 @@ class PluginRegistrar {
   std::shared_ptr<void> keepalive_;
 };
 
+namespace detail {
+// FNV-1a over the eight bytes of `value`, little end first.
+constexpr std::uint64_t fingerprint_mix(std::uint64_t hash, std::uint64_t value) {
+  for (int i = 0; i < 8; ++i) {
+    hash ^= (value >> (8 * i)) & 0xffu;
+    hash *= 0x100000001b3u;
+  }
+  return hash;
+}
+}  // namespace detail
+
+// The API version and the sizes of the types a plugin and the core exchange by value or
+// reach into, as the including translation unit sees them. Computed in each plugin when it
+// is built and compared by the loader with the core's own.
+inline constexpr std::uint64_t kPluginLayoutFingerprint = [] {
+  std::uint64_t h = 0xcbf29ce484222325u;
+  for (std::uint64_t v :
+       {std::uint64_t{static_cast<std::uint64_t>(kPluginApiVersion)},
+        std::uint64_t{sizeof(ProxyInfo)}, std::uint64_t{sizeof(ScoreRecord)},
+        std::uint64_t{sizeof(NetSpec)}, std::uint64_t{sizeof(Params)},
+        std::uint64_t{sizeof(ParamSchema)}, std::uint64_t{sizeof(Arch)},
+        std::uint64_t{sizeof(Component<Proxy>)}, std::uint64_t{sizeof(PluginRegistrar)},
+        std::uint64_t{sizeof(PluginDescriptor)}}) {
+    h = detail::fingerprint_mix(h, v);
+  }
+  return h;
+}();
+
+// Why a plugin whose descriptor carries `plugin_fingerprint` cannot be used by this core (a
+// message naming both fingerprints in hex), or "" when the layouts agree.
+std::string plugin_layout_problem(std::uint64_t plugin_fingerprint);
+
 }  // namespace nas
 
 #ifndef NAS_PLUGIN_SOURCE_DATA_DIR
@@ -113,6 +157,9 @@ class PluginRegistrar {
 #endif
 #ifndef NAS_PLUGIN_TORCH_VERSION_OVERRIDE
 #define NAS_PLUGIN_TORCH_VERSION_OVERRIDE TORCH_VERSION
+#endif
+#ifndef NAS_PLUGIN_LAYOUT_OVERRIDE
+#define NAS_PLUGIN_LAYOUT_OVERRIDE ::nas::kPluginLayoutFingerprint
 #endif
 
 #define NAS_PLUGIN(NAME, VERSION, REGISTER_FUNCTION)                                      \
@@ -126,6 +173,7 @@ class PluginRegistrar {
                                                     _GLIBCXX_USE_CXX11_ABI,               \
                                                     NAME,                                 \
                                                     VERSION,                              \
-                                                    &nas_plugin_register_trampoline_};    \
+                                                    &nas_plugin_register_trampoline_,     \
+                                                    NAS_PLUGIN_LAYOUT_OVERRIDE};          \
     return &descriptor;                                                                   \
   }
