@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "nas/device.h"
 #include "nas/error.h"
 #include "nas/transform.h"
 
@@ -20,7 +21,8 @@ std::int64_t split_size(const std::shared_ptr<const Dataset>& data, Split split)
 EpochLoader::EpochLoader(std::shared_ptr<const Dataset> data, LoaderOptions options)
     : data_(std::move(data)),
       options_(options),
-      order_(split_size(data_, options_.split), options_.seed, options_.epoch) {
+      order_(split_size(data_, options_.split), options_.seed, options_.epoch),
+      device_(resolve_device(options_.device, "epoch loader: device")) {
   const bool augment = options_.augment.value_or(options_.split == Split::kTrain);
   if (augment) augmentation_ = data_->augmentation();
   normalization_ = data_->normalization();
@@ -55,7 +57,7 @@ Batch EpochLoader::batch(std::uint64_t epoch, std::int64_t b) const {
     out.inputs = augmentation_->apply(out.inputs, seeds);
   }
   if (normalization_) out.inputs = normalization_->apply(out.inputs, seeds);
-  return out;
+  return to_device(out, device_);
 }
 
 }  // namespace nas

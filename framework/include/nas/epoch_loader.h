@@ -10,14 +10,18 @@
 // different batches at once), and a sample is augmented the same way whatever the rank count
 // or batch size. Augmentation applies by default to the train split only (validation and test
 // are never augmented unless `augment` says so). The last batches may hold padding
-// (order().real_samples()).
+// (order().real_samples()). Batches are produced on the CPU and moved to `device` as the last
+// step (nas/device.h); the constructor refuses a device this build or machine cannot use.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
+
+#include <c10/core/Device.h>
 
 #include "nas/dataset.h"
 #include "nas/epoch_order.h"
@@ -32,6 +36,7 @@ struct LoaderOptions {
   EpochOptions epoch;      // batch size per rank, rank, world size, shuffle, drop_last
   // Apply the dataset's augmentation(); unset: on the train split only.
   std::optional<bool> augment;
+  std::string device = "cpu";  // where batches end up: cpu, cuda, cuda:<index>
 };
 
 class EpochLoader {
@@ -46,6 +51,7 @@ class EpochLoader {
   // Whether batches are augmented (the resolved `augment` option and a dataset that has an
   // augmentation).
   bool augmenting() const { return augmentation_ != nullptr; }
+  const c10::Device& device() const { return device_; }
 
   // The dataset indices of batch b of `epoch`; b in [0, num_batches()).
   std::vector<std::int64_t> indices(std::uint64_t epoch, std::int64_t b) const;
@@ -55,6 +61,7 @@ class EpochLoader {
   std::shared_ptr<const Dataset> data_;
   LoaderOptions options_;
   EpochOrder order_;
+  c10::Device device_;
   std::shared_ptr<const Transform> augmentation_;
   std::shared_ptr<const Transform> normalization_;
   // The last epoch's batches: recomputing the order for every batch would cost O(size) each.
