@@ -420,6 +420,12 @@ TEST(Pruning, AProxyWithoutSupernetScoresIsAnError) {
                           "supernets of round 1"),
             std::string::npos)
       << r.output;
+  // scores.csv says why.
+  const nas::CsvTable scores = nas::read_csv(t.file("a") + "/scores.csv");
+  ASSERT_FALSE(scores.rows.empty());
+  EXPECT_EQ(scores.rows[0][scores.column("status")], "error");
+  EXPECT_NE(scores.rows[0][scores.column("message")].find("use count: network"), std::string::npos)
+      << scores.rows[0][scores.column("message")];
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "nas/error.h"
 #include "nas/network.h"
 #include "nas/plugin.h"
 #include "nas/probe_context.h"
@@ -32,6 +33,9 @@ class ParamsProxy : public nas::Proxy {
     if (network_) {
       for (const auto& t : c.network().parameters(/*recurse=*/true)) count += t.numel();
     } else {
+      if (nas::is_supernet_arch(c.arch())) {
+        throw nas::Error("params: the analytic count has none for a supernet; use count: network");
+      }
       count = c.space().params(c.arch(), c.spec());
     }
     const double n = static_cast<double>(count);
