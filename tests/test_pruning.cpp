@@ -1,7 +1,8 @@
 // The `pruning` strategy (TE-NAS) and the `params` proxy's network count it relies on.
 // * Its ranking header (strategies/pruning/pruning_rank.h) by hand, and against a Python
-//   re-statement of the reference's ranking that uses Python's own round() and math.log
-//   (tests/oracle/pruning_rank_oracle.py); the oracle needs /usr/bin/python3 (no torch).
+//   re-statement of the reference's ranking that uses Python's and numpy's own round() and
+//   math.log (tests/oracle/pruning_rank_oracle.py); the oracle needs /usr/bin/python3 with
+//   numpy.
 // * Through the `nas` CLI on NAS-Bench-201 ranked by parameter count, where every supernet's
 //   count and every pruning decision follow from the ops' parameter counts by hand; a killed
 //   search resumes to the same end without rescoring; bad settings are exit status 2.
@@ -31,23 +32,35 @@ using nas::test::TempDir;
 // ---------------------------------------------------------------------------------------------
 // The ranking, by hand
 
-TEST(PruningRank, PythonRoundingByHand) {
-  // Exact binary ties go to the even digit.
-  EXPECT_EQ(pr::round_half_even(0.125, 2), 0.12);
-  EXPECT_EQ(pr::round_half_even(0.375, 2), 0.38);
-  EXPECT_EQ(pr::round_half_even(2.5, 0), 2.0);
-  EXPECT_EQ(pr::round_half_even(-0.125, 2), -0.12);
+TEST(PruningRank, RoundingByHand) {
+  // Python's round() on a float: the exact binary value, exact ties to the even digit.
+  EXPECT_EQ(pr::python_round(0.125, 2), 0.12);
+  EXPECT_EQ(pr::python_round(0.375, 2), 0.38);
+  EXPECT_EQ(pr::python_round(2.5, 0), 2.0);
+  EXPECT_EQ(pr::python_round(-0.125, 2), -0.12);
   // Decimal "ties" are not ties in binary: the double nearest 0.0025 is
   // 0.00250000000000000005..., above the tie, so it rounds up (Python: round(0.0025, 3) is
   // 0.003); 0.0015 is 0.00150000000000000003... (0.002); 2.675 is 2.67499999... (2.67);
   // 1.0005 is 1.00049999... (1.0).
-  EXPECT_EQ(pr::round_half_even(0.0025, 3), 0.003);
-  EXPECT_EQ(pr::round_half_even(-0.0025, 3), -0.003);
-  EXPECT_EQ(pr::round_half_even(0.0015, 3), 0.002);
-  EXPECT_EQ(pr::round_half_even(2.675, 2), 2.67);
-  EXPECT_EQ(pr::round_half_even(1.0005, 3), 1.0);
-  EXPECT_EQ(pr::round_half_even(28000.0 / 1699546.0, 3), 0.016);   // 0.016475...
-  EXPECT_EQ(pr::round_half_even(243040.0 / 1699546.0, 3), 0.143);  // 0.143002...
+  EXPECT_EQ(pr::python_round(0.0025, 3), 0.003);
+  EXPECT_EQ(pr::python_round(-0.0025, 3), -0.003);
+  EXPECT_EQ(pr::python_round(0.0015, 3), 0.002);
+  EXPECT_EQ(pr::python_round(2.675, 2), 2.67);
+  EXPECT_EQ(pr::python_round(1.0005, 3), 1.0);
+  EXPECT_EQ(pr::python_round(28000.0 / 1699546.0, 3), 0.016);   // 0.016475...
+  EXPECT_EQ(pr::python_round(243040.0 / 1699546.0, 3), 0.143);  // 0.143002...
+
+  // numpy's round() on a float64 scales first: 0.0025 * 1000 is exactly 2.5 in doubles, a tie
+  // that goes to 2 (numpy: round(np.float64(0.0025), 3) is 0.002); 2.675 * 100 rounds to
+  // exactly 267.5, which goes to 268; 0.0015 * 1000 = 1.5 goes to 2; 1.0005 * 1000 rounds
+  // below 1000.5.
+  EXPECT_EQ(pr::numpy_round(0.0025, 3), 0.002);
+  EXPECT_EQ(pr::numpy_round(-0.0025, 3), -0.002);
+  EXPECT_EQ(pr::numpy_round(2.675, 2), 2.68);
+  EXPECT_EQ(pr::numpy_round(0.0015, 3), 0.002);
+  EXPECT_EQ(pr::numpy_round(1.0005, 3), 1.0);
+  EXPECT_EQ(pr::numpy_round(0.125, 2), 0.12);
+  EXPECT_EQ(pr::numpy_round(28000.0 / 1699546.0, 3), 0.016);
 
   // Significant figures (the reference's round_to at precision 3): below 1 in magnitude a
   // 3-decimal value keeps its value; above 1 decimals are lost.
@@ -116,17 +129,17 @@ TEST(PruningRank, ChoiceByRankSumOverTheWholeRound) {
 // The ranking against the Python oracle
 
 bool python_available() {
-  return nas::test::run_command("/usr/bin/python3 -c 'import json, math'").status == 0;
+  return nas::test::run_command("/usr/bin/python3 -c 'import json, math, numpy'").status == 0;
 }
 
 TEST(PruningRank, MatchesPythonOnRandomRounds) {
-  if (!python_available()) NAS_ORACLE_MISSING("/usr/bin/python3 is missing");
+  if (!python_available()) NAS_ORACLE_MISSING("/usr/bin/python3 cannot import numpy");
   nas::Rng rng(nas::derive_seed(7, "test_pruning_oracle"));
   // Changes drawn from few values, so that rounding makes many ties, with magnitudes beyond 1
   // (where significant-figure rounding merges values) and decimal near-ties such as 0.0025.
   const std::vector<double> pool = {0.0,    0.0025, 0.0015,  -0.0025, 0.016475, 0.143002,
                                     1.2345, 1.2312, -1.2345, -5.2311, 12.3456,  0.99951,
-                                    -0.5,   0.125,  1e-9,    -3e-4};
+                                    -0.5,   0.125,  1e-9,    -3e-4,   2.675,    0.0045};
   TempDir t;
   for (int round = 0; round < 40; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
@@ -153,10 +166,14 @@ TEST(PruningRank, MatchesPythonOnRandomRounds) {
             pool[static_cast<std::size_t>(rng.below(static_cast<std::int64_t>(pool.size())))];
         if (rng.below(3) == 0) x += 1e-4 * static_cast<double>(rng.below(7));
         changes.push_back(x);
-        rounded.push_back(pr::round_half_even(x, precision));
       }
       const bool descending = rng.below(2) == 1;
-      spec["proxies"].push_back({{"changes", changes}, {"descending", descending}});
+      const bool numpy = rng.below(2) == 1;
+      for (double x : changes) {
+        rounded.push_back(numpy ? pr::numpy_round(x, precision) : pr::python_round(x, precision));
+      }
+      spec["proxies"].push_back(
+          {{"changes", changes}, {"descending", descending}, {"numpy", numpy}});
       rankings.push_back(pr::rank_changes(rounded, precision, descending));
     }
     const std::string path = t.write("spec" + std::to_string(round) + ".json", spec.dump());
@@ -173,9 +190,11 @@ TEST(PruningRank, MatchesPythonOnRandomRounds) {
     EXPECT_EQ(answer.at("pruned").get<std::vector<std::size_t>>(),
               pr::choose_pruned(slot_of, rankings, quota));
     const auto rounded = answer.at("rounded").get<std::vector<double>>();
+    const auto numpy_rounded = answer.at("numpy_rounded").get<std::vector<double>>();
     const auto significant = answer.at("significant").get<std::vector<double>>();
     for (std::size_t i = 0; i < pool.size(); ++i) {
-      EXPECT_EQ(rounded[i], pr::round_half_even(pool[i], precision)) << pool[i];
+      EXPECT_EQ(rounded[i], pr::python_round(pool[i], precision)) << pool[i];
+      EXPECT_EQ(numpy_rounded[i], pr::numpy_round(pool[i], precision)) << pool[i];
       EXPECT_EQ(significant[i], pr::round_significant(pool[i], precision)) << pool[i];
     }
   }

@@ -9,6 +9,8 @@
 //       s_o <- scores of the supernet `alive` less o
 //     per proxy k of `proxies`:
 //       v_o <- round(change(s0_k, s_o,k), precision)   change(a, b) = (a - b) / |a|
+//              (numpy's rounding for the proxies in `numpy_rounding`, default ntk_cond, and
+//              Python's for the others, as the reference's numbers are numpy or Python floats)
 //       rank the v_o of all candidates of the round together: sorted by significant-figure
 //       rounding, descending when k is lower-better (the condition number: removing o lowered
 //       it most), ascending when higher-better (the region count: removing o raised it most);
@@ -94,6 +96,8 @@ class Pruning : public nas::Strategy {
   explicit Pruning(const nas::Params& p)
       : proxies_(p.get_string_list("proxies")),
         exclude_(p.get_string_list("exclude")),
+        numpy_rounding_(p.get_string_list("numpy_rounding").begin(),
+                        p.get_string_list("numpy_rounding").end()),
         prune_number_(static_cast<int>(p.get_int("prune_number"))),
         precision_(static_cast<int>(p.get_int("precision"))),
         nan_score_(p.get_double("nan_score")) {
@@ -162,10 +166,11 @@ class Pruning : public nas::Strategy {
                            "each status and message)");
         }
         const double s0 = finite_or_nan_score(current[col]);
+        const bool numpy = numpy_rounding_.count(proxies_[k]) > 0;
         std::vector<double> change;
         for (const auto& s : without) {
-          const double v =
-              pr::round_half_even(pr::relative_change(s0, finite_or_nan_score(s[col])), precision_);
+          const double c = pr::relative_change(s0, finite_or_nan_score(s[col]));
+          const double v = numpy ? pr::numpy_round(c, precision_) : pr::python_round(c, precision_);
           if (!std::isfinite(v)) {
             throw nas::Error("pruning: proxy '" + proxies_[k] + "': the change of score in round " +
                              std::to_string(round) + " is not a finite number");
@@ -246,6 +251,7 @@ class Pruning : public nas::Strategy {
 
   std::vector<std::string> proxies_;
   std::vector<std::string> exclude_;
+  std::set<std::string> numpy_rounding_;
   int prune_number_;
   int precision_;
   double nan_score_;
@@ -259,6 +265,12 @@ void register_pruning(nas::PluginRegistrar& r) {
   schema.add_string_list("exclude", {"none"},
                          "choices removed before the first round, never kept "
                          "(TE-NAS removes `none`)");
+  schema.add_string_list("numpy_rounding", {"ntk_cond"},
+                         "proxies whose change is rounded as numpy rounds a float64 (scale, "
+                         "round half to even, unscale), as the reference rounds the NTK change; "
+                         "the others' as Python rounds a float (its exact decimal value), as "
+                         "the reference rounds the region-count change; names not in `proxies` "
+                         "have no effect");
   schema.add_int("prune_number", 1,
                  "ops pruned per slot and round (TE-NAS: 1 on NB201, 3 on DARTS)",
                  nas::at_least(1));

@@ -8,14 +8,20 @@
 //   score fell" for a proxy whose scores are negative (the same number for TE-NAS's positive
 //   condition numbers and region counts); where orig is 0 (the reference would divide by 0)
 //   it is the plain difference orig - without.
-// * round_half_even(x, digits) is Python's round(x, digits) on a float: the double's exact
-//   decimal value rounded to `digits` decimals, an exact tie going to the even digit (0.125
-//   -> 0.12, but 0.0025 -> 0.003, because the double nearest 0.0025 lies above it).
-// * round_significant(x, precision) is the reference's round_to(x, precision): the magnitude
-//   plus 1e-8 scaled into [0.1, 1) by a power of ten, rounded to `precision` decimals there
-//   and scaled back, with the reference's float operations (the power from log(x) / log(10),
-//   as Python's math.log(x, 10) computes it). So 1.234 and 1.231 both become 1.23 at
-//   precision 3, while any value with 3 decimals below 1 in magnitude keeps its value.
+// * The reference rounds twice, and its numbers are of two kinds. The change of the region
+//   count is a Python float, which round() rounds by its exact decimal value: python_round(x,
+//   digits), an exact tie going to the even digit (0.125 -> 0.12), and 0.0025 -> 0.003 because
+//   the double nearest 0.0025 lies above it. The change of the condition number is a numpy
+//   float64 (np.nan_to_num made it one), and so is every sort key (np.mean of the repeats):
+//   round() on those is numpy's, numpy_round(x, digits) = rint(x * 10^digits) / 10^digits
+//   with ties to even after the multiplication, so 0.0025 -> 0.002 (2.5 exactly) and
+//   2.675 -> 2.68.
+// * round_significant(x, precision) is the reference's round_to(x, precision) on a numpy
+//   float: the magnitude plus 1e-8 scaled into [0.1, 1) by a power of ten, numpy_round() to
+//   `precision` decimals there and scaled back, with the reference's float operations (the
+//   power from log(x) / log(10), as Python's math.log(x, 10) computes it). So 1.234 and 1.231
+//   both become 1.23 at precision 3, while any value with 3 decimals below 1 in magnitude
+//   keeps its value.
 // * rank_changes(values, precision, descending) ranks one proxy's values over the round's
 //   candidates (listed in enumeration order): it sorts them stably by round_significant(),
 //   descending or ascending, then walks the sorted list: the first gets rank 0, each next one
@@ -49,14 +55,24 @@ inline double relative_change(double orig, double without) {
   return orig != 0.0 ? (orig - without) / std::abs(orig) : orig - without;
 }
 
-// Python's round(x, digits) for digits >= 0. printf's %.*f rounds the exact binary value to
-// nearest, ties to even (glibc), and strtod reads the decimal back exactly as Python does.
-inline double round_half_even(double x, int digits) {
+// Python's round(x, digits) on a float, digits >= 0. printf's %.*f rounds the exact binary
+// value to nearest, ties to even (glibc), and strtod reads the decimal back exactly as Python
+// does.
+inline double python_round(double x, int digits) {
   if (!std::isfinite(x) || digits < 0) return x;
   const int n = std::snprintf(nullptr, 0, "%.*f", digits, x);
   std::string text(static_cast<std::size_t>(n) + 1, '\0');
   std::snprintf(text.data(), text.size(), "%.*f", digits, x);
   return std::strtod(text.c_str(), nullptr);
+}
+
+// numpy's round(x, digits) on a float64, digits >= 0: multiply by the exact power of ten,
+// round to the nearest integer (ties to even, the default rounding mode), divide.
+inline double numpy_round(double x, int digits) {
+  if (!std::isfinite(x) || digits < 0) return x;
+  double scale = 1.0;
+  for (int i = 0; i < digits; ++i) scale *= 10.0;
+  return std::nearbyint(x * scale) / scale;
 }
 
 // 10^k as Python's int ** int gives it before a float operation: exact for k >= 0 (up to 22,
@@ -69,13 +85,13 @@ inline double python_pow10(int k) {
   return p;
 }
 
-// The reference's round_to(): rounding to significant figures.
+// The reference's round_to() on a numpy float: rounding to significant figures.
 inline double round_significant(double x, int precision) {
   if (x == 0.0 || !std::isfinite(x)) return x;
   const double sign = x / std::abs(x);
   const double magnitude = std::abs(x) + 1e-8;
   const int power = static_cast<int>(std::floor(std::log(magnitude) / std::log(10.0))) + 1;
-  return sign * round_half_even(magnitude * python_pow10(-power), precision) * python_pow10(power);
+  return sign * numpy_round(magnitude * python_pow10(-power), precision) * python_pow10(power);
 }
 
 // One proxy's ranking of the round's candidates.

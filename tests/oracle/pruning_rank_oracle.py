@@ -2,8 +2,11 @@
 """Oracle for one TE-NAS pruning round's ranking (strategies/pruning/pruning_rank.h).
 
 Restates, in plain Python, how VITA-Group/TENAS prune_tenas.py (prune_func_rank) turns the
-changes caused by removing each candidate op into ranks and picks the ops to prune, with
-Python's own round() and math.log, which the C++ port must reproduce bit for bit.
+changes caused by removing each candidate op into ranks and picks the ops to prune, with the
+number types the reference has: a change is rounded as a Python float (the region count) or
+as a numpy float64 (the NTK condition number, which np.nan_to_num made one), and the sort keys
+are computed on np.mean() results, so Python's and numpy's own round() and math.log give the
+values the C++ port must reproduce bit for bit.
 
   pruning_rank_oracle.py spec.json
 spec.json:
@@ -11,17 +14,21 @@ spec.json:
    "slot_of": [s_0, s_1, ...],                 # the slot of each candidate (enumeration order)
    "quota": [q_slot0, q_slot1, ...],           # ops to prune per slot
    "proxies": [{"changes": [c_0, c_1, ...],    # raw relative changes, one per candidate
-                "descending": true}, ...],     # sorted descending (a lower-better proxy)
+                "descending": true,            # sorted descending (a lower-better proxy)
+                "numpy": true}, ...],          # the change is a numpy float64
    "probe": [x, ...]}                          # extra values for round() and round_to()
 Output (stdout, JSON):
   {"ranks": [[r_0, ...], ...],   # per proxy, per candidate
    "pruned": [i, ...],           # candidates pruned, in the order they were taken
-   "rounded": [round(x, precision) for x in probe],
-   "significant": [round_to(x, precision) for x in probe]}
+   "rounded": [round(x, precision) for x in probe],                # Python floats
+   "numpy_rounded": [round(np.float64(x), precision) for x in probe],
+   "significant": [round_to(np.float64(x), precision) for x in probe]}
 """
 import json
 import math
 import sys
+
+import numpy as np
 
 
 def significant(x, precision):
@@ -51,7 +58,9 @@ def main():
     p = spec["precision"]
     orders, ranks = [], []
     for proxy in spec["proxies"]:
-        values = [round(c, p) for c in proxy["changes"]]
+        kind = np.float64 if proxy["numpy"] else float
+        # One repeat: the reference's np.mean of one rounded change.
+        values = [np.mean([round(kind(c), p)]) for c in proxy["changes"]]
         order, rank = ranks_of(values, p, proxy["descending"])
         orders.append(order)
         ranks.append(rank)
@@ -66,7 +75,9 @@ def main():
             pruned.append(i)
     json.dump({"ranks": ranks, "pruned": pruned,
                "rounded": [round(x, p) for x in spec["probe"]],
-               "significant": [significant(x, p) for x in spec["probe"]]}, sys.stdout)
+               "numpy_rounded": [float(round(np.float64(x), p)) for x in spec["probe"]],
+               "significant": [float(significant(np.float64(x), p)) for x in spec["probe"]]},
+              sys.stdout)
 
 
 if __name__ == "__main__":
