@@ -41,8 +41,11 @@
 // * The networks are the pipeline's: ntk_cond measures the space's published network as a
 //   supernet (NB201: C = 16, N = 5, the data's input size), where the reference's NTK
 //   supernet has C = 3, N = 1; linear_regions builds its thin one-cell network as the
-//   reference does. Any proxy the pipeline computes may be used, each in its declared
-//   direction; the reference has exactly these two.
+//   reference does. Both re-initialise Kaiming-normal (fan-in) before each repeat; the
+//   reference meant fan-out for the NTK and fan-in for the regions, but its init_model call
+//   matches no method and keeps PyTorch's default init (each proxy's file says more). Any
+//   proxy the pipeline computes may be used, each in its declared direction; the reference
+//   has exactly these two.
 // * Every non-finite score becomes `nan_score`, because the context reports NaN for any score
 //   that is not a finite number; the reference maps only a NaN condition number to 100000
 //   (numpy's nan_to_num: infinities to +-1.8e308) and its region counts are always finite. A
