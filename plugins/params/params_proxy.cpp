@@ -1,6 +1,9 @@
 // `params`: the number of trainable parameters of the architecture's network, from the
 // space's analytic count (no network is built). A size baseline that every report carries.
 // No network is built, so taps and their activation kinds do not matter.
+//
+// Network identity: structure. A relabelled cell has the same parameters; dead ops still own
+// theirs, so the count is not a property of the function.
 #include <memory>
 
 #include "nas/plugin.h"
@@ -15,6 +18,7 @@ class ParamsProxy : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kStructure;
     i.needs_network = false;
     return i;
   }

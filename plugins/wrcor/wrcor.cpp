@@ -48,6 +48,11 @@
 //   (test_proxies_correlation --gtest_also_run_disabled_tests --gtest_filter=*TimingWrcor*,
 //   NAS_TIMING_THREADS=1|2). float32 moved the score by up to 5.3e-7 relative (the
 //   all-avg_pool cell, where a few terms make up K): too close to 1e-6 to be the default.
+// * Network identity: structure, as K sums over taps and units with per-cell weights, in any
+//   order within a cell; a dead conv's tap still adds its activation term (a ReLU whose conv
+//   output never reaches the loss still sees its input), so dead ops count. With `weighting:
+//   layer` a term's weight depends on the tap's position, which a relabelling of the cell
+//   changes: then arch (nothing shared).
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -85,6 +90,8 @@ class Wrcor : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = weighting_ == Weighting::kLayer ? nas::NetworkIdentity::kArch
+                                                 : nas::NetworkIdentity::kStructure;
     i.passes = nas::kPassForward | (gradients_ ? nas::kPassTapGradients : nas::kPassNone);
     i.needs_labels = gradients_;
     return i;
