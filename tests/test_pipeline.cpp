@@ -631,6 +631,7 @@ TEST(PipelineErrors, CudaWithoutADeviceIsRefusedBeforeScoring) {
 // scores Y (all three), X and W (NASWOT), B and C (all three): 5 networks, and X, W (2 scores
 // each) and A (3) take 7 scores from an equivalent architecture.
 namespace dedup {
+using Key = std::pair<std::string, std::string>;
 const std::string kX = "|none~0|+|nor_conv_3x3~0|none~1|+|nor_conv_1x1~0|skip_connect~1|none~2|";
 const std::string kY = "|none~0|+|none~0|none~1|+|nor_conv_1x1~0|none~1|none~2|";
 const std::string kW = "|none~0|+|nor_conv_3x3~0|none~1|+|nor_conv_1x1~0|none~1|none~2|";
@@ -659,7 +660,7 @@ std::map<std::pair<std::string, std::string>, std::string> scores(const std::str
   std::map<std::pair<std::string, std::string>, std::string> out;
   for (const auto& row : t.rows) {
     EXPECT_EQ(row[t.column("status")], "ok") << row[t.column("message")];
-    out[{row[t.column("arch")], row[t.column("proxy")]}] = row[t.column("score")];
+    out[Key(row[t.column("arch")], row[t.column("proxy")])] = row[t.column("score")];
   }
   return out;
 }
@@ -680,14 +681,14 @@ TEST(PipelineDedup, EquivalentArchitecturesGetOneNetworksScores) {
   auto s = scores(t.file("auto"));
   ASSERT_EQ(s.size(), 18u);  // every architecture has its own rows
   for (const char* p : {"synflow", "jacov"}) {
-    EXPECT_EQ(s[{kX, p}], s[{kY, p}]) << p;
-    EXPECT_EQ(s[{kW, p}], s[{kY, p}]) << p;
+    EXPECT_EQ(s[Key(kX, p)], s[Key(kY, p)]) << p;
+    EXPECT_EQ(s[Key(kW, p)], s[Key(kY, p)]) << p;
   }
-  EXPECT_NE(s[{kX, "nwot"}], s[{kY, "nwot"}]);
-  EXPECT_NE(s[{kW, "nwot"}], s[{kY, "nwot"}]);
+  EXPECT_NE(s[Key(kX, "nwot")], s[Key(kY, "nwot")]);
+  EXPECT_NE(s[Key(kW, "nwot")], s[Key(kY, "nwot")]);
   for (const char* p : {"synflow", "jacov", "nwot"}) {
-    EXPECT_EQ(s[{kA, p}], s[{kB, p}]) << p;
-    EXPECT_NE(s[{kC, p}], s[{kB, p}]) << p;
+    EXPECT_EQ(s[Key(kA, p)], s[Key(kB, p)]) << p;
+    EXPECT_NE(s[Key(kC, p)], s[Key(kB, p)]) << p;
   }
   const std::string resolved = nas::test::read_file(t.file("auto") + "/config.resolved.yaml");
   EXPECT_NE(resolved.find("dedup: auto"), std::string::npos) << resolved;
@@ -703,11 +704,11 @@ TEST(PipelineDedup, EquivalentArchitecturesGetOneNetworksScores) {
       << off.output;
   auto n = scores(t.file("none"));
   for (const char* p : {"synflow", "jacov", "nwot"}) {
-    EXPECT_NE(n[{kX, p}], n[{kY, p}]) << p;
-    EXPECT_NE(n[{kA, p}], n[{kB, p}]) << p;
-    for (const auto& a : {kY, kB, kC}) EXPECT_EQ(n[{a, p}], s[{a, p}]) << p << " " << a;
+    EXPECT_NE(n[Key(kX, p)], n[Key(kY, p)]) << p;
+    EXPECT_NE(n[Key(kA, p)], n[Key(kB, p)]) << p;
+    for (const auto& a : {kY, kB, kC}) EXPECT_EQ(n[Key(a, p)], s[Key(a, p)]) << p << " " << a;
   }
-  EXPECT_EQ(n[{kX, "nwot"}], s[{kX, "nwot"}]);  // X is its own structure class
+  EXPECT_EQ(n[Key(kX, "nwot")], s[Key(kX, "nwot")]);  // X is its own structure class
 
   // The two runs' scores mean different things: resuming one as the other is refused.
   auto mixed = nas_run(pipeline(t, "none", "auto"));
