@@ -48,6 +48,8 @@ TEST(ParamRange, TextNamesTheBounds) {
   EXPECT_EQ(nas::at_most(6).text(), "at most 6");
   EXPECT_EQ(nas::between(1, 4096).text(), "from 1 to 4096");
   EXPECT_EQ((nas::Range{0.0, 1.0, true}).text(), "greater than 0 and at most 1");
+  EXPECT_EQ(nas::from_below(0, 1).text(), "at least 0 and less than 1");
+  EXPECT_EQ((nas::Range{std::nullopt, 1.0, false, true}).text(), "less than 1");
   EXPECT_EQ(nas::at_least(1e-7).text(), "at least 1e-07");
   EXPECT_EQ(nas::Range().text(), "");
 }

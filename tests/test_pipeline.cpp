@@ -27,10 +27,7 @@ namespace {
 
 using nas::test::CommandResult;
 using nas::test::TempDir;
-
-CommandResult nas_run(const std::string& yaml_path, const std::string& extra = "") {
-  return nas::test::run_command("'" + nas::test::cli() + "' -q run '" + yaml_path + "' " + extra);
-}
+using nas::test::nas_run;
 
 std::string basic_pipeline(const std::string& out_dir, const std::string& more = "") {
   return "run: {name: t, out_dir: '" + out_dir +
@@ -63,6 +60,19 @@ TEST(PipelineErrors, UnknownProxyListsValidProxiesWithLine) {
   auto path = t.write(
       "p.yaml", "search_space: {type: nb201}\nproxies:\n  - type: parms\nscore: {count: 2}\n");
   expect_usage_error(nas_run(path), {path + ":3", "unknown proxy 'parms'", "params", "flops"});
+}
+
+// A proxy that feeds batches needs a data section; the error names the proxy's line, not the
+// evaluator, and nothing is written.
+TEST(PipelineErrors, ProxyNeedingDataWithoutDataSectionNamesTheProxy) {
+  TempDir t;
+  const std::string out = t.file("o");
+  auto path = t.write("p.yaml", "run: {name: t, out_dir: '" + out +
+                                    "', seed: 3}\nsearch_space: {type: nb201}\n"
+                                    "proxies:\n  - type: params\n  - type: nwot\n"
+                                    "score: {archs: sample, count: 2}\n");
+  expect_usage_error(nas_run(path), {path + ":5", "proxy 'nwot'", "no `data` section"});
+  EXPECT_FALSE(std::filesystem::exists(out + "/scores.csv"));
 }
 
 TEST(PipelineErrors, WrongTypeNamesKey) {
@@ -618,7 +628,7 @@ TEST(PipelineErrors, CudaWithoutADeviceIsRefusedBeforeScoring) {
   const std::string out = t.file("gpu");
   auto path = t.write("p.yaml", basic_pipeline(out));
   auto r = nas_run(path, "run.device=cuda");
-  expect_usage_error(r, {path, "run.device", "'cuda'", "no CUDA device", "valid here: cpu"});
+  expect_usage_error(r, {path, "run.device", "'cuda'", "needs CUDA", "use cpu"});
   EXPECT_FALSE(std::filesystem::exists(out + "/scores.csv"));
 }
 

@@ -656,7 +656,10 @@ std::map<std::string, nas::ScoreRecord> by_name(const nas::Evaluation& e) {
   return out;
 }
 
-TEST_F(Nb201Proxies, AllRunFiniteDeterministicAndInRange) {
+// A smoke test: it checks only that every gradient proxy runs on a real NB201 cell, is
+// deterministic and lands in its range (the printed table is for the eye). The values
+// themselves are pinned by the oracle tests below and in test_proxies_correlation.
+TEST_F(Nb201Proxies, SmokeAllRunFiniteDeterministicAndInRange) {
   std::vector<nas::ProxySlot> slots;
   for (const char* name : {"synflow", "snip", "grasp", "fisher", "grad_norm", "plain", "l2_norm",
                            "pnorm", "zen", "epsilon", "ntk_cond", "sensitivity"}) {

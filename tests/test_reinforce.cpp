@@ -30,6 +30,7 @@ namespace {
 namespace rl = nas::reinforce;
 using nas::test::CommandResult;
 using nas::test::TempDir;
+using nas::test::nas_run;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -227,10 +228,6 @@ TEST(ReinforcePolicy, MatchesTorchOnRaggedSlotsAndLargeSteps) {
 // ---------------------------------------------------------------------------------------------
 // Through the CLI
 
-CommandResult nas_run(const std::string& yaml_path) {
-  return nas::test::run_command("'" + nas::test::cli() + "' -q run '" + yaml_path + "'");
-}
-
 std::string reinforce_pipeline(const std::string& out, const std::string& strategy_params,
                                int budget, int seed = 11) {
   return "run: {out_dir: '" + out + "', seed: " + std::to_string(seed) +
@@ -339,7 +336,8 @@ TEST(Reinforce, ImpossibleSettingsAreClearErrors) {
   auto no_steps = t.write("a.yaml", reinforce_pipeline(t.file("a"), "steps: 0", 200));
   auto r = nas_run(no_steps);
   EXPECT_EQ(r.status, 2) << r.output;
-  EXPECT_NE(r.output.find("reinforce: steps must be at least 1 (got 0)"), std::string::npos)
+  EXPECT_NE(r.output.find("parameter `steps` is 0; valid range: from 1 to 1000000000"),
+            std::string::npos)
       << r.output;
   auto big_warmup = t.write("b.yaml", reinforce_pipeline(t.file("b"), "warmup: 300", 200));
   r = nas_run(big_warmup);
@@ -350,7 +348,16 @@ TEST(Reinforce, ImpossibleSettingsAreClearErrors) {
   auto one_warmup = t.write("c.yaml", reinforce_pipeline(t.file("c"), "warmup: 1", 200));
   r = nas_run(one_warmup);
   EXPECT_EQ(r.status, 2) << r.output;
-  EXPECT_NE(r.output.find("reinforce: warmup must be at least 2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("parameter `warmup` is 1; valid range: from 2 to 10000000"),
+            std::string::npos)
+      << r.output;
+  // The baseline's momentum must leave room for new rewards: 1 is refused, by the schema.
+  auto stuck = t.write("d.yaml", reinforce_pipeline(t.file("d"), "momentum: 1.0", 200));
+  r = nas_run(stuck);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("parameter `momentum` is 1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("valid range: at least 0 and less than 1"), std::string::npos)
+      << r.output;
 }
 
 }  // namespace

@@ -17,10 +17,8 @@ namespace {
 
 using nas::test::CommandResult;
 using nas::test::TempDir;
-
-CommandResult nas_run(const std::string& yaml_path, const std::string& extra = "") {
-  return nas::test::run_command("'" + nas::test::cli() + "' -q run '" + yaml_path + "' " + extra);
-}
+using nas::test::lines_of;
+using nas::test::nas_run;
 
 // Ranked by parameter count alone. In NB201 an edge's op adds parameters only when it is a
 // convolution (a 3x3 ReLU-conv-BN has 9C^2 + 2C weights, a 1x1 one C^2 + 2C, pooling, skip and
@@ -39,12 +37,6 @@ std::string evolution_pipeline(const std::string& out, const std::string& strate
          std::to_string(budget) + ", params: {" + strategy_params + "}}\n";
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 // On a landscape where one mutation at a time can always climb, aging evolution reaches the
 // top: every parent is a tournament winner, so the population drifts up edge by edge.

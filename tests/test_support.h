@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "nas/paths.h"
 #include "nas/search_space.h"
@@ -91,6 +92,18 @@ inline std::string read_file(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// `nas -q run YAML EXTRA`: EXTRA carries overrides (`key=value ...`) or options.
+inline CommandResult nas_run(const std::string& yaml_path, const std::string& extra = "") {
+  return run_command("'" + cli() + "' -q run '" + yaml_path + "' " + extra);
+}
+
+inline std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
 }
 
 }  // namespace nas::test

@@ -7,6 +7,13 @@
 
 namespace nas {
 
+NetSpec net_spec_for(const DataShape& shape, NetSpec base) {
+  base.in_channels = shape.channels;
+  base.input_size = shape.size;
+  base.num_classes = shape.num_classes;
+  return base;
+}
+
 const char* to_string(Split split) {
   switch (split) {
     case Split::kTrain:

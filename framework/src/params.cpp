@@ -26,7 +26,22 @@ const char* to_string(ParamType type) {
 }
 
 namespace {
+// The shortest text that reads back as v bit for bit (1, 0.1, 4096, 1e-06), so that
+// `nas plugins inspect` prints 0.1 rather than 0.10000000000000001.
 std::string format_double(double v) {
+  if (!std::isfinite(v)) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+  }
+  // Whole numbers in full (1000000000, not 1e+09): they are budgets and sizes.
+  if (v == std::trunc(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::ostringstream out;
+    out.precision(precision);
+    out << v;
+    if (std::stod(out.str()) == v) return out.str();
+  }
   std::ostringstream out;
   out.precision(17);
   out << v;
@@ -50,35 +65,23 @@ std::string format_value(const ParamValue& value) {
   return std::visit(Visitor{}, value);
 }
 
-namespace {
-// The shortest text that reads back as v (1, 0.1, 4096, 1e-06).
-std::string format_bound(double v) {
-  for (int precision = 1; precision < 17; ++precision) {
-    std::ostringstream out;
-    out.precision(precision);
-    out << v;
-    if (std::stod(out.str()) == v) return out.str();
-  }
-  return format_double(v);
-}
-}  // namespace
-
 bool Range::contains(double v) const {
   if (!bounded()) return true;
   if (!std::isfinite(v)) return false;
   if (min && (min_exclusive ? !(v > *min) : !(v >= *min))) return false;
-  if (max && !(v <= *max)) return false;
+  if (max && (max_exclusive ? !(v < *max) : !(v <= *max))) return false;
   return true;
 }
 
 std::string Range::text() const {
   const std::string lo =
-      min ? (min_exclusive ? "greater than " : "at least ") + format_bound(*min) : "";
-  if (min && max && !min_exclusive)
-    return "from " + format_bound(*min) + " to " + format_bound(*max);
-  if (min && max) return lo + " and at most " + format_bound(*max);
-  if (max) return "at most " + format_bound(*max);
-  return lo;
+      min ? (min_exclusive ? "greater than " : "at least ") + format_double(*min) : "";
+  const std::string hi =
+      max ? (max_exclusive ? "less than " : "at most ") + format_double(*max) : "";
+  if (min && max && !min_exclusive && !max_exclusive)
+    return "from " + format_double(*min) + " to " + format_double(*max);
+  if (min && max) return lo + " and " + hi;
+  return min ? lo : hi;
 }
 
 ParamSchema& ParamSchema::add(ParamSpec spec) {
@@ -150,10 +153,10 @@ void ParamSchema::check(const Params& params, const std::string& component) cons
       refuse(std::to_string(*i), "valid range: " + spec.range.text());
     }
     if (const auto* d = std::get_if<double>(&v); d && !spec.range.contains(*d))
-      refuse(format_bound(*d), "valid range: " + spec.range.text());
+      refuse(format_double(*d), "valid range: " + spec.range.text());
     if (const auto* l = std::get_if<std::vector<double>>(&v)) {
       for (double d : *l)
-        if (!spec.range.contains(d)) refuse(format_bound(d), "valid range: " + spec.range.text());
+        if (!spec.range.contains(d)) refuse(format_double(d), "valid range: " + spec.range.text());
     }
   }
 }

@@ -212,9 +212,10 @@ PluginLoadReport load_plugin(const std::string& file, Registry& registry) {
                      "; rebuild the plugin against the same LibTorch";
       return report;
     }
-    if (d->cxx11_abi != _GLIBCXX_USE_CXX11_ABI) {
+    if (d->cxx11_abi != NAS_PLUGIN_CXX11_ABI) {
       report.error = file + ": built with _GLIBCXX_USE_CXX11_ABI=" + std::to_string(d->cxx11_abi) +
-                     ", but this nas uses " + std::to_string(_GLIBCXX_USE_CXX11_ABI);
+                     ", but this nas uses " + std::to_string(NAS_PLUGIN_CXX11_ABI) +
+                     " (-1: not libstdc++)";
       return report;
     }
     // Register into a scratch registry first, so a registration that throws half-way leaves

@@ -2,8 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
-#include <mutex>
-
+#include "global_generator.h"
 #include "nas/error.h"
 #include "nas/network.h"
 #include "nas/pass_results.h"
@@ -112,27 +111,11 @@ std::shared_ptr<Network> ProbeContext::build_network(const NetSpec& spec) const 
     throw Error("proxy '" + proxy_ +
                 "' asked to build a network but declared that it needs no network");
   }
-  // Builds draw their initial weights from the global generator and nothing else may draw
-  // from it while one runs: one build at a time, process-wide.
-  static std::mutex build_mutex;
-  std::lock_guard<std::mutex> build_lock(build_mutex);
-  at::Generator global = at::detail::getDefaultCPUGenerator();
-  at::Tensor saved;
-  {
-    std::lock_guard<std::mutex> lock(global.mutex());
-    saved = global.get_state();
-    global.set_current_seed(torch_seed(derive_seed(seed_, "build_network")));
-  }
-  // Restores the generator on the way out, also when the space refuses the spec.
-  struct Restore {
-    at::Generator& generator;
-    const at::Tensor& state;
-    ~Restore() {
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      generator.set_state(state);
-    }
-  } restore{global, saved};
-  std::shared_ptr<Network> net = build_network_for(space_, arch_, spec);
+  // The build draws its weights from torch's global generator, seeded from this context's
+  // seed, and leaves the generator as it found it.
+  std::shared_ptr<Network> net = build_with_global_seed(
+      torch_seed(derive_seed(seed_, "build_network")), AfterBuild::kRestore,
+      [&] { return build_network_for(space_, arch_, spec); });
   for (const auto& tap : net->taps()) {
     if (!(info_.tap_activations & activation_bit(tap->activation()))) {
       throw Error("proxy '" + proxy_ + "' accepts taps of kind " +

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <new>
 
+#include "global_generator.h"
 #include "nas/error.h"
 #include "nas/network.h"
 #include "nas/pass_results.h"
@@ -158,13 +159,11 @@ std::shared_ptr<ProbeEngine::Prepared> ProbeEngine::prepare(const Arch& arch) co
   if (!needs_network_) return p;
   try {
     const std::uint64_t net_seed = torch_seed(derive_seed(options_.seed, "network", arch.str()));
-    torch::manual_seed(net_seed);
-    p->shared.network = build_network_for(*space_, arch, options_.net);
+    auto build = [&] { return build_network_for(*space_, arch, options_.net); };
+    p->shared.network = build_with_global_seed(net_seed, AfterBuild::kKeepSeeded, build);
     for (std::size_t i = 0; i < proxies_.size(); ++i) {
-      if (proxies_[i].info.needs_network && proxies_[i].info.modifies_network) {
-        torch::manual_seed(net_seed);
-        p->fresh[i] = build_network_for(*space_, arch, options_.net);
-      }
+      if (proxies_[i].info.needs_network && proxies_[i].info.modifies_network)
+        p->fresh[i] = build_with_global_seed(net_seed, AfterBuild::kKeepSeeded, build);
     }
     if (needs_data_)
       p->shared.batch = on_device(

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <torch/cuda.h>
 #include <torch/version.h>
 
 #include <ctime>
@@ -16,8 +15,10 @@
 #include <unordered_set>
 
 #include "nas/csv.h"
+#include "nas/device.h"
 #include "nas/error.h"
 #include "nas/evaluation_job.h"
+#include "nas/plugin.h"
 #include "nas/plugin_loader.h"
 #include "nas/proxy.h"
 #include "nas/registry.h"
@@ -107,7 +108,7 @@ void write_env(const Run& run) {
   nlohmann::json j;
   j["nas_version"] = NAS_VERSION;
   j["torch_version"] = TORCH_VERSION;
-  j["cxx11_abi"] = _GLIBCXX_USE_CXX11_ABI;
+  j["cxx11_abi"] = NAS_PLUGIN_CXX11_ABI;
   j["compiler"] = __VERSION__;
   j["seed"] = run.cfg.run.seed;
   j["seed_scheme"] = kSeedSchemeVersion;
@@ -220,16 +221,11 @@ std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& optio
   // Components first: everything that can fail on bad input fails before a file is written.
   r.space = create_component(reg.spaces, cfg.space);
   r.spec.device = cfg.run.device;
-  if (cfg.run.device != "cpu" && !torch::cuda::is_available()) {
-    throw UsageError(cfg.run.device_where + ": `run.device` is '" + cfg.run.device +
-                     "', but this build of LibTorch sees no CUDA device; valid here: cpu");
-  }
+  // Refuses a misspelt device, and CUDA where this LibTorch or machine has none, by key.
+  resolve_device(cfg.run.device, cfg.run.device_where + ": `run.device`");
   if (cfg.data) {
     r.data = create_component(reg.datasets, *cfg.data);
-    const DataShape shape = r.data->shape();
-    r.spec.in_channels = shape.channels;
-    r.spec.input_size = shape.size;
-    r.spec.num_classes = shape.num_classes;
+    r.spec = net_spec_for(r.data->shape(), r.spec);
   }
   for (const auto& p : cfg.proxies) {
     ProxySlot slot;
@@ -279,7 +275,16 @@ std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& optio
   // The data must give a batch of the configured size before any score depends on it: a
   // missing or corrupt file, or a batch larger than the dataset, stops the run here.
   bool needs_data = false;
-  for (const auto& s : r.slots) needs_data = needs_data || (s.info.needs_network && s.info.needs_data);
+  for (std::size_t i = 0; i < r.slots.size(); ++i) {
+    const ProxyInfo& info = r.slots[i].info;
+    const bool wants_data = info.needs_network && (info.needs_data || info.passes != kPassNone);
+    if (wants_data && !cfg.data) {
+      throw UsageError(cfg.proxies[i].where + ": proxy '" + r.slots[i].name +
+                       "' feeds batches through the network, but the pipeline has no `data` "
+                       "section: add one (e.g. `data: {type: synthetic}`)");
+    }
+    needs_data = needs_data || wants_data;
+  }
   if (r.data && needs_data) {
     try {
       r.data->batch(cfg.batch_size, derive_seed(cfg.run.seed, "data-check"), Split::kTrain);

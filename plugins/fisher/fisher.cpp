@@ -70,8 +70,6 @@ std::vector<double> probed_fan_ins(torch::nn::Module& net) {
 
 class Fisher : public nas::Proxy {
  public:
-  explicit Fisher(const nas::Params&) {}
-
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
@@ -129,7 +127,7 @@ void register_fisher(nas::PluginRegistrar& registrar) {
                       "0.5 mean_n (sum_hw a*dL/da)^2, broadcast over the channel's weights and "
                       "summed; one labelled batch, train mode",
                       nas::ParamSchema(),
-                      [](const nas::Params& p) { return std::make_shared<Fisher>(p); });
+                      [](const nas::Params&) { return std::make_shared<Fisher>(); });
 }
 
 }  // namespace

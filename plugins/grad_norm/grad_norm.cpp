@@ -26,8 +26,6 @@ namespace {
 
 class GradNorm : public nas::Proxy {
  public:
-  explicit GradNorm(const nas::Params&) {}
-
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
@@ -49,7 +47,7 @@ void register_grad_norm(nas::PluginRegistrar& registrar) {
                       "gradient norm (zero-cost-nas): sum of per-layer Frobenius norms of "
                       "dL/dW over conv and linear weights, one labelled batch, train mode",
                       nas::ParamSchema(),
-                      [](const nas::Params& p) { return std::make_shared<GradNorm>(p); });
+                      [](const nas::Params&) { return std::make_shared<GradNorm>(); });
 }
 
 }  // namespace

@@ -38,8 +38,6 @@ namespace {
 
 class Grasp : public nas::Proxy {
  public:
-  explicit Grasp(const nas::Params&) {}
-
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
@@ -88,7 +86,7 @@ void register_grasp(nas::PluginRegistrar& registrar) {
                       "GraSP (Wang et al. 2020; zero-cost-nas): sum of -W * (H dL/dW) over conv "
                       "and linear weights, one labelled batch, train mode, T = 1",
                       nas::ParamSchema(),
-                      [](const nas::Params& p) { return std::make_shared<Grasp>(p); });
+                      [](const nas::Params&) { return std::make_shared<Grasp>(); });
 }
 
 }  // namespace

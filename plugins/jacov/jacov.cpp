@@ -37,8 +37,6 @@ namespace {
 
 class Jacov : public nas::Proxy {
  public:
-  explicit Jacov(const nas::Params&) {}
-
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
@@ -62,7 +60,7 @@ void register_jacov(nas::PluginRegistrar& registrar) {
                       "Jacobian covariance: -sum(log(v+1e-5) + 1/(v+1e-5)) over the eigenvalues "
                       "of the correlation of input Jacobians",
                       nas::ParamSchema(),
-                      [](const nas::Params& p) { return std::make_shared<Jacov>(p); });
+                      [](const nas::Params&) { return std::make_shared<Jacov>(); });
 }
 
 }  // namespace

@@ -28,8 +28,6 @@ namespace {
 
 class Plain : public nas::Proxy {
  public:
-  explicit Plain(const nas::Params&) {}
-
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
@@ -51,7 +49,7 @@ void register_plain(nas::PluginRegistrar& registrar) {
                       "plain saliency (zero-cost-nas): signed sum of dL/dW * W over conv and "
                       "linear weights, one labelled batch, train mode",
                       nas::ParamSchema(),
-                      [](const nas::Params& p) { return std::make_shared<Plain>(p); });
+                      [](const nas::Params&) { return std::make_shared<Plain>(); });
 }
 
 }  // namespace

@@ -29,8 +29,6 @@ namespace {
 
 class Snip : public nas::Proxy {
  public:
-  explicit Snip(const nas::Params&) {}
-
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
@@ -53,7 +51,7 @@ void register_snip(nas::PluginRegistrar& registrar) {
                       "SNIP (Lee et al. 2019; zero-cost-nas): sum |W * dL/dW| over conv and "
                       "linear weights, one labelled batch, train mode",
                       nas::ParamSchema(),
-                      [](const nas::Params& p) { return std::make_shared<Snip>(p); });
+                      [](const nas::Params&) { return std::make_shared<Snip>(); });
 }
 
 }  // namespace

@@ -41,8 +41,6 @@ namespace {
 
 class Synflow : public nas::Proxy {
  public:
-  explicit Synflow(const nas::Params&) {}
-
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
@@ -86,7 +84,7 @@ void register_synflow(nas::PluginRegistrar& registrar) {
                       "sum |W * dR/dW| of the all-positive, BN-free network on an all-ones "
                       "input, float64; raw (not logged)",
                       nas::ParamSchema(),
-                      [](const nas::Params& p) { return std::make_shared<Synflow>(p); });
+                      [](const nas::Params&) { return std::make_shared<Synflow>(); });
 }
 
 }  // namespace

@@ -1,9 +1,15 @@
 // Template for an out-of-tree proxy plugin: copy this folder, rename, and edit.
 //
-// `template_logit_std`: the standard deviation of the logits of one forward pass over the
-// batch. It shows the three things a proxy does: declare its needs in info(), read what it
-// asked for from the ProbeContext, and register itself with a parameter schema. It reads no
-// taps, so it accepts networks with any activation kind (ProxyInfo::tap_activations).
+// Two proxies, the two shapes most proxies take. Each shows the three things a proxy does:
+// declare its needs in info(), read what it asked for from the ProbeContext, and register
+// itself with a parameter schema.
+// * `template_logit_std`: the standard deviation of the logits of the shared forward pass over
+//   the batch (forward only). It reads no taps, so it accepts networks with any activation kind
+//   (ProxyInfo::tap_activations).
+// * `template_input_sensitivity`: the mean absolute value of d(sum of logits)/d(input), read
+//   from the engine's shared input-Jacobian pass. Backward work the engine already does for
+//   another proxy is not repeated; a proxy that must change the network (prune, reinitialise)
+//   declares modifies_network and works on context.fresh_network() instead.
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -39,11 +45,28 @@ class LogitStd : public nas::Proxy {
   double scale_;
 };
 
+class InputSensitivity : public nas::Proxy {
+ public:
+  nas::ProxyInfo info() const override {
+    nas::ProxyInfo i;
+    i.version = "1";
+    i.passes = nas::kPassInputJacobian;  // shared with every proxy that asks for it
+    return i;
+  }
+
+  double score(const nas::ProbeContext& context) const override {
+    return context.input_jacobian().detach().abs().to(at::kDouble).mean().item<double>();
+  }
+};
+
 void register_template(nas::PluginRegistrar& registrar) {
   nas::ParamSchema schema;
   schema.add_double("scale", 1.0, "multiplies the score");
   registrar.add_proxy("template_logit_std", "std of the logits (template plugin)", schema,
                       [](const nas::Params& p) { return std::make_shared<LogitStd>(p); });
+  registrar.add_proxy("template_input_sensitivity",
+                      "mean |d(sum of logits)/d(input)| (template plugin)", nas::ParamSchema(),
+                      [](const nas::Params&) { return std::make_shared<InputSensitivity>(); });
 }
 
 }  // namespace

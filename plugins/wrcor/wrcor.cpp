@@ -43,11 +43,10 @@
 //   correlations, K and the log-determinant are float64, like the reference's numpy code.
 //   float32: centred values and Gram products in float32 (row means, normalisation, K and
 //   logdet still float64). Each distinct tensor is one symmetric product (BLAS syrk), the
-//   products shared over the intra-op threads (nas::centred_row_grams). NB201, batch 64, 10
-//   cells: float64 0.154 s per cell on 1 thread, 0.094 s on 2; float32 0.107 / 0.067 s
-//   (test_proxies_correlation --gtest_also_run_disabled_tests --gtest_filter=*TimingWrcor*,
-//   NAS_TIMING_THREADS=1|2). float32 moved the score by up to 5.3e-7 relative (the
-//   all-avg_pool cell, where a few terms make up K): too close to 1e-6 to be the default.
+//   products shared over the intra-op threads (nas::centred_row_grams). float32 is faster
+//   but moves the score by up to about 5e-7 relative on cells where a few terms make up K:
+//   too close to 1e-6 to be the default. Measure both with test_proxies_correlation
+//   --gtest_also_run_disabled_tests --gtest_filter=*TimingWrcor* (NAS_TIMING_THREADS=1|2).
 // * Network identity: structure, as K sums over taps and units with per-cell weights, in any
 //   order within a cell; a dead conv's tap still adds its activation term (a ReLU whose conv
 //   output never reaches the loss still sees its input), so dead ops count. With `weighting:

@@ -56,11 +56,13 @@ class RandomSearch : public nas::Strategy {
 
 void register_random(nas::PluginRegistrar& r) {
   nas::ParamSchema schema;
-  schema.add_int("batch", 8, "architectures submitted to the evaluator at once");
+  schema.add_int("batch", 8, "architectures submitted to the evaluator at once",
+                 nas::between(1, 65536));
   schema.add_bool("keep_first_on_tie", false,
                   "keep the incumbent on a tie (the reference replaces it)");
   schema.add_int("max_resamples", 10000,
-                 "give up after this many samples that violate constraints or repeat");
+                 "give up after this many samples that violate constraints or repeat",
+                 nas::between(0, 1e9));
   r.add_strategy("random", "random search: sample, evaluate, keep the vote-best", schema,
                  [](const nas::Params& p) { return std::make_shared<RandomSearch>(p); });
 }

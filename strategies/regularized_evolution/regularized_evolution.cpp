@@ -42,11 +42,6 @@ class RegularizedEvolution : public nas::Strategy {
         sample_size_(p.get_int("sample")),
         cycles_(p.get_int("cycles")),
         max_resamples_(p.get_int("max_resamples")) {
-    if (population_size_ < 1 || sample_size_ < 1 || cycles_ < 0 || max_resamples_ < 0) {
-      throw nas::UsageError(
-          "regularized_evolution: population and sample must be at least 1, cycles and "
-          "max_resamples at least 0");
-    }
     if (sample_size_ > population_size_) {
       throw nas::UsageError("regularized_evolution: sample (" + std::to_string(sample_size_) +
                             ") is larger than population (" + std::to_string(population_size_) +
@@ -135,11 +130,15 @@ class RegularizedEvolution : public nas::Strategy {
 
 void register_regularized_evolution(nas::PluginRegistrar& r) {
   nas::ParamSchema schema;
-  schema.add_int("population", 64, "architectures alive at once (the reference's 64)");
-  schema.add_int("sample", 10, "tournament size, drawn without replacement (the reference's 10)");
-  schema.add_int("cycles", 1000, "mutations after the initial population (the reference's N)");
+  schema.add_int("population", 64, "architectures alive at once (the reference's 64)",
+                 nas::between(1, 1e7));
+  schema.add_int("sample", 10, "tournament size, drawn without replacement (the reference's 10)",
+                 nas::between(1, 1e7));
+  schema.add_int("cycles", 1000, "mutations after the initial population (the reference's N)",
+                 nas::between(0, 1e9));
   schema.add_int("max_resamples", 10000,
-                 "samples or mutations tried for one architecture that satisfies the constraints");
+                 "samples or mutations tried for one architecture that satisfies the constraints",
+                 nas::between(0, 1e9));
   r.add_strategy("regularized_evolution",
                  "aging evolution: tournament parent by the vote, one mutation, oldest dies "
                  "(RE-SJW with the sjw vote)",

@@ -62,31 +62,7 @@ class Reinforce : public nas::Strategy {
         lr_(p.get_double("lr")),
         momentum_(p.get_double("momentum")),
         init_scale_(p.get_double("init_scale")),
-        max_resamples_(p.get_int("max_resamples")) {
-    if (steps_ < 1) {
-      throw nas::UsageError("reinforce: steps must be at least 1 (got " + std::to_string(steps_) +
-                            "): it is the number of policy samples");
-    }
-    if (warmup_ < 2) {
-      throw nas::UsageError("reinforce: warmup must be at least 2 (got " + std::to_string(warmup_) +
-                            "): the reward divides by each proxy's spread over the warm-up");
-    }
-    if (!(lr_ > 0.0) || !std::isfinite(lr_)) {
-      throw nas::UsageError("reinforce: lr must be a positive number (got " + std::to_string(lr_) +
-                            ")");
-    }
-    if (!(momentum_ >= 0.0 && momentum_ < 1.0)) {
-      throw nas::UsageError("reinforce: momentum must lie in [0, 1) (got " +
-                            std::to_string(momentum_) + ")");
-    }
-    if (!(init_scale_ >= 0.0) || !std::isfinite(init_scale_)) {
-      throw nas::UsageError("reinforce: init_scale must be a finite number >= 0 (got " +
-                            std::to_string(init_scale_) + ")");
-    }
-    if (max_resamples_ < 0) {
-      throw nas::UsageError("reinforce: max_resamples must be at least 0");
-    }
-  }
+        max_resamples_(p.get_int("max_resamples")) {}
 
   void search(nas::SearchContext& ctx) override {
     if (warmup_ >= ctx.budget()) {
@@ -242,17 +218,24 @@ void register_reinforce(nas::PluginRegistrar& r) {
   nas::ParamSchema schema;
   schema.add_int("warmup", 100,
                  "random architectures whose scores give each proxy's mean and std for the "
-                 "reward (the reference's 100; charged to the budget here)");
-  schema.add_int("steps", 1000, "policy samples, one update each (the reference's N)");
-  schema.add_double("lr", 1e-3, "Adam learning rate (the reference's 0.001)");
+                 "reward (the reference's 100; charged to the budget here); at least 2, since "
+                 "the reward divides by each proxy's spread",
+                 nas::between(2, 1e7));
+  schema.add_int("steps", 1000, "policy samples, one update each (the reference's N)",
+                 nas::between(1, 1e9));
+  schema.add_double("lr", 1e-3, "Adam learning rate (the reference's 0.001)",
+                    nas::greater_than(0));
   schema.add_double("momentum", 0.9,
                     "momentum of the moving-average reward baseline "
-                    "(the reference's EMA_momentum)");
+                    "(the reference's EMA_momentum)",
+                    nas::from_below(0, 1));
   schema.add_double("init_scale", 1e-3,
-                    "initial logits are init_scale * N(0,1) (the reference's 1e-3)");
+                    "initial logits are init_scale * N(0,1) (the reference's 1e-3)",
+                    nas::at_least(0));
   schema.add_int("max_resamples", 10000,
                  "draws tried for one architecture that decode() accepts and the constraints "
-                 "allow");
+                 "allow",
+                 nas::between(0, 1e9));
   r.add_strategy("reinforce",
                  "REINFORCE: a categorical policy per decision slot, Adam, moving-average "
                  "baseline, reward = sum of proxy z-scores over a warm-up sample",

@@ -23,6 +23,9 @@
 // the random per-batch augmentation (nas/transform.h) that the dataset's params configure for
 // the train split (nullptr: none). A dataset that only draws probe batches keeps the defaults:
 // size() and samples() throw nas::Error saying so, the transforms are nullptr.
+//
+// A torch-level header (batches are ATen tensors): plugins that include it, and headers that
+// include it (probe_engine.h, epoch_loader.h), need LibTorch's include paths.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +34,8 @@
 #include <vector>
 
 #include <ATen/core/Tensor.h>
+
+#include "nas/search_space.h"
 
 namespace nas {
 
@@ -46,6 +51,10 @@ struct DataShape {
   int size = 32;
   int num_classes = 10;
 };
+
+// `base` with its input channels, input size and class count taken from `shape`: the network
+// a space builds for this data.
+NetSpec net_spec_for(const DataShape& shape, NetSpec base = {});
 
 enum class Split { kTrain, kValidation, kTest };
 

@@ -32,22 +32,26 @@ using ParamValue = std::variant<std::int64_t, double, bool, std::string, std::ve
 std::string format_value(const ParamValue& value);
 
 // The range of a number (kInt, kDouble, and each element of kDoubleList). Bounds are
-// inclusive unless min_exclusive; a bounded number must also be finite (no NaN, no inf).
+// inclusive unless min_exclusive / max_exclusive; a bounded number must also be finite (no NaN,
+// no inf).
 struct Range {
   std::optional<double> min;
   std::optional<double> max;
   bool min_exclusive = false;
+  bool max_exclusive = false;
 
   bool bounded() const { return min || max; }
   bool contains(double v) const;
-  // "at least 1", "greater than 0", "at most 6", "from 1 to 4096", "greater than 0 and at
-  // most 1"; "" when unbounded.
+  // "at least 1", "greater than 0", "at most 6", "less than 1", "from 1 to 4096", "greater
+  // than 0 and at most 1", "at least 0 and less than 1"; "" when unbounded.
   std::string text() const;
 };
-inline Range at_least(double min) { return {min, std::nullopt, false}; }
-inline Range greater_than(double min) { return {min, std::nullopt, true}; }
-inline Range at_most(double max) { return {std::nullopt, max, false}; }
-inline Range between(double min, double max) { return {min, max, false}; }
+inline Range at_least(double min) { return {min, std::nullopt, false, false}; }
+inline Range greater_than(double min) { return {min, std::nullopt, true, false}; }
+inline Range at_most(double max) { return {std::nullopt, max, false, false}; }
+inline Range between(double min, double max) { return {min, max, false, false}; }
+// [min, max): a momentum, a probability that must leave something over.
+inline Range from_below(double min, double max) { return {min, max, false, true}; }
 
 struct ParamSpec {
   std::string name;

@@ -47,7 +47,9 @@ namespace nas {
 
 // Bump when any interface a plugin implements or calls changes incompatibly.
 // 2: the descriptor gained layout_fingerprint.
-inline constexpr int kPluginApiVersion = 2;
+// 3: ParamSpec gained a range (schema-checked bounds); ParamSpec, Range and ParamValue joined
+//    the layout fingerprint.
+inline constexpr int kPluginApiVersion = 3;
 
 class PluginRegistrar;
 
@@ -134,7 +136,8 @@ inline constexpr std::uint64_t kPluginLayoutFingerprint = [] {
        {std::uint64_t{static_cast<std::uint64_t>(kPluginApiVersion)},
         std::uint64_t{sizeof(ProxyInfo)}, std::uint64_t{sizeof(ScoreRecord)},
         std::uint64_t{sizeof(NetSpec)}, std::uint64_t{sizeof(Params)},
-        std::uint64_t{sizeof(ParamSchema)}, std::uint64_t{sizeof(Arch)},
+        std::uint64_t{sizeof(ParamSchema)}, std::uint64_t{sizeof(ParamSpec)},
+        std::uint64_t{sizeof(Range)}, std::uint64_t{sizeof(ParamValue)}, std::uint64_t{sizeof(Arch)},
         std::uint64_t{sizeof(Component<Proxy>)}, std::uint64_t{sizeof(PluginRegistrar)},
         std::uint64_t{sizeof(PluginDescriptor)}}) {
     h = detail::fingerprint_mix(h, v);
@@ -161,6 +164,13 @@ std::string plugin_layout_problem(std::uint64_t plugin_fingerprint);
 #ifndef NAS_PLUGIN_LAYOUT_OVERRIDE
 #define NAS_PLUGIN_LAYOUT_OVERRIDE ::nas::kPluginLayoutFingerprint
 #endif
+// libstdc++'s std::string/std::list ABI switch; -1 where the standard library is another one
+// (libc++), so that a plugin and a core built against different libraries are told apart.
+#ifdef _GLIBCXX_USE_CXX11_ABI
+#define NAS_PLUGIN_CXX11_ABI _GLIBCXX_USE_CXX11_ABI
+#else
+#define NAS_PLUGIN_CXX11_ABI (-1)
+#endif
 
 #define NAS_PLUGIN(NAME, VERSION, REGISTER_FUNCTION)                                      \
   static void nas_plugin_register_trampoline_(::nas::PluginRegistrar& registrar) {        \
@@ -170,7 +180,7 @@ std::string plugin_layout_problem(std::uint64_t plugin_fingerprint);
   extern "C" BOOST_SYMBOL_EXPORT const ::nas::PluginDescriptor* nas_plugin_descriptor() { \
     static const ::nas::PluginDescriptor descriptor{NAS_PLUGIN_API_VERSION_OVERRIDE,      \
                                                     NAS_PLUGIN_TORCH_VERSION_OVERRIDE,    \
-                                                    _GLIBCXX_USE_CXX11_ABI,               \
+                                                    NAS_PLUGIN_CXX11_ABI,                 \
                                                     NAME,                                 \
                                                     VERSION,                              \
                                                     &nas_plugin_register_trampoline_,     \

@@ -3,10 +3,9 @@
 // Contract: set_compute_threads(n) gives LibTorch's intra-op pool n threads and the BLAS
 // library under LibTorch one thread. OpenBLAS (Debian's LibTorch uses it) runs its own pthread
 // pool beside LibTorch's OpenMP pool; with both at 2 threads on a 2-core machine they take
-// turns on the cores and spin, and SJW through the probe engine ran 1.7x slower than with BLAS
-// at 1 thread (SynFlow's float64 pass 4x slower). The parallelism that BLAS threads would give
-// comes from LibTorch's pool, from proxies splitting their own work (at::parallel_for), and from
-// workers over architectures. OpenMP's team size is per thread: call it on every thread that
+// turns on the cores and spin, and proxies ran far slower than with BLAS at one thread. The
+// parallelism that BLAS threads would give comes from LibTorch's pool, from proxies splitting
+// their own work (at::parallel_for), and from workers over architectures. OpenMP's team size is per thread: call it on every thread that
 // runs LibTorch work. BLAS stays at one thread for the rest of the process: matrix products
 // LibTorch sends to BLAS (linear layers) run on one core each. Nothing here is needed for
 // correctness, only for speed.

@@ -125,10 +125,7 @@ inline ProbeOptions probe_options(const ConformanceOptions& o, const Dataset& da
   ProbeOptions options;
   options.seed = o.seed;
   options.batch_size = o.batch_size;
-  const DataShape shape = data.shape();
-  options.net.in_channels = shape.channels;
-  options.net.input_size = shape.size;
-  options.net.num_classes = shape.num_classes;
+  options.net = net_spec_for(data.shape());
   options.check_isolation = true;
   return options;
 }
