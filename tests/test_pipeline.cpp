@@ -3,6 +3,7 @@
 // count, and an interrupted run resumes without recomputing or losing scores.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 #include <vector>
 
@@ -632,3 +633,133 @@ TEST(PipelineErrors, CudaWithoutADeviceIsRefusedBeforeScoring) {
 }
 
 }  // namespace
+
+// run.dedup: architectures that are one network share one computation. X, Y, W are one
+// function class (Y = X and W without their dead ops; each its own structure class); A and B
+// differ only by swapping nodes 1 and 2 (edge 2<-1 none), one structure; C is A with a skip
+// on 2<-1, alone. SynFlow and JacCor share by function, NASWOT by structure, so the backend
+// scores Y (all three), X and W (NASWOT), B and C (all three): 5 networks, and X, W (2 scores
+// each) and A (3) take 7 scores from an equivalent architecture.
+namespace dedup {
+using Key = std::pair<std::string, std::string>;
+const std::string kX = "|none~0|+|nor_conv_3x3~0|none~1|+|nor_conv_1x1~0|skip_connect~1|none~2|";
+const std::string kY = "|none~0|+|none~0|none~1|+|nor_conv_1x1~0|none~1|none~2|";
+const std::string kW = "|none~0|+|nor_conv_3x3~0|none~1|+|nor_conv_1x1~0|none~1|none~2|";
+const std::string kA =
+    "|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|avg_pool_3x3~1|nor_conv_3x3~2|";
+const std::string kB =
+    "|nor_conv_1x1~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|";
+const std::string kC =
+    "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|avg_pool_3x3~1|"
+    "nor_conv_3x3~2|";
+
+std::string pipeline(const TempDir& t, const std::string& out, const std::string& dedup) {
+  const std::string list = t.write("archs.txt", kX + "\n" + kY + "\n" + kW + "\n" + kA + "\n" +
+                                                    kB + "\n" + kC + "\n");
+  return t.write(out + ".yaml", "run: {out_dir: '" + t.file(out) + "', seed: 4, workers: 1" +
+                                    (dedup.empty() ? "" : ", dedup: " + dedup) +
+                                    "}\n"
+                                    "data: {type: synthetic, batch_size: 16}\n"
+                                    "search_space: {type: nb201}\n"
+                                    "proxies: [synflow, jacov, nwot]\n"
+                                    "score: {archs: file, file: '" + list + "'}\n");
+}
+
+std::map<std::pair<std::string, std::string>, std::string> scores(const std::string& dir) {
+  nas::CsvTable t = nas::read_csv(dir + "/scores.csv");
+  std::map<std::pair<std::string, std::string>, std::string> out;
+  for (const auto& row : t.rows) {
+    EXPECT_EQ(row[t.column("status")], "ok") << row[t.column("message")];
+    out[Key(row[t.column("arch")], row[t.column("proxy")])] = row[t.column("score")];
+  }
+  return out;
+}
+}  // namespace dedup
+
+TEST(PipelineDedup, EquivalentArchitecturesGetOneNetworksScores) {
+  using namespace dedup;
+  TempDir t;
+  // auto is the default
+  auto r = nas::test::run_command("'" + nas::test::cli() + "' run '" + pipeline(t, "auto", "") +
+                                  "'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("networks computed: 5; scores taken from an equivalent "
+                          "architecture's network: 7 (run.dedup auto; synflow: function, "
+                          "jacov: function, nwot: structure)"),
+            std::string::npos)
+      << r.output;
+  auto s = scores(t.file("auto"));
+  ASSERT_EQ(s.size(), 18u);  // every architecture has its own rows
+  for (const char* p : {"synflow", "jacov"}) {
+    EXPECT_EQ(s[Key(kX, p)], s[Key(kY, p)]) << p;
+    EXPECT_EQ(s[Key(kW, p)], s[Key(kY, p)]) << p;
+  }
+  EXPECT_NE(s[Key(kX, "nwot")], s[Key(kY, "nwot")]);
+  EXPECT_NE(s[Key(kW, "nwot")], s[Key(kY, "nwot")]);
+  for (const char* p : {"synflow", "jacov", "nwot"}) {
+    EXPECT_EQ(s[Key(kA, p)], s[Key(kB, p)]) << p;
+    EXPECT_NE(s[Key(kC, p)], s[Key(kB, p)]) << p;
+  }
+  const std::string resolved = nas::test::read_file(t.file("auto") + "/config.resolved.yaml");
+  EXPECT_NE(resolved.find("dedup: auto"), std::string::npos) << resolved;
+
+  // Off: every architecture is its own network. The representatives score exactly as they
+  // did for their classes.
+  auto off = nas::test::run_command("'" + nas::test::cli() + "' run '" +
+                                    pipeline(t, "none", "none") + "'");
+  ASSERT_EQ(off.status, 0) << off.output;
+  EXPECT_NE(off.output.find("networks computed: 6; scores taken from an equivalent "
+                            "architecture's network: 0 (run.dedup none"),
+            std::string::npos)
+      << off.output;
+  auto n = scores(t.file("none"));
+  for (const char* p : {"synflow", "jacov", "nwot"}) {
+    EXPECT_NE(n[Key(kX, p)], n[Key(kY, p)]) << p;
+    EXPECT_NE(n[Key(kA, p)], n[Key(kB, p)]) << p;
+    for (const auto& a : {kY, kB, kC}) EXPECT_EQ(n[Key(a, p)], s[Key(a, p)]) << p << " " << a;
+  }
+  EXPECT_EQ(n[Key(kX, "nwot")], s[Key(kX, "nwot")]);  // X is its own structure class
+
+  // The two runs' scores mean different things: resuming one as the other is refused.
+  auto mixed = nas_run(pipeline(t, "none", "auto"));
+  expect_usage_error(mixed, {"proxies.synflow.dedup: arch -> function"});
+}
+
+// A run cut after a few rows (its last line torn) resumes to exactly the uninterrupted rows:
+// a class's score comes back from any member's row.
+TEST(PipelineDedup, ResumeAfterACutGivesTheSameScores) {
+  using namespace dedup;
+  TempDir t;
+  ASSERT_EQ(nas_run(pipeline(t, "whole", "")).status, 0);
+  const std::string text = nas::test::read_file(t.file("whole") + "/scores.csv");
+  std::istringstream in(text);
+  std::string line, cut;
+  for (int i = 0; i < 4 && std::getline(in, line); ++i) cut += line + "\n";  // header, 3 rows
+  // The first architecture settled is Y, whose network the backend computed first.
+  EXPECT_EQ(cut.find("\n" + kY + ",synflow,"), cut.find('\n')) << cut;
+  std::getline(in, line);
+  cut += line.substr(0, line.size() / 2);
+  std::filesystem::create_directories(t.file("cut"));
+  std::ofstream(t.file("cut") + "/scores.csv") << cut;
+  auto r = nas::test::run_command("'" + nas::test::cli() + "' run '" + pipeline(t, "cut", "") +
+                                  "'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  // Y's rows answer X's and W's SynFlow and JacCor: NASWOT of X and W, B and C remain.
+  EXPECT_NE(r.output.find("networks computed: 4;"), std::string::npos) << r.output;
+  auto sorted = [](std::vector<std::vector<std::string>> rows) {
+    std::sort(rows.begin(), rows.end());
+    return rows;
+  };
+  EXPECT_EQ(sorted(rows_without_seconds(t.file("cut") + "/scores.csv")),
+            sorted(rows_without_seconds(t.file("whole") + "/scores.csv")));
+}
+
+TEST(PipelineErrors, UnknownDedupValueListsTheValidOnes) {
+  TempDir t;
+  auto path = t.write("p.yaml", basic_pipeline(t.file("o")));
+  expect_usage_error(nas_run(path, "run.dedup=function"),
+                     {"run.dedup", "'function'", "auto", "structure", "none"});
+  auto path2 = t.write("q.yaml", "run: {dedup: sometimes}\nsearch_space: {type: nb201}\n"
+                                 "proxies: [params]\nscore: {count: 2}\n");
+  expect_usage_error(nas_run(path2), {path2 + ":1", "`run.dedup` is 'sometimes'", "auto"});
+}

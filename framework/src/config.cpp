@@ -95,6 +95,18 @@ std::string resolve_input(const std::string& pipeline, const std::string& p) {
 
 }  // namespace
 
+const char* to_string(Dedup dedup) {
+  switch (dedup) {
+    case Dedup::kStructure:
+      return "structure";
+    case Dedup::kNone:
+      return "none";
+    case Dedup::kAuto:
+    default:
+      return "auto";
+  }
+}
+
 std::string params_fingerprint(const Params& params) {
   YAML::Emitter e;
   e.SetMapFormat(YAML::Flow);
@@ -127,6 +139,7 @@ YAML::Node PipelineConfig::resolved() const {
   for (const auto& p : run.plugin_paths) r["plugin_paths"].push_back(p);
   for (const auto& p : run.reuse_scores) r["reuse_scores"].push_back(p);
   r["evaluator"] = component(run.evaluator);
+  r["dedup"] = to_string(run.dedup);
   out["run"] = r;
   if (data) {
     YAML::Node d = component(*data);
@@ -204,7 +217,7 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
   detail::require_map(f, run_node, "run");
   detail::check_keys(f, run_node, "run",
                      {"name", "out_dir", "seed", "workers", "torch_threads", "device",
-                      "plugin_paths", "reuse_scores", "evaluator"});
+                      "plugin_paths", "reuse_scores", "evaluator", "dedup"});
   run.name = detail::get_string(f, run_node, "name", "run", fs::path(path).stem().string());
   run.out_dir = detail::get_string(f, run_node, "out_dir", "run", "runs/" + run.name);
   run.seed = static_cast<std::uint64_t>(
@@ -223,6 +236,18 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
   if (run.device != "cpu" && run.device != "cuda" && run.device.rfind("cuda:", 0) != 0) {
     throw UsageError(where(f, run_node["device"]) + ": `run.device` is '" +
                      printable(run.device) + "'; valid devices: cpu, cuda, cuda:N");
+  }
+  const std::string dedup = detail::get_string(f, run_node, "dedup", "run", "auto");
+  if (dedup == "auto") {
+    run.dedup = Dedup::kAuto;
+  } else if (dedup == "structure") {
+    run.dedup = Dedup::kStructure;
+  } else if (dedup == "none") {
+    run.dedup = Dedup::kNone;
+  } else {
+    throw UsageError(where(f, run_node["dedup"]) + ": `run.dedup` is '" + printable(dedup) +
+                     "'; valid values: auto (each proxy at the level it declares), structure "
+                     "(relabelled cells only), none (every architecture scored on its own)");
   }
   for (auto& p : detail::get_string_list(f, run_node, "plugin_paths", "run"))
     run.plugin_paths.push_back(resolve_input(path, p));

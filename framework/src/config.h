@@ -28,6 +28,12 @@ struct ComponentConfig {
   std::string where; // "file:line" where it was configured, for messages
 };
 
+// run.dedup: how far architectures that are one network share a score. kAuto: each proxy at
+// the level it declares (ProxyInfo::identity); kStructure: at most at kStructure (relabelled
+// cells only); kNone: every architecture is scored as its own network.
+enum class Dedup { kAuto, kStructure, kNone };
+const char* to_string(Dedup dedup);
+
 struct RunSection {
   std::string name;
   std::string out_dir;
@@ -39,6 +45,7 @@ struct RunSection {
   std::vector<std::string> plugin_paths;
   std::vector<std::string> reuse_scores;  // other run directories whose matching scores count
   ComponentConfig evaluator;              // run.evaluator, `local` by default
+  Dedup dedup = Dedup::kAuto;
 };
 
 enum class ArchSource { kSample, kAll, kFile };

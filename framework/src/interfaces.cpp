@@ -23,6 +23,36 @@ void SearchSpace::require_own(const Arch& arch) const {
   }
 }
 
+std::string SearchSpace::network_key(const Arch& arch, NetworkIdentity) const {
+  require_own(arch);
+  return arch.str();
+}
+Arch SearchSpace::representative(const Arch& arch, NetworkIdentity) const {
+  require_own(arch);
+  return arch;
+}
+
+const char* to_string(NetworkIdentity level) {
+  switch (level) {
+    case NetworkIdentity::kStructure:
+      return "structure";
+    case NetworkIdentity::kFunction:
+      return "function";
+    case NetworkIdentity::kArch:
+    default:
+      return "arch";
+  }
+}
+
+NetworkIdentity network_identity_from_string(const std::string& text) {
+  for (NetworkIdentity level :
+       {NetworkIdentity::kArch, NetworkIdentity::kStructure, NetworkIdentity::kFunction}) {
+    if (text == to_string(level)) return level;
+  }
+  throw Error("unknown network identity '" + printable(text) +
+              "'; valid: arch, structure, function");
+}
+
 std::shared_ptr<Network> SearchSpace::build_supernet(const std::vector<std::vector<bool>>&,
                                                      const NetSpec&) const {
   throw Error("search space '" + name() + "' has no supernet");

@@ -33,6 +33,8 @@ run:
   # plugin_paths: [path/to/more/plugins]      # relative to this file
   # reuse_scores: [runs/earlier]              # matching scores of other runs are reused
   # evaluator: {type: local}                  # how architectures are scored
+  # dedup: auto           # one network per class of equivalent architectures: auto (each
+                          # proxy at its declared level) | structure | none
 data:
   type: fashion_mnist     # or synthetic
   batch_size: 64

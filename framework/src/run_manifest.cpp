@@ -48,6 +48,7 @@ std::string RunManifest::to_json() const {
     e["version"] = p.version;
     e["higher_is_better"] = p.higher_is_better;
     e["config_hash"] = p.config_hash;
+    e["dedup"] = p.dedup;
     j["proxies"].push_back(e);
   }
   j["votes"] = json::array();
@@ -92,6 +93,7 @@ RunManifest RunManifest::read(const std::string& path) {
       p.version = e.at("version").get<std::string>();
       p.higher_is_better = e.at("higher_is_better").get<bool>();
       p.config_hash = e.at("config_hash").get<std::string>();
+      p.dedup = e.value("dedup", "arch");  // manifests from before sharing existed
       m.proxies.push_back(std::move(p));
     }
     for (const auto& e : j.at("votes")) {
@@ -132,6 +134,7 @@ std::map<std::string, std::string> RunManifest::scores_key() const {
   for (const auto& p : proxies) {
     add_component_keys(out, "proxies." + p.component.name, p.component);
     out["proxies." + p.component.name + ".version"] = p.version;
+    out["proxies." + p.component.name + ".dedup"] = p.dedup;
   }
   return out;
 }

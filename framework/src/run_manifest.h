@@ -3,7 +3,7 @@
 // Contract: `nas run` writes the manifest before the first score and again at the end; `nas
 // report` reads it (never the YAML) and so needs no plugin code for the proxies: their
 // directions and config hashes are in it. It records the components with their resolved
-// parameters, each proxy's version, direction and config hash, the votes (which one guided the
+// parameters, each proxy's version, direction, config hash and sharing level, the votes (which one guided the
 // search, and for a fitted vote how many leading table rows it was fitted on), the ground
 // truth, and the file listing the score table's rows in the run's order (rows.txt).
 // scores_key() lists the settings that scores depend on, flattened to "key -> value": two
@@ -25,6 +25,9 @@ struct ManifestProxy {
   std::string version;
   bool higher_is_better = true;
   std::string config_hash;
+  // The NetworkIdentity level its scores were shared at (run.dedup and the proxy's declared
+  // level): "arch" when every architecture was scored on its own.
+  std::string dedup = "arch";
 };
 
 struct ManifestVote {

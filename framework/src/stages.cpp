@@ -135,6 +135,19 @@ void write_env(const Run& run) {
   write_file_atomic(run.dir + "/env.json", j.dump(2) + "\n");
 }
 
+// The level at which a proxy's scores are shared (run.dedup capped by the proxy's own).
+NetworkIdentity shared_level(const PipelineConfig& cfg, const ProxyInfo& info) {
+  switch (cfg.run.dedup) {
+    case Dedup::kNone:
+      return NetworkIdentity::kArch;
+    case Dedup::kStructure:
+      return finer(info.identity, NetworkIdentity::kStructure);
+    case Dedup::kAuto:
+    default:
+      return info.identity;
+  }
+}
+
 // The manifest of this configuration (rows_file empty: the run has not finished).
 RunManifest make_manifest(const Run& run) {
   const PipelineConfig& cfg = run.cfg;
@@ -159,8 +172,12 @@ RunManifest make_manifest(const Run& run) {
     mp.component = spec_of(p);
     mp.version = run.slots[i].info.version;
     mp.higher_is_better = run.slots[i].info.higher_is_better;
-    mp.config_hash = hex(hash_string(common + "|" + p.type + params_fingerprint(p.params) + "|" +
-                                     mp.version));
+    // A shared score is the representative's, not the architecture's own: another number.
+    const NetworkIdentity level = shared_level(cfg, run.slots[i].info);
+    mp.dedup = to_string(level);
+    mp.config_hash = hex(hash_string(
+        common + "|" + p.type + params_fingerprint(p.params) + "|" + mp.version +
+        (level == NetworkIdentity::kArch ? std::string() : "|dedup:" + mp.dedup)));
     m.proxies.push_back(std::move(mp));
   }
   for (std::size_t v = 0; v < cfg.votes.size(); ++v) {
@@ -340,7 +357,12 @@ std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& optio
     earlier = std::move(file.rows);
   }
   r.writer = std::make_unique<ScoresWriter>(scores_path);
-  r.evaluator = std::make_unique<CachingEvaluator>(std::move(inner), hashes, r.writer.get());
+  CachingEvaluator::Sharing sharing;
+  sharing.space = r.space;
+  for (const auto& p : r.manifest.proxies)
+    sharing.levels[p.component.name] = network_identity_from_string(p.dedup);
+  r.evaluator =
+      std::make_unique<CachingEvaluator>(std::move(inner), hashes, r.writer.get(), sharing);
   r.evaluator->add_known(earlier);
   for (const auto& other : cfg.run.reuse_scores) {
     const std::string path = other + "/scores.csv";
@@ -495,6 +517,12 @@ void report_stage(Run& r) {
 }
 
 void close_run(Run& r) {
+  std::vector<std::string> levels;
+  for (const auto& p : r.manifest.proxies) levels.push_back(p.component.name + ": " + p.dedup);
+  r.notes.push_back("networks computed: " + std::to_string(r.evaluator->networks_computed()) +
+                    "; scores taken from an equivalent architecture's network: " +
+                    std::to_string(r.evaluator->shared()) + " (run.dedup " +
+                    to_string(r.cfg.run.dedup) + "; " + join(levels, ", ") + ")");
   std::string rows;
   for (const auto& a : r.table.archs()) rows += a.str() + "\n";
   write_file_atomic(r.dir + "/rows.txt", rows);

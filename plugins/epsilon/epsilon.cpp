@@ -27,6 +27,9 @@
 // * One copy of the network serves both passes: each pass overwrites every weight and bias.
 // * Taps: not read (logits only); every activation kind is accepted and applied as the
 //   network defines it.
+// * Network identity: function. Only the logits are read, which an op that cannot affect the
+//   output does not change (with biases and BatchNorm beta set to 0, a conv on an all-zero map
+//   outputs zeros too).
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -75,6 +78,7 @@ class Epsilon : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kFunction;
     i.modifies_network = true;
     return i;
   }

@@ -29,6 +29,9 @@
 //   uses float32; about 1e-7 relative). Layers that get no gradient contribute 0.
 // * Taps: not read; layer outputs and their gradients exist for any activation kind, so every
 //   kind is accepted.
+// * Network identity: function. A layer whose output cannot affect the loss has g = dL/da = 0,
+//   so s, F and its term are 0, and a conv that reads an all-zero map has a = 0; the sum over
+//   layers and channels is symmetric in their order.
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/nn/modules/conv.h>
@@ -70,6 +73,7 @@ class Fisher : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kFunction;
     i.needs_labels = true;
     i.modifies_network = true;
     return i;

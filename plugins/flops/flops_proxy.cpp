@@ -1,6 +1,9 @@
 // `flops`: multiply-accumulate operations of one forward pass at batch size 1, from the
 // space's analytic count (no network is built). A compute baseline that every report carries.
 // No network is built, so taps and their activation kinds do not matter.
+//
+// Network identity: structure. A relabelled cell runs the same operations; dead ops are still
+// computed and counted.
 #include <memory>
 
 #include "nas/plugin.h"
@@ -15,6 +18,7 @@ class FlopsProxy : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kStructure;
     i.needs_network = false;
     return i;
   }

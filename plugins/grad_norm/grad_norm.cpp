@@ -10,6 +10,8 @@
 // * Read from the probe engine's shared weight-gradient pass; biases and BatchNorm
 //   parameters excluded; norms computed in float64.
 // * Taps: not read; weight gradients exist for any activation kind, so every kind is accepted.
+// * Network identity: function. A layer of an op that cannot affect the loss has dL/dW = 0
+//   and adds a zero norm; the sum is symmetric in the order of the layers.
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -27,6 +29,7 @@ class GradNorm : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kFunction;
     i.needs_labels = true;
     i.passes = nas::kPassWeightGradients;
     return i;

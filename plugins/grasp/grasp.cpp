@@ -19,6 +19,9 @@
 // * Layers whose weight gets no gradient contribute 0. Summed in float64.
 // * Taps: not read; every kind accepted. With ReLU taps the Hessian has no curvature term
 //   from the activations; smooth kinds (h-swish, SiLU) add theirs, as autograd computes it.
+// * Network identity: function. For a weight of an op that cannot affect the loss, dL/dW is
+//   identically zero, so its g is 0 and its row of the Hessian is 0: it adds nothing to Hg of
+//   any other weight and -W * 0 to the sum.
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 
@@ -38,6 +41,7 @@ class Grasp : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kFunction;
     i.needs_labels = true;
     i.modifies_network = true;
     return i;

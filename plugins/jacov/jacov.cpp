@@ -19,6 +19,9 @@
 //   does an eigenvalue below -k (the log of a negative number).
 // * Taps: not read. The input Jacobian exists for any activation kind, so every kind is
 //   accepted; the formula was only studied on ReLU networks.
+// * Network identity: function. J depends only on the function from the input to the logits;
+//   an op that cannot affect the output contributes exactly zero to it, and no tap or weight
+//   is read.
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -37,6 +40,7 @@ class Jacov : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kFunction;
     i.passes = nas::kPassInputJacobian;
     return i;
   }

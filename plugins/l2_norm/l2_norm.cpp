@@ -15,6 +15,8 @@
 //   parameters are excluded.
 // * Per-layer norms summed (not the norm of all weights together), in float64.
 // * Taps: not read (weights only); every activation kind is accepted.
+// * Network identity: structure. The sum runs over every Conv2d/Linear weight, dead ops'
+//   too, in any order.
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -35,6 +37,7 @@ class L2Norm : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kStructure;
     i.needs_data = false;
     return i;
   }

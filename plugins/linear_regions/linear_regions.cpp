@@ -74,6 +74,9 @@
 // * Codes are compared exactly (packed into 64-bit words, sorted); the reference's float16
 //   products give the same count for networks this small. A tensor read by several taps adds
 //   identical bits to every code, so it is packed once.
+// * Network identity: structure. The number of distinct codes does not depend on the order of
+//   the bits, but every ReLU adds bits, a dead conv's too (it can split samples whose live
+//   codes agree).
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -184,6 +187,7 @@ class LinearRegions : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "2";
+    i.identity = nas::NetworkIdentity::kStructure;
     i.needs_data = crops_;
     // The thin network is the proxy's own build; only the full mode needs the fresh copy.
     i.modifies_network = !thin_;

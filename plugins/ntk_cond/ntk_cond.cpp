@@ -26,6 +26,9 @@
 // * The network is the proxy's own copy (it is re-initialised).
 // * Taps: not read; every kind accepted. The Kaiming re-initialisation keeps ReLU's gain
 //   whatever the kind, as TE-NAS does.
+// * Network identity: function. The gradients of the logits with respect to a weight of an
+//   op that cannot affect the output are zero, so its columns of G add nothing to G G^T, and
+//   the NTK does not depend on the order of the columns.
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 
@@ -64,6 +67,7 @@ class NtkCond : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kFunction;
     i.higher_is_better = false;
     i.needs_data = !gaussian_;
     i.modifies_network = true;

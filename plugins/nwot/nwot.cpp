@@ -24,6 +24,9 @@
 //   one kink at 0; ReLU6 also saturates at 6, and h-swish and SiLU have no on/off state, so
 //   the same bits would not describe their linear pieces. The engine refuses a network with a
 //   tap of another kind (an error status naming the tap) instead of scoring it.
+// * Network identity: structure. K is a sum over taps, so the order of the taps does not
+//   matter; but every tap counts, and the tap of a conv whose output never reaches the logits
+//   still adds its code (an all-zero map adds D_r to every entry of K), so dead ops change it.
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -45,6 +48,7 @@ class Nwot : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kStructure;
     i.passes = nas::kPassForward;
     i.tap_activations = nas::activation_bit(nas::Activation::kReLU);
     return i;

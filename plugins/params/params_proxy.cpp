@@ -6,6 +6,9 @@
 //   data, no forward pass). The same number for an architecture (spaces document that their
 //   count is the built network's), and it also counts a supernet, which has no analytic count
 //   (a pruning search measures how many parameters each op takes away).
+//
+// Network identity: structure. A relabelled cell has the same parameters; dead ops still own
+// theirs, so the count is not a property of the function.
 #include <cstdint>
 #include <memory>
 
@@ -24,6 +27,7 @@ class ParamsProxy : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kStructure;
     i.needs_network = network_;
     i.needs_data = false;
     return i;

@@ -12,6 +12,8 @@
 //   parameters excluded. Products and sums in float64: the signed sum cancels heavily, so
 //   float32 products would already move it by about 1e-7 relative.
 // * Taps: not read; weight gradients exist for any activation kind, so every kind is accepted.
+// * Network identity: function. A weight of an op that cannot affect the loss has dL/dW = 0
+//   and adds 0; the sum is symmetric in the order of the layers.
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -29,6 +31,7 @@ class Plain : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kFunction;
     i.needs_labels = true;
     i.passes = nas::kPassWeightGradients;
     return i;

@@ -20,6 +20,8 @@
 // * One batch (the probe engine's); the reference pools the means over a whole test loader
 //   before taking the variance. Computed in float64 from the float32 logits.
 // * Taps: not read (logits only); every activation kind is accepted.
+// * Network identity: function. Only the logits are read, which an op that cannot affect the
+//   output does not change; the noise has the inputs' shape, whatever the network.
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -40,6 +42,7 @@ class Sensitivity : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kFunction;
     i.higher_is_better = false;
     i.modifies_network = true;
     return i;

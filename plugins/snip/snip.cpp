@@ -12,6 +12,9 @@
 // * Products and sums in float64 from the float32 weights and gradients (the reference
 //   works in float32; the two differ by about 1e-7 relative).
 // * Taps: not read; weight gradients exist for any activation kind, so every kind is accepted.
+// * Network identity: function. A weight of an op that cannot affect the loss has dL/dW = 0
+//   (the zero multiplication of a none edge passes zero gradients), so it adds |W * 0| = 0; the
+//   sum is symmetric in the order of the layers.
 #include <ATen/ATen.h>
 
 #include <memory>
@@ -29,6 +32,7 @@ class Snip : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kFunction;
     i.needs_labels = true;
     i.passes = nas::kPassWeightGradients;
     return i;

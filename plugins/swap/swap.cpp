@@ -39,6 +39,9 @@
 // * Distinct columns are counted exactly: each column's S bits are packed into one 64-bit
 //   key (S <= 64; a wider key for more samples) and collected in a table (a flat table
 //   indexed by the pattern itself when S <= 20).
+// * Network identity: structure. The number of distinct columns does not depend on the order
+//   of the taps, but every ReLU's pattern is a column, a dead conv's too; reg_swap's parameter
+//   count also counts dead ops.
 #include <ATen/ATen.h>
 
 #include <algorithm>
@@ -83,6 +86,7 @@ class Swap : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kStructure;
     i.modifies_network = true;
     i.tap_activations = nas::activation_bit(nas::Activation::kReLU);
     return i;

@@ -21,6 +21,10 @@
 // * Taps: not read, every kind accepted and computed alike. SynFlow's conservation argument
 //   assumes positively homogeneous activations (ReLU); with ReLU6, h-swish or SiLU the score
 //   is the same formula without that interpretation.
+// * Network identity: function. A dead op adds nothing: an op whose output reaches no logit
+//   gets dR/dW = 0, and a conv reading an all-zero map (BN made identity, no bias) outputs zeros
+//   and gets a zero gradient, so |W * dR/dW| is 0 for its weights; the sum over layers is
+//   unchanged, and it is symmetric in the order of the layers.
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 
@@ -40,6 +44,7 @@ class Synflow : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kFunction;
     i.needs_data = false;
     i.modifies_network = true;
     return i;

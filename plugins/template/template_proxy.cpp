@@ -28,6 +28,11 @@ class LogitStd : public nas::Proxy {
     nas::ProxyInfo i;
     i.version = "1";
     i.passes = nas::kPassForward;  // the engine runs one shared forward pass for us
+    // Only the logits are read, and ops that cannot affect them change nothing here, so
+    // cells that compute one function may share a score (nas/network_identity.h). Leave the
+    // default (kArch, nothing shared) unless you can say why your formula cannot tell them
+    // apart.
+    i.identity = nas::NetworkIdentity::kFunction;
     return i;
   }
 

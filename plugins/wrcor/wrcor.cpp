@@ -47,6 +47,11 @@
 //   but moves the score by up to about 5e-7 relative on cells where a few terms make up K:
 //   too close to 1e-6 to be the default. Measure both with test_proxies_correlation
 //   --gtest_also_run_disabled_tests --gtest_filter=*TimingWrcor* (NAS_TIMING_THREADS=1|2).
+// * Network identity: structure, as K sums over taps and units with per-cell weights, in any
+//   order within a cell; a dead conv's tap still adds its activation term (a ReLU whose conv
+//   output never reaches the loss still sees its input), so dead ops count. With `weighting:
+//   layer` a term's weight depends on the tap's position, which a relabelling of the cell
+//   changes: then arch (nothing shared).
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -84,6 +89,8 @@ class Wrcor : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = weighting_ == Weighting::kLayer ? nas::NetworkIdentity::kArch
+                                                 : nas::NetworkIdentity::kStructure;
     i.passes = nas::kPassForward | (gradients_ ? nas::kPassTapGradients : nas::kPassNone);
     i.needs_labels = gradients_;
     return i;

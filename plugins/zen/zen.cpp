@@ -29,6 +29,8 @@
 // * The log in the formula is part of Zen's definition, not a report transform. D and the
 //   BN terms are accumulated in float64 from the float32 network outputs.
 // * The network is the proxy's own copy (it is re-initialised and its BN statistics move).
+// * Network identity: structure. The BN term sums over every BatchNorm, a dead conv's too (its
+//   running variance enters the log), in any order; the head map alone would be function.
 #include <ATen/ATen.h>
 #include <torch/nn/modules/batchnorm.h>
 
@@ -54,6 +56,7 @@ class Zen : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kStructure;
     i.needs_data = false;
     i.modifies_network = true;
     return i;

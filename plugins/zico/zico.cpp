@@ -19,6 +19,9 @@
 //   weight got no gradient counts as all zeros (sigma = 0 everywhere, so it is skipped).
 // * Layers are every Conv2d and Linear, biases and BatchNorm excluded (nas::layer_weights).
 // * Taps: not read; weight gradients exist for any activation kind, so every kind is accepted.
+// * Network identity: function. A layer of an op that cannot affect the loss has zero
+//   gradients on every batch: sigma = 0 for all its weights, so the layer is skipped as S_l = 0;
+//   the sum over layers is symmetric in their order.
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -41,6 +44,7 @@ class Zico : public nas::Proxy {
   nas::ProxyInfo info() const override {
     nas::ProxyInfo i;
     i.version = "1";
+    i.identity = nas::NetworkIdentity::kFunction;
     i.needs_labels = true;
     i.modifies_network = true;
     i.batches = static_cast<int>(batches_);

@@ -341,6 +341,56 @@ std::int64_t Nb201Space::flops(const nas::Arch& arch, const nas::NetSpec& spec) 
   return count_macs(cell_of(arch), spec);
 }
 
+namespace {
+bool is_conv(int op) { return op == kConv1x1 || op == kConv3x3; }
+}  // namespace
+
+Cell function_reduced(const Cell& cell) {
+  // zero[k]: node k is exactly zero. transmits(e): edge e can put something non-zero into its
+  // target (a conv always can: its BatchNorm adds beta even to a zero input).
+  std::array<bool, kNumNodes> zero{};
+  auto transmits = [&](int e) {
+    const int op = cell[e];
+    return is_conv(op) || ((op == kSkipConnect || op == kAvgPool3x3) && !zero[edge_of(e).from]);
+  };
+  for (int to = 1; to < kNumNodes; ++to) {
+    zero[to] = true;
+    for (int from = 0; from < to; ++from) zero[to] = zero[to] && !transmits(edge_index(to, from));
+  }
+  // reaches[k]: something node k holds can reach the output through transmitting edges.
+  std::array<bool, kNumNodes> reaches{};
+  reaches[kNumNodes - 1] = true;
+  for (int from = kNumNodes - 2; from >= 1; --from) {
+    for (int to = from + 1; to < kNumNodes; ++to) {
+      reaches[from] = reaches[from] || (reaches[to] && transmits(edge_index(to, from)));
+    }
+  }
+  Cell out{};
+  for (int e = 0; e < kNumEdges; ++e) out[e] = transmits(e) && reaches[edge_of(e).to] ? cell[e] : kNone;
+  return out;
+}
+
+Cell structure_canonical(const Cell& cell) {
+  if (cell[edge_index(2, 1)] != kNone) return cell;
+  Cell swapped = cell;
+  std::swap(swapped[edge_index(1, 0)], swapped[edge_index(2, 0)]);
+  std::swap(swapped[edge_index(3, 1)], swapped[edge_index(3, 2)]);
+  return std::min(cell, swapped);
+}
+
+nas::Arch Nb201Space::representative(const nas::Arch& arch, nas::NetworkIdentity level) const {
+  require_own(arch);
+  if (level == nas::NetworkIdentity::kArch || nas::is_supernet_arch(arch)) return arch;
+  const Cell cell = cell_of(arch);
+  return arch_of(structure_canonical(level == nas::NetworkIdentity::kFunction
+                                         ? function_reduced(cell)
+                                         : cell));
+}
+
+std::string Nb201Space::network_key(const nas::Arch& arch, nas::NetworkIdentity level) const {
+  return representative(arch, level).str();
+}
+
 std::vector<nas::Arch> Nb201Space::enumerate() const {
   std::lock_guard<std::mutex> lock(order_mutex_);
   if (!order_.empty()) return order_;

@@ -66,6 +66,27 @@
 // build() draws under the same seed; with the discrete network's weights copied in (names
 // map cells.k.layers.e.X to cells.k.layers.e.<op index>.X) its output is identical.
 //
+// Network identity (network_key(), representative(); nas/network_identity.h):
+// * structure: the only relabelling of a cell that keeps it a cell swaps the intermediate
+//   nodes 1 and 2, and it keeps every edge pointing forward only when edge 2 <- 1 is none
+//   (otherwise node 2 reads node 1). Swapped, the cell holds the same ops on the same kinds
+//   of input: ops 1 <- 0 and 2 <- 0 trade places, and so do 3 <- 1 and 3 <- 2.
+// * function: first every dead op becomes none, then the structure rule applies. From the op
+//   definitions (nb201_network.cpp): none gives zeros; skip_connect and avg_pool_3x3 (padding
+//   excluded from the average) give zeros on an all-zero input; so a node is zero when each
+//   edge into it is none, or a skip or pool from a zero node. nor_conv of a zero node is NOT
+//   zero in general: ReLU and the bias-free conv give zeros, but BatchNorm then outputs its
+//   beta, a trainable parameter (0 at initialisation, with a non-zero gradient); it counts as
+//   live, and its target node as non-zero. An op is live when it is not none, is not a skip
+//   or pool from a zero node, and its target node is the output or feeds a live op into a
+//   node that is (recursively). Every other op is dead.
+// * The representative of a class is the member whose op indices, read in arch-string order,
+//   are smallest (lexicographically); the key is its arch string. A supernet_arch is its own
+//   class. Counts over all 15,625 cells: 14,125 structure classes and 9,550 function classes
+//   (tests/oracle/nb201_classes.py counts them independently). The NAS-Bench-201 paper's
+//   6,466 "unique" cells come from its API's to_unique_str, a coarser rule that also treats
+//   parallel edges into a node as interchangeable; these classes do not try to match it.
+//
 // Analytic counts:
 // * params(): every trainable tensor: conv weights (no conv has a bias), BatchNorm gamma and
 //   beta, the classifier's weight and bias. With a CIFAR-10 head (3x32x32 input, 10 classes)
@@ -127,6 +148,12 @@ struct Shape {
   int reductions() const;  // ResNet blocks among the cells built
 };
 
+// Network identity (see above): the cell with every dead op replaced by none, and the smaller
+// (by op indices in edge order) of the cell and its node-1/node-2 swap when that swap is a
+// relabelling (edge 2 <- 1 none), the cell itself otherwise.
+Cell function_reduced(const Cell& cell);
+Cell structure_canonical(const Cell& cell);
+
 // Resolves the shape of `spec`; throws nas::Error naming the field when the network cannot be
 // built for it.
 Shape check_spec(const nas::NetSpec& spec);
@@ -161,6 +188,9 @@ class Nb201Space : public nas::SearchSpace {
 
   bool can_enumerate() const override { return true; }
   std::vector<nas::Arch> enumerate() const override;
+
+  std::string network_key(const nas::Arch& arch, nas::NetworkIdentity level) const override;
+  nas::Arch representative(const nas::Arch& arch, nas::NetworkIdentity level) const override;
 
   bool has_supernet() const override { return true; }
   std::shared_ptr<nas::Network> build_supernet(const std::vector<std::vector<bool>>& alive,

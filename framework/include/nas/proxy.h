@@ -7,7 +7,9 @@
 //   a proxy sets `modifies_network` and gets a fresh copy from ProbeContext::fresh_network();
 // * whether it needs a network at all (params/FLOPs do not);
 // * which activation kinds it accepts at taps (tap_activations): the engine refuses a network
-//   with a tap of another kind, with an error naming the proxy and both kinds.
+//   with a tap of another kind, with an error naming the proxy and both kinds;
+// * which architectures its formula cannot tell apart (identity, nas/network_identity.h), so
+//   that the pipeline may score one network per class and give every member its score.
 // info() may depend on the parameters but not on anything else: the engine reads it once.
 //
 // score() reads what it asked for from the ProbeContext and returns the raw score (no log
@@ -35,6 +37,7 @@
 #include <string>
 
 #include "nas/activation.h"
+#include "nas/network_identity.h"
 
 namespace nas {
 
@@ -62,6 +65,17 @@ struct ProxyInfo {
   // The activation kinds its formula holds for at taps (nas/activation.h); proxies that read
   // binary codes 1[x > 0] assume ReLU's single kink at 0 and accept ReLU only.
   ActivationSet tap_activations = kAllActivations;
+  // The coarsest level at which two architectures are interchangeable for this proxy's
+  // formula. kStructure: the formula is symmetric in the order of layers and taps (sums,
+  // kernels over all taps, counts), so a relabelled graph is the same network to it.
+  // kFunction: also, an op that cannot affect the output adds nothing: the formula reads
+  // only the output, gradients that flow from it, or the weights and responses of ops those
+  // gradients reach. A proxy that reads every tap's response, every layer's weights or every
+  // BatchNorm's statistics sees dead ops and is kStructure at most; one that weighs layers or
+  // taps by their position is kArch. A level that is too coarse silently gives an
+  // architecture another network's score, so the default is kArch (no sharing); declare a
+  // coarser one only with the reason in the plugin's header comment.
+  NetworkIdentity identity = NetworkIdentity::kArch;
 };
 
 class Proxy {

@@ -25,6 +25,9 @@
 // * build(), params() and flops() honour every field of the NetSpec or refuse it (see NetSpec).
 // * enumerate() is optional (finite, small spaces only); the default throws "not supported".
 // * build_supernet() is optional (has_supernet()): the pruning view of the space, below.
+// * network_key() and representative() are optional: the classes of architectures that are
+//   one network at a NetworkIdentity level (nas/network_identity.h), below. The defaults put
+//   every architecture in a class of its own.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +36,7 @@
 #include <vector>
 
 #include "nas/arch.h"
+#include "nas/network_identity.h"
 #include "nas/seed.h"
 
 namespace nas {
@@ -140,6 +144,18 @@ class SearchSpace {
   virtual bool has_supernet() const { return false; }
   virtual std::shared_ptr<Network> build_supernet(const std::vector<std::vector<bool>>& alive,
                                                   const NetSpec& spec) const;
+
+  // Optional: equivalence classes of architectures (nas/network_identity.h). network_key(a, l)
+  // equals network_key(b, l) exactly when a and b are one network at level l; at kArch the key
+  // is a.str(), and classes only grow from kArch to kStructure to kFunction.
+  // representative(a, l) is the member of a's class that the pipeline builds and scores for
+  // the whole class: the same Arch for every member, itself a member, so representative(r, l)
+  // == r for a representative r. A space documents its rule and how it picks the
+  // representative. Both accept any architecture of the space (they throw nas::Error like
+  // parse() for a bad one); a supernet_arch() is always its own class. The defaults put every
+  // architecture alone in its class at every level (key a.str(), representative a).
+  virtual std::string network_key(const Arch& arch, NetworkIdentity level) const;
+  virtual Arch representative(const Arch& arch, NetworkIdentity level) const;
 
  protected:
   // Checks that `arch` belongs to this space; throws nas::Error otherwise.
