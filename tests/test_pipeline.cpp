@@ -17,17 +17,17 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
-#include <cmath>
 #include "test_support.h"
 
 namespace {
 
 using nas::test::CommandResult;
-using nas::test::TempDir;
 using nas::test::nas_run;
+using nas::test::TempDir;
 
 std::string basic_pipeline(const std::string& out_dir, const std::string& more = "") {
   return "run: {name: t, out_dir: '" + out_dir +
@@ -138,37 +138,30 @@ TEST(PipelineErrors, NoStageOrNoSpaceIsRefused) {
 
 TEST(PipelineErrors, VoteNamingAnUncomputedProxy) {
   TempDir t;
-  auto path = t.write("p.yaml", basic_pipeline(t.file("o"), "vote: {type: majority, params: "
-                                                            "{preset: sjw}}\n"));
-  expect_usage_error(nas_run(path), {path + ":7", "needs proxy 'synflow'", "computed: params, flops"});
+  auto path = t.write("p.yaml", basic_pipeline(t.file("o"),
+                                               "vote: {type: majority, params: "
+                                               "{preset: sjw}}\n"));
+  expect_usage_error(nas_run(path),
+                     {path + ":7", "needs proxy 'synflow'", "computed: params, flops"});
   EXPECT_FALSE(std::filesystem::exists(t.file("o") + "/scores.csv"));  // nothing started
 }
 
 TEST(PipelineErrors, FittedVoteWithoutGroundTruth) {
   TempDir t;
-  auto path = t.write("p.yaml", basic_pipeline(t.file("o"), "votes: [{type: fusion, params: "
-                                                            "{proxies: [params, flops], log: []}}]\n"));
+  auto path = t.write("p.yaml", basic_pipeline(t.file("o"),
+                                               "votes: [{type: fusion, params: "
+                                               "{proxies: [params, flops], log: []}}]\n"));
   expect_usage_error(nas_run(path), {"fitted to ground truth", "ground_truth"});
   // A parameter the component itself rejects is reported with the file and line.
-  auto bad = t.write("q.yaml", basic_pipeline(t.file("o"), "votes: [{type: fusion, params: "
-                                                          "{proxies: [params, flops]}}]\n"));
+  auto bad = t.write("q.yaml", basic_pipeline(t.file("o"),
+                                              "votes: [{type: fusion, params: "
+                                              "{proxies: [params, flops]}}]\n"));
   expect_usage_error(nas_run(bad), {bad + ":7", "ntk_cond"});
 }
 
 TEST(PipelineErrors, UnknownCliSubcommandIsUsageError) {
   auto r = nas::test::run_command("'" + nas::test::cli() + "' frobnicate");
   EXPECT_EQ(r.status, 2) << r.output;
-}
-
-std::vector<std::vector<std::string>> rows_without_seconds(const std::string& path) {
-  nas::CsvTable t = nas::read_csv(path);
-  const std::size_t seconds = t.column("seconds");
-  std::vector<std::vector<std::string>> out;
-  for (auto row : t.rows) {
-    row.erase(row.begin() + static_cast<long>(seconds));
-    out.push_back(row);
-  }
-  return out;
 }
 
 TEST(PipelineRun, FailingProxyIsRecordedAndRunGoesOn) {
@@ -214,17 +207,18 @@ TEST(PipelineRun, NetworkProxiesSameScoresForOneAndTwoWorkers) {
   for (int workers : {1, 2}) {
     const std::string out = t.file("n" + std::to_string(workers));
     auto path = t.write("n" + std::to_string(workers) + ".yaml",
-                        "run: {out_dir: '" + out + "', seed: 11, torch_threads: 1}\n"
-                        "data: {type: synthetic, batch_size: 16}\n"
-                        "search_space: {type: nb201}\n"
-                        "proxies: [wrcor, jacov, nwot, synflow, "
-                        "{type: linear_regions, params: {repeats: 1, batch: 16}}]\n"
-                        "score: {count: 6}\n");
+                        "run: {out_dir: '" + out +
+                            "', seed: 11, torch_threads: 1}\n"
+                            "data: {type: synthetic, batch_size: 16}\n"
+                            "search_space: {type: nb201}\n"
+                            "proxies: [wrcor, jacov, nwot, synflow, "
+                            "{type: linear_regions, params: {repeats: 1, batch: 16}}]\n"
+                            "score: {count: 6}\n");
     auto r = nas_run(path, "run.workers=" + std::to_string(workers));
     ASSERT_EQ(r.status, 0) << r.output;
-    results.push_back(rows_without_seconds(out + "/scores.csv"));
+    results.push_back(nas::test::rows_without_seconds(out + "/scores.csv"));
   }
-  ASSERT_EQ(results[0].size(), 30u);
+  ASSERT_EQ(results[0].size(), 31u);  // the header and 30 rows
   EXPECT_EQ(results[0], results[1]);
 }
 
@@ -257,9 +251,76 @@ TEST(PipelineRun, SearchWritesTraceBestAndReport) {
   std::string best = nas::test::read_file(out + "/best_arch.txt");
   EXPECT_EQ(best, largest_arch + "\n");
   EXPECT_EQ(trace.rows.back()[trace.column("best_arch")], largest_arch);
+  // Every line carries the candidate's scores; became_best marks exactly the lines whose
+  // (new) candidate is the incumbent the strategy reported after it, so the last marked line
+  // is the best architecture.
+  std::map<std::string, std::string> params_of;
+  for (const auto& row : scores.rows) {
+    if (row[scores.column("proxy")] == "params") {
+      params_of[row[scores.column("arch")]] = row[scores.column("score")];
+    }
+  }
+  std::string last_marked;
+  int marked = 0;
+  for (const auto& row : trace.rows) {
+    const std::string& arch = row[trace.column("arch")];
+    EXPECT_EQ(row[trace.column("params")], params_of.at(arch));
+    EXPECT_FALSE(row[trace.column("flops")].empty());
+    const bool moved_here = row[trace.column("best_arch")] == arch;
+    EXPECT_EQ(row[trace.column("became_best")], moved_here ? "1" : "0") << arch;
+    if (moved_here) last_marked = arch;
+    marked += moved_here;
+    EXPECT_GE(std::stod(row[trace.column("seconds")]), 0.0);
+  }
+  EXPECT_EQ(last_marked, largest_arch);
+  EXPECT_GE(marked, 1);
+  // search_result.json: the found cell's accuracy and its rank among all 15,625 cells, counted
+  // here straight from the shipped table.
+  const nas::CsvTable table =
+      nas::read_csv(nas::test::source_dir() + "/spaces/nb201/data/accuracies.csv.gz");
+  const std::size_t acc = table.column("cifar10_valid_test");
+  double found = -1;
+  for (const auto& row : table.rows) {
+    if (row[table.column("arch")] == largest_arch) found = std::stod(row[acc]);
+  }
+  long better = 0, ties = 0;
+  for (const auto& row : table.rows) {
+    better += std::stod(row[acc]) > found;
+    ties += std::stod(row[acc]) == found;
+  }
+  const auto result = nlohmann::json::parse(nas::test::read_file(out + "/search_result.json"));
+  EXPECT_EQ(result["best_arch"], largest_arch);
+  EXPECT_EQ(result["evaluated"], 30);
+  const auto& c10 = result["ground_truth"]["cifar10_valid_test"];
+  EXPECT_DOUBLE_EQ(c10["value"].get<double>(), found);
+  EXPECT_EQ(c10["rank"].get<long>(), better + 1);
+  EXPECT_EQ(c10["ties"].get<long>(), ties - 1);
+  EXPECT_EQ(c10["of"].get<long>(), 15625);
   for (const char* f : {"config.resolved.yaml", "env.json", "correlation.json", "correlation.md"}) {
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
   }
+}
+
+// A search resumed under another strategy, budget or guiding vote would write a trace and a
+// best architecture that belong to neither run: refused by key, nothing recorded lost.
+TEST(PipelineRun, ChangedSearchIsRefusedNamingTheKeys) {
+  TempDir t;
+  const std::string out = t.file("s");
+  auto path = t.write("p.yaml", "run: {out_dir: '" + out +
+                                    "', seed: 5}\n"
+                                    "search_space: {type: nb201}\nproxies: [params, flops]\n"
+                                    "strategy: {type: random, budget: 20}\n");
+  ASSERT_EQ(nas_run(path).status, 0);
+  const std::string scores = nas::test::read_file(out + "/scores.csv");
+  const auto trace = nas::test::rows_without_seconds(out + "/search_trace.csv");
+  expect_usage_error(nas_run(path, "strategy.budget=30"), {out, "strategy.budget: 20 -> 30"});
+  expect_usage_error(nas_run(path, "strategy.type=regularized_evolution"),
+                     {"strategy.type: random -> regularized_evolution"});
+  EXPECT_EQ(nas::test::read_file(out + "/scores.csv"), scores);
+  EXPECT_EQ(nas::test::rows_without_seconds(out + "/search_trace.csv"), trace);
+  // The same search resumes; a re-run without the search only reports.
+  EXPECT_EQ(nas_run(path).status, 0);
+  EXPECT_EQ(nas::test::rows_without_seconds(out + "/search_trace.csv"), trace);
 }
 
 TEST(PipelineRun, RerunResumesWithoutRecomputingOrDuplicating) {
@@ -273,6 +334,36 @@ TEST(PipelineRun, RerunResumesWithoutRecomputingOrDuplicating) {
   EXPECT_NE(again.output.find("20 architectures' scores were already known"), std::string::npos)
       << again.output;
   EXPECT_EQ(nas::test::read_file(out + "/scores.csv"), first);
+}
+
+// run.reuse_scores takes the matching rows of another run, also from a compressed copy of its
+// table (how whole-space scores ship): nothing is computed again; another seed takes none.
+TEST(PipelineRun, ReuseScoresTakesMatchingRowsFromACompressedTable) {
+  TempDir t;
+  const std::string first = t.file("first");
+  ASSERT_EQ(nas_run(t.write("a.yaml", basic_pipeline(first))).status, 0);
+  const std::string shipped = t.file("shipped");
+  std::filesystem::create_directories(shipped);
+  ASSERT_EQ(
+      nas::test::run_command("gzip -c '" + first + "/scores.csv' > '" + shipped + "/scores.csv.gz'")
+          .status,
+      0);
+  const std::string more = "  reuse_scores: ['" + shipped + "']\n";
+  auto path = t.write("b.yaml", "run:\n  name: t\n  out_dir: '" + t.file("second") +
+                                    "'\n  seed: 3\n" + more +
+                                    "search_space: {type: nb201}\n"
+                                    "proxies:\n  - type: params\n  - type: flops\n"
+                                    "score: {archs: sample, count: 20}\n");
+  auto r = nas::test::run_command("'" + nas::test::cli() + "' run '" + path + "'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("run.reuse_scores: 40 scores of " + shipped), std::string::npos)
+      << r.output;
+  EXPECT_EQ(nas::test::rows_without_seconds(t.file("second") + "/scores.csv"),
+            nas::test::rows_without_seconds(first + "/scores.csv"));
+  auto other = nas::test::run_command("'" + nas::test::cli() + "' run '" + path +
+                                      "' run.seed=4 run.out_dir='" + t.file("third") + "'");
+  ASSERT_EQ(other.status, 0) << other.output;
+  EXPECT_NE(other.output.find("run.reuse_scores: 0 scores of"), std::string::npos) << other.output;
 }
 
 // A changed seed changes what every score means: resuming into the same directory is refused,
@@ -303,7 +394,8 @@ TEST(PipelineRun, ChangedConfigurationIsRefusedOrStartsOverBeside) {
   ASSERT_EQ(added.status, 0) << added.output;
   nas::CsvTable scores = nas::read_csv(out + "/scores.csv");
   EXPECT_EQ(scores.rows.size(), 60u);
-  for (std::size_t i = 40; i < 60; ++i) EXPECT_EQ(scores.rows[i][scores.column("proxy")], "synflow");
+  for (std::size_t i = 40; i < 60; ++i)
+    EXPECT_EQ(scores.rows[i][scores.column("proxy")], "synflow");
 }
 
 // Several votes and ground-truth columns in one run; `nas report` rebuilds exactly the report
@@ -312,14 +404,18 @@ TEST(PipelineRun, ChangedConfigurationIsRefusedOrStartsOverBeside) {
 TEST(PipelineRun, VotesSeveralColumnsAndReportRoundTrip) {
   TempDir t;
   const std::string out = t.file("v");
-  auto path = t.write("p.yaml", "run: {out_dir: '" + out + "', seed: 2}\n"
-                                "search_space: {type: nb201}\nproxies: [params, flops]\n"
-                                "score: {count: 60}\n"
-                                "vote: {type: majority, params: {proxies: [params, flops], ranking: sort}}\n"
-                                "votes:\n  - {type: rank_sum, name: rs, params: {proxies: [params, flops]}}\n"
-                                "  - {type: fusion, name: fi, params: {proxies: [params, flops], log: [], split_seed: 1}}\n"
-                                "strategy: {type: random, budget: 20}\n"
-                                "ground_truth: {benchmark: nb201, column: [cifar10_valid_test, cifar100_test]}\n");
+  auto path = t.write(
+      "p.yaml",
+      "run: {out_dir: '" + out +
+          "', seed: 2}\n"
+          "search_space: {type: nb201}\nproxies: [params, flops]\n"
+          "score: {count: 60}\n"
+          "vote: {type: majority, params: {proxies: [params, flops], ranking: sort}}\n"
+          "votes:\n  - {type: rank_sum, name: rs, params: {proxies: [params, flops]}}\n"
+          "  - {type: fusion, name: fi, params: {proxies: [params, flops], log: [], split_seed: "
+          "1}}\n"
+          "strategy: {type: random, budget: 20}\n"
+          "ground_truth: {benchmark: nb201, column: [cifar10_valid_test, cifar100_test]}\n");
   auto r = nas_run(path);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(std::filesystem::exists(out + "/votes/fi/fusion_weights.json"));
@@ -327,8 +423,8 @@ TEST(PipelineRun, VotesSeveralColumnsAndReportRoundTrip) {
   const std::string c100 = nas::test::read_file(out + "/report-cifar100_test/correlation.json");
   EXPECT_NE(c100.find("cifar100_test"), std::string::npos);
   // The round trip: the same file, byte for byte, after `nas report`.
-  auto rep = nas::test::run_command("'" + nas::test::cli() + "' -q report '" + out +
-                                    "' --plots none");
+  auto rep =
+      nas::test::run_command("'" + nas::test::cli() + "' -q report '" + out + "' --plots none");
   ASSERT_EQ(rep.status, 0) << rep.output;
   EXPECT_EQ(nas::test::read_file(out + "/correlation.json"), c10);
   // rank_sum by hand: per proxy the average rank (ties share) over the 80 rows, summed; then
@@ -354,7 +450,8 @@ TEST(PipelineRun, VotesSeveralColumnsAndReportRoundTrip) {
   std::vector<std::string> archs;
   for (const auto& [a, v] : value["params"]) archs.push_back(a);
   std::vector<double> params, flops, truth;
-  nas::CsvTable nb201 = nas::read_csv(nas::test::source_dir() + "/spaces/nb201/data/accuracies.csv.gz");
+  nas::CsvTable nb201 =
+      nas::read_csv(nas::test::source_dir() + "/spaces/nb201/data/accuracies.csv.gz");
   std::map<std::string, double> acc;
   for (const auto& row : nb201.rows)
     acc[row[nb201.column("arch")]] = std::stod(row[nb201.column("cifar10_valid_test")]);
@@ -407,9 +504,10 @@ TEST(PipelineRun, JsonLinesProgress) {
 TEST(PipelineRun, ScoreAndSearchScoreEachPairOnce) {
   TempDir t;
   const std::string out = t.file("once");
-  auto path = t.write("p.yaml", "run: {out_dir: '" + out + "', seed: 1}\n"
-                                "search_space: {type: nb201}\nproxies: [params, flops]\n"
-                                "score: {archs: all}\nstrategy: {type: random, budget: 50}\n");
+  auto path = t.write("p.yaml", "run: {out_dir: '" + out +
+                                    "', seed: 1}\n"
+                                    "search_space: {type: nb201}\nproxies: [params, flops]\n"
+                                    "score: {archs: all}\nstrategy: {type: random, budget: 50}\n");
   auto r = nas_run(path);
   ASSERT_EQ(r.status, 0) << r.output;
   nas::CsvTable scores = nas::read_csv(out + "/scores.csv");
@@ -426,11 +524,14 @@ TEST(PipelineRun, ScoreAndSearchScoreEachPairOnce) {
 TEST(PipelineRun, ResumedRunRanksLikeAFreshOne) {
   TempDir t;
   auto pipeline = [&](const std::string& out) {
-    return t.write(out + ".yaml", "run: {out_dir: '" + t.file(out) + "', seed: 9}\n"
-                                  "search_space: {type: nb201}\nproxies: [params, flops]\n"
-                                  "score: {count: 40}\n"
-                                  "vote: {type: majority, params: {proxies: [params, '-flops'], ranking: sort}}\n"
-                                  "ground_truth: {benchmark: nb201, column: cifar10_valid_test}\n");
+    return t.write(
+        out + ".yaml",
+        "run: {out_dir: '" + t.file(out) +
+            "', seed: 9}\n"
+            "search_space: {type: nb201}\nproxies: [params, flops]\n"
+            "score: {count: 40}\n"
+            "vote: {type: majority, params: {proxies: [params, '-flops'], ranking: sort}}\n"
+            "ground_truth: {benchmark: nb201, column: cifar10_valid_test}\n");
   };
   ASSERT_EQ(nas_run(pipeline("fresh")).status, 0);
   // The partial run: every other architecture's rows of the fresh run, in reverse order.
@@ -483,8 +584,8 @@ TEST(PipelineFaults, FullDiskStopsWithErrorAndKeepsWholeRows) {
     std::sort(rows.begin(), rows.end());
     return rows;
   };
-  EXPECT_EQ(sorted(rows_without_seconds(out + "/scores.csv")),
-            sorted(rows_without_seconds(t.file("whole") + "/scores.csv")));
+  EXPECT_EQ(sorted(nas::test::rows_without_seconds(out + "/scores.csv")),
+            sorted(nas::test::rows_without_seconds(t.file("whole") + "/scores.csv")));
 }
 
 // A last line cut short (a crash mid-write of an older version, a copy cut short) is dropped
@@ -550,17 +651,21 @@ TEST(PipelineFaults, MissingDatasetOrOversizedBatchStopsBeforeScoring) {
   TempDir t;
   std::filesystem::create_directories(t.file("empty"));
   const std::string out = t.file("nodata");
-  auto path = t.write("p.yaml", "run: {out_dir: '" + out + "'}\n"
-                                "data: {type: fashion_mnist, params: {dir: '" + t.file("empty") +
-                                "'}}\nsearch_space: {type: nb201}\nproxies: [jacov]\n"
-                                "score: {count: 2}\n");
+  auto path = t.write("p.yaml", "run: {out_dir: '" + out +
+                                    "'}\n"
+                                    "data: {type: fashion_mnist, params: {dir: '" +
+                                    t.file("empty") +
+                                    "'}}\nsearch_space: {type: nb201}\nproxies: [jacov]\n"
+                                    "score: {count: 2}\n");
   auto r = nas_run(path);
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find(t.file("empty")), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(out + "/scores.csv"));
-  auto big = t.write("q.yaml", "run: {out_dir: '" + out + "'}\n"
-                               "data: {type: fashion_mnist, batch_size: 64, params: {max_images: 10}}\n"
-                               "search_space: {type: nb201}\nproxies: [jacov]\nscore: {count: 2}\n");
+  auto big = t.write("q.yaml",
+                     "run: {out_dir: '" + out +
+                         "'}\n"
+                         "data: {type: fashion_mnist, batch_size: 64, params: {max_images: 10}}\n"
+                         "search_space: {type: nb201}\nproxies: [jacov]\nscore: {count: 2}\n");
   auto b = nas_run(big);
   EXPECT_EQ(b.status, 2) << b.output;
   EXPECT_NE(b.output.find("batch of 64"), std::string::npos) << b.output;
@@ -573,8 +678,10 @@ TEST(PipelineErrors, NumbersOutOfRangeAndPathsThatAreDirectories) {
   expect_usage_error(nas_run(path, "run.workers=65537"), {"run.workers", "65537", "1 to 1024"});
   expect_usage_error(nas_run(path, "data.batch_size=0"), {});
   expect_usage_error(nas_run(t.path()), {t.path(), "is a directory"});
-  auto dir_file = t.write("d.yaml", "search_space: {type: nb201}\nproxies: [params]\n"
-                                    "score: {archs: file, file: '" + t.path() + "'}\n");
+  auto dir_file = t.write("d.yaml",
+                          "search_space: {type: nb201}\nproxies: [params]\n"
+                          "score: {archs: file, file: '" +
+                              t.path() + "'}\n");
   expect_usage_error(nas_run(dir_file), {"score.file", "not a regular file"});
   auto too_many = t.write("c.yaml", basic_pipeline(t.file("o3")));
   expect_usage_error(nas_run(too_many, "score.count=20000"), {"20000", "only 15625"});
@@ -619,7 +726,6 @@ TEST(PipelineRun, ResolvedConfigurationHasDefaults) {
     EXPECT_NE(resolved.find(key), std::string::npos) << key << "\n" << resolved;
 }
 
-
 // The device is carried from run.device to the networks the space builds; asking for CUDA on a
 // LibTorch that sees none is refused before anything is computed.
 TEST(PipelineErrors, CudaWithoutADeviceIsRefusedBeforeScoring) {
@@ -654,15 +760,16 @@ const std::string kC =
     "nor_conv_3x3~2|";
 
 std::string pipeline(const TempDir& t, const std::string& out, const std::string& dedup) {
-  const std::string list = t.write("archs.txt", kX + "\n" + kY + "\n" + kW + "\n" + kA + "\n" +
-                                                    kB + "\n" + kC + "\n");
+  const std::string list =
+      t.write("archs.txt", kX + "\n" + kY + "\n" + kW + "\n" + kA + "\n" + kB + "\n" + kC + "\n");
   return t.write(out + ".yaml", "run: {out_dir: '" + t.file(out) + "', seed: 4, workers: 1" +
                                     (dedup.empty() ? "" : ", dedup: " + dedup) +
                                     "}\n"
                                     "data: {type: synthetic, batch_size: 16}\n"
                                     "search_space: {type: nb201}\n"
                                     "proxies: [synflow, jacov, nwot]\n"
-                                    "score: {archs: file, file: '" + list + "'}\n");
+                                    "score: {archs: file, file: '" +
+                                    list + "'}\n");
 }
 
 std::map<std::pair<std::string, std::string>, std::string> scores(const std::string& dir) {
@@ -680,8 +787,8 @@ TEST(PipelineDedup, EquivalentArchitecturesGetOneNetworksScores) {
   using namespace dedup;
   TempDir t;
   // auto is the default
-  auto r = nas::test::run_command("'" + nas::test::cli() + "' run '" + pipeline(t, "auto", "") +
-                                  "'");
+  auto r =
+      nas::test::run_command("'" + nas::test::cli() + "' run '" + pipeline(t, "auto", "") + "'");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("networks computed: 5; scores taken from an equivalent "
                           "architecture's network: 7 (run.dedup auto; synflow: function, "
@@ -741,8 +848,8 @@ TEST(PipelineDedup, ResumeAfterACutGivesTheSameScores) {
   cut += line.substr(0, line.size() / 2);
   std::filesystem::create_directories(t.file("cut"));
   std::ofstream(t.file("cut") + "/scores.csv") << cut;
-  auto r = nas::test::run_command("'" + nas::test::cli() + "' run '" + pipeline(t, "cut", "") +
-                                  "'");
+  auto r =
+      nas::test::run_command("'" + nas::test::cli() + "' run '" + pipeline(t, "cut", "") + "'");
   ASSERT_EQ(r.status, 0) << r.output;
   // Y's rows answer X's and W's SynFlow and JacCor: NASWOT of X and W, B and C remain.
   EXPECT_NE(r.output.find("networks computed: 4;"), std::string::npos) << r.output;
@@ -750,8 +857,8 @@ TEST(PipelineDedup, ResumeAfterACutGivesTheSameScores) {
     std::sort(rows.begin(), rows.end());
     return rows;
   };
-  EXPECT_EQ(sorted(rows_without_seconds(t.file("cut") + "/scores.csv")),
-            sorted(rows_without_seconds(t.file("whole") + "/scores.csv")));
+  EXPECT_EQ(sorted(nas::test::rows_without_seconds(t.file("cut") + "/scores.csv")),
+            sorted(nas::test::rows_without_seconds(t.file("whole") + "/scores.csv")));
 }
 
 TEST(PipelineErrors, UnknownDedupValueListsTheValidOnes) {
@@ -759,7 +866,8 @@ TEST(PipelineErrors, UnknownDedupValueListsTheValidOnes) {
   auto path = t.write("p.yaml", basic_pipeline(t.file("o")));
   expect_usage_error(nas_run(path, "run.dedup=function"),
                      {"run.dedup", "'function'", "auto", "structure", "none"});
-  auto path2 = t.write("q.yaml", "run: {dedup: sometimes}\nsearch_space: {type: nb201}\n"
-                                 "proxies: [params]\nscore: {count: 2}\n");
+  auto path2 = t.write("q.yaml",
+                       "run: {dedup: sometimes}\nsearch_space: {type: nb201}\n"
+                       "proxies: [params]\nscore: {count: 2}\n");
   expect_usage_error(nas_run(path2), {path2 + ":1", "`run.dedup` is 'sometimes'", "auto"});
 }

@@ -102,15 +102,14 @@ TEST(RunFiles, IncompleteLastLineIsDroppedAndCut) {
 TEST(RunFiles, CorruptRowsNameFileAndLine) {
   TempDir t;
   const std::string header = std::string(nas::detail::kScoresHeader) + "\n";
-  for (const std::string bad : {"x,p,1,2,0,-1,ok,h,\n", "x,p,1,2,0,0,maybe,h,\n",
-                                "x,p,1,two,0,0,ok,h,\n", "x,p,1\n"}) {
+  for (const std::string bad :
+       {"x,p,1,2,0,-1,ok,h,\n", "x,p,1,2,0,0,maybe,h,\n", "x,p,1,two,0,0,ok,h,\n", "x,p,1\n"}) {
     t.write("s.csv", header + "a,p,1,1,0,0,ok,h,\n" + bad);
     try {
       nas::detail::read_scores(t.file("s.csv"));
       ADD_FAILURE() << "accepted: " << bad;
     } catch (const nas::UsageError& e) {
-      EXPECT_NE(std::string(e.what()).find(t.file("s.csv") + ":3"), std::string::npos)
-          << e.what();
+      EXPECT_NE(std::string(e.what()).find(t.file("s.csv") + ":3"), std::string::npos) << e.what();
     }
   }
 }
@@ -202,6 +201,36 @@ TEST(RunManifest, DifferencesNameTheKeys) {
   TempDir t;
   const auto back = nas::detail::RunManifest::read(t.write("run.json", b.to_json()));
   EXPECT_EQ(back.to_json(), b.to_json());
+}
+
+// A search's strategy, parameters, budget and guiding vote are compared when both runs search;
+// a run that only scored may gain a search.
+TEST(RunManifest, SearchDifferencesNameTheKeysWhenBothRunsSearch) {
+  nas::detail::RunManifest a;
+  a.space = {"nb201", "nb201", {}};
+  nas::detail::RunManifest b = a;
+  b.strategy = nas::ComponentSpec{"random", "random", {}};
+  b.budget = 50;
+  EXPECT_TRUE(nas::detail::score_differences(a, b).empty());  // a search added
+  EXPECT_TRUE(nas::detail::score_differences(b, a).empty());  // a re-run that only scores
+  a = b;
+  nas::detail::ManifestVote sjw;
+  sjw.component = {"majority", "sjw", {}};
+  sjw.component.params.set("preset", std::string("sjw"));
+  sjw.guides_search = true;
+  b.votes = {sjw};
+  b.budget = 60;
+  b.strategy->params.set("population", std::int64_t{8});
+  const auto d = nas::detail::score_differences(a, b);
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0], "strategy.budget: 50 -> 60");
+  EXPECT_EQ(d[1], "vote: (first proxy) -> majority preset=sjw");
+  EXPECT_EQ(d[2], "strategy.params.population: (unset) -> 8");
+  TempDir t;
+  const auto back = nas::detail::RunManifest::read(t.write("run.json", b.to_json()));
+  EXPECT_EQ(back.to_json(), b.to_json());
+  ASSERT_TRUE(back.strategy.has_value());
+  EXPECT_EQ(back.budget, 60);
 }
 
 }  // namespace

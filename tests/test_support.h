@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "nas/csv.h"
 #include "nas/paths.h"
 #include "nas/search_space.h"
 
@@ -103,6 +104,20 @@ inline std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// A CSV file's header and rows without its `seconds` column (wall times differ between runs).
+inline std::vector<std::vector<std::string>> rows_without_seconds(const std::string& path) {
+  nas::CsvTable t = nas::read_csv(path);
+  const std::size_t seconds = t.column("seconds");
+  std::vector<std::vector<std::string>> out;
+  t.header.erase(t.header.begin() + static_cast<long>(seconds));
+  out.push_back(t.header);
+  for (auto row : t.rows) {
+    row.erase(row.begin() + static_cast<long>(seconds));
+    out.push_back(row);
+  }
   return out;
 }
 

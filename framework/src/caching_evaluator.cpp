@@ -8,8 +8,8 @@
 namespace nas::detail {
 
 CachingEvaluator::CachingEvaluator(std::unique_ptr<Evaluator> inner,
-                                   std::map<std::string, std::string> hashes,
-                                   ScoresWriter* writer, Sharing sharing)
+                                   std::map<std::string, std::string> hashes, ScoresWriter* writer,
+                                   Sharing sharing)
     : inner_(std::move(inner)),
       hashes_(std::move(hashes)),
       writer_(writer),
@@ -17,8 +17,8 @@ CachingEvaluator::CachingEvaluator(std::unique_ptr<Evaluator> inner,
   names_ = inner_->proxy_names();
   for (std::size_t i = 0; i < names_.size(); ++i) {
     index_[names_[i]] = i;
-    if (!hashes_.count(names_[i])) throw Error("caching evaluator: no config hash for proxy '" +
-                                               names_[i] + "'");
+    if (!hashes_.count(names_[i]))
+      throw Error("caching evaluator: no config hash for proxy '" + names_[i] + "'");
     auto it = sharing.levels.find(names_[i]);
     levels_.push_back(space_ && it != sharing.levels.end() ? it->second : NetworkIdentity::kArch);
   }
@@ -32,8 +32,7 @@ CachingEvaluator::CachingEvaluator(std::unique_ptr<Evaluator> inner,
       if (it == index_.end()) continue;
       ++computed_;
       auto job = job_class_.find({e.arch.str(), it->second});
-      const std::string key =
-          job != job_class_.end() ? job->second : class_key(e.arch, it->second);
+      const std::string key = job != job_class_.end() ? job->second : class_key(e.arch, it->second);
       by_class_[{key, it->second}] = {r, e.arch.str()};
       if (on_class_record_) on_class_record_(e.arch.str(), it->second);
     }
@@ -50,7 +49,7 @@ Arch CachingEvaluator::representative(const Arch& arch, std::size_t proxy) const
   return space_->representative(arch, level(proxy));
 }
 
-std::size_t CachingEvaluator::add_known(const std::vector<ScoreRow>& rows) {
+std::size_t CachingEvaluator::add_known(const std::vector<ScoreRow>& rows, bool in_this_run) {
   std::size_t taken = 0;
   for (const auto& row : rows) {
     auto it = index_.find(row.record.proxy);
@@ -58,7 +57,9 @@ std::size_t CachingEvaluator::add_known(const std::vector<ScoreRow>& rows) {
     if (row.record.status != ScoreStatus::kOk && row.record.status != ScoreStatus::kNonFinite)
       continue;  // a failure is retried, never reused
     const std::size_t p = it->second;
+    if (known_.count({row.arch, p})) continue;  // the first matching row answers
     known_[{row.arch, p}] = row.record;
+    if (!in_this_run) not_yet_written_.insert({row.arch, p});
     ++taken;
     // The hash covers the sharing level, so the row is its class's score too.
     std::string key = row.arch;
@@ -78,8 +79,8 @@ bool CachingEvaluator::has(const std::string& arch, std::size_t proxy) const {
   return known_.count({arch, proxy}) != 0;
 }
 
-std::vector<Evaluation> CachingEvaluator::evaluate_subset(
-    const std::vector<Arch>& archs, const std::vector<std::size_t>& proxies) {
+std::vector<Evaluation> CachingEvaluator::evaluate_subset(const std::vector<Arch>& archs,
+                                                          const std::vector<std::size_t>& proxies) {
   // A requested architecture with the proxies it misses, the class of each, and how many of
   // those classes have no record yet.
   struct Member {
@@ -111,9 +112,16 @@ std::vector<Evaluation> CachingEvaluator::evaluate_subset(
     if (!seen.insert(a.str()).second) continue;
     Member m;
     m.arch = a;
+    Evaluation reused;  // records of other runs, first used now: copied into this run's table
+    reused.arch = a;
     for (std::size_t p : proxies) {
-      if (!has(a.str(), p)) m.missing.push_back(p);
+      if (!has(a.str(), p)) {
+        m.missing.push_back(p);
+      } else if (not_yet_written_.erase({a.str(), p})) {
+        reused.scores.push_back(known_.at({a.str(), p}));
+      }
     }
+    if (writer_ && !reused.scores.empty()) writer_->append(reused, hashes_);
     if (m.missing.empty()) {
       ++answered_;
       continue;

@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,8 +52,10 @@ class CachingEvaluator final : public Evaluator {
   CachingEvaluator(std::unique_ptr<Evaluator> inner, std::map<std::string, std::string> hashes,
                    ScoresWriter* writer, Sharing sharing = {});
 
-  // Offers earlier rows; returns how many were taken (matching hash, reusable status).
-  std::size_t add_known(const std::vector<ScoreRow>& rows);
+  // Offers earlier rows; returns how many were taken (matching hash, reusable status). Rows not
+  // `in_this_run` (run.reuse_scores) are appended to this run's scores.csv when first used, so
+  // that the run directory alone holds every score its table and report show.
+  std::size_t add_known(const std::vector<ScoreRow>& rows, bool in_this_run = true);
 
   std::vector<std::string> proxy_names() const override { return names_; }
   using Evaluator::evaluate;
@@ -79,8 +82,9 @@ class CachingEvaluator final : public Evaluator {
   std::map<std::string, std::string> hashes_;
   ScoresWriter* writer_;
   std::shared_ptr<const SearchSpace> space_;
-  std::vector<NetworkIdentity> levels_;  // per proxy index
-  std::map<std::pair<std::string, std::size_t>, ScoreRecord> known_;     // (arch, proxy)
+  std::vector<NetworkIdentity> levels_;                               // per proxy index
+  std::map<std::pair<std::string, std::size_t>, ScoreRecord> known_;  // (arch, proxy)
+  std::set<std::pair<std::string, std::size_t>> not_yet_written_;     // reused, not in scores.csv
   struct ClassRecord {
     ScoreRecord record;
     std::string source;  // the architecture it was computed (or read from disk) for

@@ -26,7 +26,11 @@ GroundTruth::GroundTruth(const std::string& path, const std::string& column,
 }
 
 bool GroundTruth::lookup(const Arch& arch, double* value) const {
-  auto it = values_.find(arch.str());
+  return lookup(arch.str(), value);
+}
+
+bool GroundTruth::lookup(const std::string& arch, double* value) const {
+  auto it = values_.find(arch);
   if (it == values_.end()) return false;
   if (value) *value = it->second;
   return true;

@@ -66,6 +66,11 @@ std::string RunManifest::to_json() const {
                          {"arch_column", gt_arch_column},
                          {"columns", gt_columns}};
   }
+  if (strategy) {
+    j["search"] = {{"strategy", component_json(*strategy)}, {"budget", budget}};
+  } else {
+    j["search"] = nullptr;
+  }
   j["rows_file"] = rows_file;
   return j.dump(2) + "\n";
 }
@@ -109,6 +114,11 @@ RunManifest RunManifest::read(const std::string& path) {
       m.gt_arch_column = g.at("arch_column").get<std::string>();
       m.gt_columns = g.at("columns").get<std::vector<std::string>>();
     }
+    // Manifests from before searches were recorded have no "search".
+    if (const auto it = j.find("search"); it != j.end() && !it->is_null()) {
+      m.strategy = component_from(it->at("strategy"), "search.strategy");
+      m.budget = it->at("budget").get<std::int64_t>();
+    }
     m.rows_file = j.at("rows_file").get<std::string>();
   } catch (const json::exception& e) {
     throw UsageError(path + ": not a valid run manifest (" + printable(e.what()) + ")");
@@ -139,6 +149,46 @@ std::map<std::string, std::string> RunManifest::scores_key() const {
   return out;
 }
 
+std::map<std::string, std::string> RunManifest::search_key() const {
+  std::map<std::string, std::string> out;
+  if (!strategy) return out;
+  add_component_keys(out, "strategy", *strategy);
+  out["strategy.budget"] = std::to_string(budget);
+  std::string guide = "(first proxy)";
+  for (const auto& v : votes) {
+    if (!v.guides_search) continue;
+    guide = v.component.type;
+    for (const auto& [k, value] : v.component.params.values()) {
+      guide += " " + k + "=" + format_value(value);
+    }
+  }
+  out["vote"] = guide;
+  return out;
+}
+
+namespace {
+
+// "key: old -> new" for the keys of `a` and `b` that differ and that `compared` accepts.
+template <typename Filter>
+void append_differences(const std::map<std::string, std::string>& a,
+                        const std::map<std::string, std::string>& b, Filter compared,
+                        std::vector<std::string>& out) {
+  for (const auto& [k, v] : a) {
+    if (!compared(k)) continue;
+    auto it = b.find(k);
+    if (it == b.end()) {
+      out.push_back(k + ": " + v + " -> (unset)");
+    } else if (it->second != v) {
+      out.push_back(k + ": " + v + " -> " + it->second);
+    }
+  }
+  for (const auto& [k, v] : b) {
+    if (compared(k) && !a.count(k)) out.push_back(k + ": (unset) -> " + v);
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> score_differences(const RunManifest& before, const RunManifest& now) {
   auto a = before.scores_key();
   auto b = now.scores_key();
@@ -154,17 +204,10 @@ std::vector<std::string> score_differences(const RunManifest& before, const RunM
     return false;
   };
   std::vector<std::string> out;
-  for (const auto& [k, v] : a) {
-    if (!shared_proxy(k)) continue;
-    auto it = b.find(k);
-    if (it == b.end()) {
-      out.push_back(k + ": " + v + " -> (unset)");
-    } else if (it->second != v) {
-      out.push_back(k + ": " + v + " -> " + it->second);
-    }
-  }
-  for (const auto& [k, v] : b) {
-    if (shared_proxy(k) && !a.count(k)) out.push_back(k + ": (unset) -> " + v);
+  append_differences(a, b, shared_proxy, out);
+  if (before.strategy && now.strategy) {
+    append_differences(
+        before.search_key(), now.search_key(), [](const std::string&) { return true; }, out);
   }
   return out;
 }

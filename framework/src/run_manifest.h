@@ -3,12 +3,13 @@
 // Contract: `nas run` writes the manifest before the first score and again at the end; `nas
 // report` reads it (never the YAML) and so needs no plugin code for the proxies: their
 // directions and config hashes are in it. It records the components with their resolved
-// parameters, each proxy's version, direction, config hash and sharing level, the votes (which one guided the
-// search, and for a fitted vote how many leading table rows it was fitted on), the ground
-// truth, and the file listing the score table's rows in the run's order (rows.txt).
+// parameters, each proxy's version, direction, config hash and sharing level, the votes (which one
+// guided the search, and for a fitted vote how many leading table rows it was fitted on), the
+// ground truth, and the file listing the score table's rows in the run's order (rows.txt).
 // scores_key() lists the settings that scores depend on, flattened to "key -> value": two
 // manifests whose keys disagree (a proxy present in both with other parameters, another seed,
-// space or dataset) describe runs whose scores must not be mixed.
+// space or dataset) describe runs whose scores must not be mixed; search_key() lists what a
+// search's trace and result depend on besides.
 #pragma once
 
 #include <map>
@@ -47,6 +48,9 @@ struct RunManifest {
   std::vector<ManifestVote> votes;
   std::string gt_benchmark, gt_path, gt_arch_column = "arch";
   std::vector<std::string> gt_columns;
+  // The search stage, when there is one: the strategy with its resolved parameters and budget.
+  std::optional<ComponentSpec> strategy;
+  std::int64_t budget = 0;
   std::string rows_file;  // "" until the run has finished writing its table order
   std::string nas_version;
 
@@ -55,10 +59,15 @@ struct RunManifest {
   static RunManifest read(const std::string& path);
 
   std::map<std::string, std::string> scores_key() const;
+  // What a search's course depends on beyond its scores: the strategy, its parameters and
+  // budget, and the vote guiding it. Empty without a search stage.
+  std::map<std::string, std::string> search_key() const;
 };
 
 // "key: old -> new" for each setting that differs between two manifests' scores_key(),
-// ignoring proxies present in only one of them (adding a proxy to a run is allowed).
+// ignoring proxies present in only one of them (adding a proxy to a run is allowed), and for
+// each that differs in search_key() when both runs search (a search may be added to a run that
+// only scored, or left out of a re-run that only reports).
 std::vector<std::string> score_differences(const RunManifest& before, const RunManifest& now);
 
 }  // namespace nas::detail

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "nas/csv.h"
@@ -25,9 +26,12 @@ PipelineSearchContext::PipelineSearchContext(const SearchSpace& space, const Net
       rng_(derive_seed(settings_.seed, "strategy")) {
   trace_.open(settings_.trace_path, std::ios::trunc);
   if (!trace_) throw Error(settings_.trace_path + ": cannot open for writing");
-  trace_ << "step,arch,best_arch";
+  trace_ << "step,arch";
+  for (const auto& p : table_.proxies()) trace_ << "," << csv_field(p);
+  trace_ << ",became_best,best_arch";
   if (settings_.truth) trace_ << ",best_truth";
-  trace_ << "\n";
+  trace_ << ",seconds\n";
+  started_ = std::chrono::steady_clock::now();
 }
 
 std::vector<Candidate> PipelineSearchContext::evaluate(const std::vector<Arch>& archs) {
@@ -68,7 +72,8 @@ std::vector<Candidate> PipelineSearchContext::evaluate(const std::vector<Arch>& 
 std::vector<double> PipelineSearchContext::evaluate_supernet(
     const std::vector<std::vector<bool>>& alive) {
   if (!space_.has_supernet()) {
-    throw Error("search space '" + space_.name() + "' has no supernet (a pruning strategy needs one)");
+    throw Error("search space '" + space_.name() +
+                "' has no supernet (a pruning strategy needs one)");
   }
   // Checked here so that a malformed `alive` is the strategy's error, not a row of statuses.
   const std::vector<Decision> slots = space_.decisions();
@@ -119,10 +124,25 @@ bool PipelineSearchContext::higher_is_better(std::size_t column) const {
   return settings_.higher_is_better.at(table_.proxies().at(column));
 }
 
+double PipelineSearchContext::seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+}
+
 void PipelineSearchContext::flush_trace() {
+  char elapsed[32];
+  std::snprintf(elapsed, sizeof elapsed, "%.3f", seconds());
   for (const auto& a : pending_) {
     ++step_;
-    trace_ << step_ << "," << csv_field(a.str()) << ",";
+    trace_ << step_ << "," << csv_field(a.str());
+    const std::size_t row = table_.row_of(a);
+    for (std::size_t c = 0; c < table_.proxies().size(); ++c) {
+      const double x = table_.get(row, c);
+      trace_ << "," << (std::isnan(x) ? std::string() : format_score(x));
+    }
+    // The vote's verdict on this candidate: it displaced the incumbent the strategy held
+    // before it (only the newest of a batch can still be the incumbent).
+    const bool became = best_ && *best_ == row && best_ != reported_best_;
+    trace_ << "," << (became ? 1 : 0) << ",";
     if (best_) {
       const Arch& b = table_.archs()[*best_];
       trace_ << csv_field(b.str());
@@ -133,8 +153,9 @@ void PipelineSearchContext::flush_trace() {
     } else if (settings_.truth) {
       trace_ << ",";
     }
-    trace_ << "\n";
+    trace_ << "," << elapsed << "\n";
   }
+  reported_best_ = best_;
   pending_.clear();
   trace_.flush();
   if (!trace_) throw Error(settings_.trace_path + ": could not write the search trace");

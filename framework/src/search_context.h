@@ -2,11 +2,14 @@
 //
 // It charges the budget, asks the (caching) evaluator for scores, enters rows into the score
 // table in submission order, answers compare() and fitness() with the strategy's vote (or the
-// first proxy), and writes search_trace.csv: one line per architecture the search charged,
-// with the incumbent the strategy reported by the time of its next call. finish() writes the
-// last lines; every write is checked.
+// first proxy), and writes search_trace.csv: one line per architecture the search charged, with
+// its score under every proxy, `became_best` (1 when the strategy's vote made it the incumbent),
+// the incumbent the strategy reported by the time of its next call (with its ground truth when
+// there is one), and the seconds since the search began. finish() writes the last lines; every
+// write is checked. On a resume the lines are the same except `seconds`.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <functional>
@@ -34,7 +37,7 @@ struct SearchSettings {
   const Vote* vote = nullptr;  // null: the first proxy decides
   std::string first_proxy;
   std::map<std::string, bool> higher_is_better;  // per proxy name; every table column
-  const GroundTruth* truth = nullptr;  // best_truth column of the trace when set
+  const GroundTruth* truth = nullptr;            // best_truth column of the trace when set
   std::function<void(std::int64_t)> on_charged;  // progress
 };
 
@@ -57,6 +60,8 @@ class PipelineSearchContext final : public SearchContext {
   void set_best(std::size_t row) override { best_ = row; }
 
   std::optional<std::size_t> best() const { return best_; }
+  // Wall seconds since the context was made (the search began).
+  double seconds() const;
   // Writes the trace's pending lines and closes it; throws nas::Error naming the file.
   void finish();
 
@@ -72,6 +77,8 @@ class PipelineSearchContext final : public SearchContext {
   std::set<std::string> evaluated_;
   std::vector<Arch> pending_;
   std::optional<std::size_t> best_;
+  std::optional<std::size_t> reported_best_;  // the incumbent as of the last trace line
+  std::chrono::steady_clock::time_point started_;
   std::ofstream trace_;
   std::int64_t step_ = 0;
   mutable std::size_t rank_rows_ = 0;  // table size the cached vote ranks belong to

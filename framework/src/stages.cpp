@@ -5,6 +5,8 @@
 
 #include <torch/version.h>
 
+#include <algorithm>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <limits>
@@ -75,8 +77,8 @@ std::vector<Arch> read_arch_file(const SearchSpace& space, const std::string& pa
 }
 
 // `count` distinct architectures that satisfy the space's constraints at `spec`.
-std::vector<Arch> sample_distinct(const SearchSpace& space, const NetSpec& spec,
-                                  std::int64_t count, std::uint64_t seed) {
+std::vector<Arch> sample_distinct(const SearchSpace& space, const NetSpec& spec, std::int64_t count,
+                                  std::uint64_t seed) {
   if (space.can_enumerate()) {
     std::int64_t valid = 0;
     for (const auto& a : space.enumerate()) valid += space.satisfies_constraints(a, spec) ? 1 : 0;
@@ -160,12 +162,11 @@ RunManifest make_manifest(const Run& run) {
   if (cfg.data) m.data = spec_of(*cfg.data);
   m.batch_size = cfg.batch_size;
   // What every score depends on besides its own proxy: the config hash covers all of it.
-  const std::string common = cfg.space.type + params_fingerprint(cfg.space.params) + "|" +
-                             (cfg.data ? cfg.data->type + params_fingerprint(cfg.data->params)
-                                       : std::string()) +
-                             "|" + std::to_string(cfg.batch_size) + "|" +
-                             std::to_string(cfg.run.seed) + "|scheme" +
-                             std::to_string(kSeedSchemeVersion);
+  const std::string common =
+      cfg.space.type + params_fingerprint(cfg.space.params) + "|" +
+      (cfg.data ? cfg.data->type + params_fingerprint(cfg.data->params) : std::string()) + "|" +
+      std::to_string(cfg.batch_size) + "|" + std::to_string(cfg.run.seed) + "|scheme" +
+      std::to_string(kSeedSchemeVersion);
   for (std::size_t i = 0; i < cfg.proxies.size(); ++i) {
     const ComponentConfig& p = cfg.proxies[i];
     ManifestProxy mp;
@@ -175,9 +176,9 @@ RunManifest make_manifest(const Run& run) {
     // A shared score is the representative's, not the architecture's own: another number.
     const NetworkIdentity level = shared_level(cfg, run.slots[i].info);
     mp.dedup = to_string(level);
-    mp.config_hash = hex(hash_string(
-        common + "|" + p.type + params_fingerprint(p.params) + "|" + mp.version +
-        (level == NetworkIdentity::kArch ? std::string() : "|dedup:" + mp.dedup)));
+    mp.config_hash =
+        hex(hash_string(common + "|" + p.type + params_fingerprint(p.params) + "|" + mp.version +
+                        (level == NetworkIdentity::kArch ? std::string() : "|dedup:" + mp.dedup)));
     m.proxies.push_back(std::move(mp));
   }
   for (std::size_t v = 0; v < cfg.votes.size(); ++v) {
@@ -185,6 +186,10 @@ RunManifest make_manifest(const Run& run) {
     mv.component = spec_of(cfg.votes[v]);
     mv.guides_search = cfg.vote && *cfg.vote == v;
     m.votes.push_back(std::move(mv));
+  }
+  if (cfg.search) {
+    m.strategy = spec_of(cfg.search->strategy);
+    m.budget = cfg.search->budget;
   }
   if (cfg.ground_truth) {
     m.gt_benchmark = cfg.ground_truth->benchmark;
@@ -289,9 +294,8 @@ std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& optio
     try {
       r.data->batch(cfg.batch_size, derive_seed(cfg.run.seed, "data-check"), Split::kTrain);
     } catch (const std::exception& e) {
-      throw UsageError(cfg.data->where + ": data '" + cfg.data->type +
-                       "' cannot give a batch of " + std::to_string(cfg.batch_size) + ": " +
-                       e.what());
+      throw UsageError(cfg.data->where + ": data '" + cfg.data->type + "' cannot give a batch of " +
+                       std::to_string(cfg.batch_size) + ": " + e.what());
     }
   }
 
@@ -326,8 +330,10 @@ std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& optio
   std::vector<std::string> diffs = lock_and_compare(r, r.dir);
   if (!diffs.empty()) {
     if (!options.force_new) {
-      throw UsageError(r.dir + " holds a run whose scores were computed under another "
-                       "configuration; its keys differ: " + join(diffs, "; ") +
+      throw UsageError(r.dir +
+                       " holds a run whose scores or search were made under another "
+                       "configuration; its keys differ: " +
+                       join(diffs, "; ") +
                        ". Use another run.out_dir, or `nas run --force-new` to start over in a "
                        "new directory beside it");
     }
@@ -365,11 +371,13 @@ std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& optio
       std::make_unique<CachingEvaluator>(std::move(inner), hashes, r.writer.get(), sharing);
   r.evaluator->add_known(earlier);
   for (const auto& other : cfg.run.reuse_scores) {
-    const std::string path = other + "/scores.csv";
+    // A run directory, or a shipped copy of its table compressed as scores.csv.gz.
+    std::string path = other + "/scores.csv";
+    if (!fs::is_regular_file(path, ec)) path += ".gz";
     if (!fs::is_regular_file(path, ec)) {
-      throw UsageError("run.reuse_scores: " + other + " has no scores.csv");
+      throw UsageError("run.reuse_scores: " + other + " has no scores.csv (nor scores.csv.gz)");
     }
-    const std::size_t taken = r.evaluator->add_known(read_scores_file(path).rows);
+    const std::size_t taken = r.evaluator->add_known(read_scores_file(path).rows, false);
     progress.message("run.reuse_scores: " + std::to_string(taken) + " scores of " + other +
                      " match this configuration and will be reused");
   }
@@ -378,9 +386,9 @@ std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& optio
   {
     YAML::Emitter e;
     e << cfg.resolved();
-    write_file_atomic(r.dir + "/config.resolved.yaml",
-                      "# resolved from " + cfg.path + ": every default filled in\n" +
-                          std::string(e.c_str()) + "\n");
+    write_file_atomic(r.dir + "/config.resolved.yaml", "# resolved from " + cfg.path +
+                                                           ": every default filled in\n" +
+                                                           std::string(e.c_str()) + "\n");
   }
   write_env(r);
   return run;
@@ -408,9 +416,9 @@ void score_stage(Run& r) {
   r.evaluator->set_listener([&](const Evaluation&) { r.progress->advance(1); });
   const std::size_t step = 16;
   for (std::size_t i = 0; i < archs.size(); i += step) {
-    std::vector<Arch> chunk(archs.begin() + static_cast<std::ptrdiff_t>(i),
-                            archs.begin() + static_cast<std::ptrdiff_t>(
-                                                std::min(archs.size(), i + step)));
+    std::vector<Arch> chunk(
+        archs.begin() + static_cast<std::ptrdiff_t>(i),
+        archs.begin() + static_cast<std::ptrdiff_t>(std::min(archs.size(), i + step)));
     for (const auto& e : r.evaluator->evaluate(chunk)) record_in_table(r.table, e);
   }
   r.evaluator->set_listener(nullptr);
@@ -443,6 +451,24 @@ void fit_votes_stage(Run& r) {
   }
 }
 
+TruthStanding standing_in(const GroundTruth& truth, const Arch& arch) {
+  TruthStanding st;
+  st.found = truth.lookup(arch, &st.value);
+  if (!st.found) return st;
+  st.best_value = -std::numeric_limits<double>::infinity();
+  for (const auto& a : truth.archs()) {
+    double x;
+    if (!truth.lookup(a, &x) || std::isnan(x)) continue;
+    ++st.of;
+    st.best_value = std::max(st.best_value, x);
+    if (x > st.value) ++st.rank;
+    if (x == st.value) ++st.ties;
+  }
+  ++st.rank;
+  --st.ties;  // not counting itself
+  return st;
+}
+
 void search_stage(Run& r) {
   const SearchStage& s = *r.cfg.search;
   r.progress->start("search", s.budget);
@@ -452,7 +478,8 @@ void search_stage(Run& r) {
   settings.trace_path = r.dir + "/search_trace.csv";
   if (r.cfg.vote) settings.vote = r.votes[*r.cfg.vote].get();
   settings.first_proxy = r.slots.front().name;
-  for (const auto& slot : r.slots) settings.higher_is_better[slot.name] = slot.info.higher_is_better;
+  for (const auto& slot : r.slots)
+    settings.higher_is_better[slot.name] = slot.info.higher_is_better;
   settings.truth = r.truth();
   settings.on_charged = [&](std::int64_t n) { r.progress->advance(n); };
   PipelineSearchContext context(*r.space, r.spec, *r.evaluator, r.table, std::move(settings));
@@ -470,18 +497,39 @@ void search_stage(Run& r) {
     }
     r.notes.push_back(why);
   }
+  nlohmann::json result;
+  result["strategy"] = s.strategy.type;
+  result["budget"] = s.budget;
+  result["evaluated"] = context.used();
+  result["networks_computed"] = r.evaluator->networks_computed();
+  result["seconds"] = context.seconds();
+  result["best_arch"] = nullptr;
   if (context.best()) {
     const Arch& best = r.table.archs()[*context.best()];
     write_file_atomic(r.dir + "/best_arch.txt", best.str() + "\n");
-    std::string line = "best architecture: " + best.str();
-    double t;
-    if (r.truth() && r.truth()->lookup(best, &t)) {
-      line += " (" + r.cfg.ground_truth->columns.front() + " = " + format_score(t) + ")";
+    result["best_arch"] = best.str();
+    r.progress->message("best architecture: " + best.str());
+    result["ground_truth"] = nlohmann::json::object();
+    for (const auto& gt : r.truths) {
+      const TruthStanding st = standing_in(*gt, best);
+      if (!st.found) {
+        result["ground_truth"][gt->column()] = nullptr;
+        r.progress->message("  " + gt->column() + ": not in " + gt->path());
+        continue;
+      }
+      result["ground_truth"][gt->column()] = {{"value", st.value},
+                                              {"rank", st.rank},
+                                              {"of", st.of},
+                                              {"ties", st.ties},
+                                              {"best_value", st.best_value}};
+      r.progress->message("  " + gt->column() + " = " + format_score(st.value) + ": rank " +
+                          std::to_string(st.rank) + " of " + std::to_string(st.of) + " (best " +
+                          format_score(st.best_value) + ")");
     }
-    r.progress->message(line);
   } else {
     r.progress->message("the strategy reported no best architecture");
   }
+  write_file_atomic(r.dir + "/search_result.json", result.dump(2) + "\n");
 }
 
 void report_stage(Run& r) {
@@ -503,7 +551,7 @@ void report_stage(Run& r) {
     }
     CorrelationReport report = correlate(columns, truth);
     report.benchmark = r.cfg.ground_truth->benchmark.empty() ? r.cfg.ground_truth->path
-                                                            : r.cfg.ground_truth->benchmark;
+                                                             : r.cfg.ground_truth->benchmark;
     report.column = gt.column();
     // The first column's report sits in the run directory; others in report-<column>/.
     const std::string report_dir = k == 0 ? r.dir : r.dir + "/report-" + gt.column();

@@ -10,6 +10,7 @@
 // the order scores happen to be cached, so a resumed run ranks exactly like a fresh one.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,7 +39,7 @@ struct Run {
   std::shared_ptr<Dataset> data;
   NetSpec spec;
   std::vector<ProxySlot> slots;  // for directions and versions; scoring goes through evaluator
-  std::vector<std::shared_ptr<Vote>> votes;  // parallel to cfg.votes
+  std::vector<std::shared_ptr<Vote>> votes;          // parallel to cfg.votes
   std::vector<std::unique_ptr<GroundTruth>> truths;  // one per ground-truth column
   std::shared_ptr<Strategy> strategy;
   RunManifest manifest;
@@ -57,6 +58,16 @@ std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& optio
 void score_stage(Run& run);
 void fit_votes_stage(Run& run);
 void search_stage(Run& run);
+
+// Where an architecture stands in a ground-truth column (higher is better): its value, 1 + the
+// number of cells strictly better, the cells with a value, the cells tied with it (itself not
+// counted) and the column's best value. found is false when the table lacks the architecture.
+struct TruthStanding {
+  bool found = false;
+  double value = 0, best_value = 0;
+  std::int64_t rank = 0, of = 0, ties = 0;
+};
+TruthStanding standing_in(const GroundTruth& truth, const Arch& arch);
 void report_stage(Run& run);
 void close_run(Run& run);
 

@@ -26,6 +26,8 @@ class GroundTruth {
   const std::string& column() const { return column_; }
   std::size_t size() const { return values_.size(); }
   bool lookup(const Arch& arch, double* value) const;
+  // The same, by canonical architecture string (an entry of archs()).
+  bool lookup(const std::string& arch, double* value) const;
   double require(const Arch& arch) const;
   // The table's architecture strings, in file order.
   const std::vector<std::string>& archs() const { return order_; }
