@@ -1,0 +1,414 @@
+// The DARTS network (NetworkCIFAR / NetworkImageNet), built from taps.
+//
+// Construction order, which fixes the weights drawn under a seed, and module names (those of
+// DARTS's model.py and operations.py, so parameter names match its state dict where the
+// modules agree):
+//   stem         Conv2d(in, 3C, 3, pad 1, no bias), BatchNorm2d(3C)         (stem.0, stem.1)
+//   or, with the ImageNet stem,
+//   stem0        Conv2d(in, C/2, 3, stride 2, pad 1), BN(C/2), ReLU, Conv2d(C/2, C, 3, stride
+//                2, pad 1), BN(C)                                          (stem0.0 .. stem0.4)
+//   stem1        ReLU, Conv2d(C, C, 3, stride 2, pad 1), BN(C)             (stem1.0 .. stem1.2)
+//   cells.k      for k = 0 .. cells-1:
+//                preprocess0: FactorizedReduce(C_pp, C_k) when cell k-1 reduced (or, first
+//                  cell, after the ImageNet stem), else ReLUConvBN(C_pp, C_k, 1x1)
+//                preprocess1: ReLUConvBN(C_p, C_k, 1x1)
+//                _ops.0 .. _ops.7: the genotype's entries in order
+//   auxiliary_head  (when built) features.0-7 and classifier, created after all cells as in
+//                DARTS (it reads the output of cell 2*layers/3)
+//   global_pooling, classifier Linear(4 C_last, classes)
+// C_k is C, doubled at each reduction cell (up to and including cell k); C_pp and C_p are the
+// channels of the cell's inputs (3C for both after the CIFAR stem, C after the ImageNet stem,
+// in_channels without a stem, then 4 C_{k-2} and 4 C_{k-1}).
+//
+// Modules: ReLUConvBN = op.0 ReLU (a tap), op.1 Conv2d (no bias), op.2 BatchNorm2d (affine);
+// FactorizedReduce = relu (a tap), conv_1 and conv_2 Conv2d(C_in, C_out/2, 1, stride 2), bn;
+// its output is cat(conv_1(relu(x)), conv_2(relu(x)[:, :, 1:, 1:])) then bn.
+// sep_conv_kxk = op.0 ReLU, op.1 depthwise Conv2d(C, C, k, stride, pad k/2, groups C), op.2
+// Conv2d(C, C, 1), op.3 BN, op.4 ReLU, op.5 depthwise (stride 1), op.6 1x1, op.7 BN;
+// dil_conv_kxk = op.0 ReLU, op.1 depthwise Conv2d(C, C, k, stride, pad k-1, dilation 2,
+// groups C), op.2 1x1, op.3 BN; skip_connect = identity (no modules) or, at stride 2,
+// FactorizedReduce(C, C); max_pool_3x3 / avg_pool_3x3 = op.0 MaxPool2d(3, stride, 1) /
+// AvgPool2d(3, stride, 1, padding excluded from the average), op.1 BatchNorm2d(C, non-affine)
+// when pool_bn is on (NASLib's MaxPool/AvgPool; DARTS's eval ops have no BN there). Cell op BN
+// (sep, dil, the reduction skip's FactorizedReduce) is affine iff cell_affine. Every BN tracks
+// running statistics (eps 1e-5, momentum 0.1). The ImageNet stem's ReLUs are taps too.
+//
+// Forward: a cell preprocesses its inputs, then node k + 2 = ops[2k](state[in 2k]) +
+// ops[2k+1](state[in 2k+1]) (in entry order), and outputs cat(node 2..5) on channels. The
+// network returns classifier(flatten(global average pool(last cell))). There is no ReLU
+// before the pooling, hence no head tap (proxies that need one, Zen, refuse the network).
+// The auxiliary head runs only in training mode; its logits are kept in aux_logits() of the
+// network class here for a trainer (forward returns the main logits). Drop-path is not built.
+//
+// Taps: every ReLU of preprocessing, FactorizedReduce, sep/dil conv ops and the ImageNet stem,
+// in forward order (creation order equals forward order). Block index: the cell index k
+// (the ImageNet stem's taps are in block 0 with cell 0); num_blocks() is the number of cells
+// built. ReLU -> Conv -> BN units (network.h) are declared for the ReLUConvBN preprocessing
+// only, the one class whose name contains "ReLU" in the reference.
+#include <array>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/pooling.h>
+
+#include "darts_space.h"
+#include "nas/error.h"
+#include "nas/network.h"
+
+namespace darts {
+namespace {
+
+namespace nn = torch::nn;
+
+// A named, forward-less container standing where the reference has an nn.Sequential that
+// holds a ReLU (a tap here, which nn::Sequential cannot hold).
+class SlotsImpl : public nn::Module {
+ public:
+  SlotsImpl() : nn::Module("Slots") {}
+};
+
+class OpImpl : public nn::Module {
+ public:
+  explicit OpImpl(const std::string& name) : nn::Module(name) {}
+  virtual at::Tensor forward(const at::Tensor& x) = 0;
+};
+
+class IdentityImpl : public OpImpl {
+ public:
+  IdentityImpl() : OpImpl("Identity") {}
+  at::Tensor forward(const at::Tensor& x) override { return x; }
+};
+
+class ReLUConvBNImpl : public OpImpl {
+ public:
+  ReLUConvBNImpl() : OpImpl("ReLUConvBN") {}
+  at::Tensor forward(const at::Tensor& x) override {
+    return bn->forward(conv->forward(relu->forward(x)));
+  }
+  nas::Tap relu{nullptr};
+  nas::ProbedConv2d conv{nullptr};
+  nn::BatchNorm2d bn{nullptr};
+};
+
+class FactorizedReduceImpl : public OpImpl {
+ public:
+  FactorizedReduceImpl() : OpImpl("FactorizedReduce") {}
+  at::Tensor forward(const at::Tensor& x) override {
+    const at::Tensor y = relu->forward(x);
+    using at::indexing::None;
+    using at::indexing::Slice;
+    const at::Tensor shifted = y.index({Slice(), Slice(), Slice(1, None), Slice(1, None)});
+    return bn->forward(at::cat({conv_1->forward(y), conv_2->forward(shifted)}, 1));
+  }
+  nas::Tap relu{nullptr};
+  nas::ProbedConv2d conv_1{nullptr}, conv_2{nullptr};
+  nn::BatchNorm2d bn{nullptr};
+};
+
+// sep_conv (two halves) and dil_conv (one half): ReLU, depthwise conv, 1x1 conv, BN.
+class SepDilConvImpl : public OpImpl {
+ public:
+  explicit SepDilConvImpl(const std::string& name) : OpImpl(name) {}
+  at::Tensor forward(const at::Tensor& x) override {
+    at::Tensor y = x;
+    for (std::size_t h = 0; h < relu.size(); ++h) {
+      y = bn[h]->forward(pointwise[h]->forward(depthwise[h]->forward(relu[h]->forward(y))));
+    }
+    return y;
+  }
+  std::vector<nas::Tap> relu;
+  std::vector<nas::ProbedConv2d> depthwise, pointwise;
+  std::vector<nn::BatchNorm2d> bn;
+};
+
+class PoolImpl : public OpImpl {
+ public:
+  explicit PoolImpl(const std::string& name) : OpImpl(name) {}
+  at::Tensor forward(const at::Tensor& x) override {
+    at::Tensor y = max.is_empty() ? avg->forward(x) : max->forward(x);
+    return bn.is_empty() ? y : bn->forward(y);
+  }
+  nn::MaxPool2d max{nullptr};
+  nn::AvgPool2d avg{nullptr};
+  nn::BatchNorm2d bn{nullptr};
+};
+
+class CellImpl : public nn::Module {
+ public:
+  CellImpl() : nn::Module("Cell") {}
+  at::Tensor forward(const at::Tensor& s0, const at::Tensor& s1) {
+    std::vector<at::Tensor> states{preprocess0->forward(s0), preprocess1->forward(s1)};
+    for (int k = 0; k < kNumSteps; ++k) {
+      at::Tensor h1 = ops[2 * k]->forward(states[inputs[2 * k]]);
+      at::Tensor h2 = ops[2 * k + 1]->forward(states[inputs[2 * k + 1]]);
+      states.push_back(h1 + h2);
+    }
+    return at::cat({states[2], states[3], states[4], states[5]}, 1);
+  }
+  std::shared_ptr<OpImpl> preprocess0, preprocess1;
+  std::vector<std::shared_ptr<OpImpl>> ops;
+  std::array<int, kNumEntries> inputs{};
+};
+
+class StemImpl : public nn::Module {
+ public:
+  StemImpl() : nn::Module("Sequential") {}
+  // The ImageNet stems: [conv, bn, relu, conv, bn] and [relu, conv, bn]; the CIFAR stem:
+  // [conv, bn]. `kinds` lists the positions: 'c' conv, 'b' BN, 'r' the ReLU (a tap).
+  at::Tensor forward(const at::Tensor& x) {
+    at::Tensor y = x;
+    std::size_t conv = 0, norm = 0;
+    for (char kind : kinds) {
+      if (kind == 'r') {
+        y = relu->forward(y);
+      } else if (kind == 'c') {
+        y = convs[conv++]->forward(y);
+      } else {
+        y = bns[norm++]->forward(y);
+      }
+    }
+    return y;
+  }
+  std::vector<nas::ProbedConv2d> convs;
+  std::vector<nn::BatchNorm2d> bns;
+  nas::Tap relu{nullptr};
+  std::string kinds;
+};
+
+class DartsNetwork : public nas::Network {
+ public:
+  DartsNetwork(const Genotype& genotype, const nas::NetSpec& spec, const Options& options,
+               const Shape& shape)
+      : options_(options) {
+    const std::int64_t c = shape.width;
+    std::int64_t c_pp = spec.in_channels, c_p = spec.in_channels;
+    bool reduction_prev = false;
+    if (shape.imagenet_stem) {
+      stem0_ = register_module("stem0", std::make_shared<StemImpl>());
+      add_stem_conv(*stem0_, "0", spec.in_channels, c / 2, 2);
+      add_stem_bn(*stem0_, "1", c / 2);
+      stem0_->relu = make_tap(*stem0_, "2", 0);
+      add_stem_conv(*stem0_, "3", c / 2, c, 2);
+      add_stem_bn(*stem0_, "4", c);
+      stem0_->kinds = "cbrcb";
+      stem1_ = register_module("stem1", std::make_shared<StemImpl>());
+      stem1_->relu = make_tap(*stem1_, "0", 0);
+      add_stem_conv(*stem1_, "1", c, c, 2);
+      add_stem_bn(*stem1_, "2", c);
+      stem1_->kinds = "rcb";
+      c_pp = c_p = c;
+      reduction_prev = true;
+    } else if (shape.stem) {
+      stem_ = register_module("stem", std::make_shared<StemImpl>());
+      add_stem_conv(*stem_, "0", spec.in_channels, 3 * c, 1);
+      add_stem_bn(*stem_, "1", 3 * c);
+      stem_->kinds = "cb";
+      c_pp = c_p = 3 * c;
+    }
+    cells_ = register_module("cells", nn::ModuleList());
+    std::int64_t c_curr = c;
+    std::int64_t c_aux = 0;
+    for (int k = 0; k < shape.cells; ++k) {
+      const bool reduction = shape.is_reduction(k);
+      if (reduction) c_curr *= 2;
+      auto cell = std::make_shared<CellImpl>();
+      cell->preprocess0 = reduction_prev
+                              ? make_factorized(*cell, "preprocess0", c_pp, c_curr, true, k)
+                              : make_relu_conv_bn(*cell, "preprocess0", c_pp, c_curr, k);
+      cell->preprocess1 = make_relu_conv_bn(*cell, "preprocess1", c_p, c_curr, k);
+      auto ops = cell->register_module("_ops", nn::ModuleList());
+      const Cell& entries = reduction ? genotype.reduce : genotype.normal;
+      for (int e = 0; e < kNumEntries; ++e) {
+        const int stride = reduction && entries[e].input < 2 ? 2 : 1;
+        cell->ops.push_back(make_op(entries[e].op, c_curr, stride, k));
+        cell->inputs[e] = entries[e].input;
+        ops->push_back(cell->ops.back());
+      }
+      cells_->push_back(cell);
+      cell_list_.push_back(cell);
+      reduction_prev = reduction;
+      c_pp = c_p;
+      c_p = 4 * c_curr;
+      if (k == shape.aux_cell()) c_aux = c_p;
+    }
+    if (shape.auxiliary) {
+      aux_cell_ = static_cast<int>(shape.aux_cell());
+      auto head = register_module("auxiliary_head", std::make_shared<SlotsImpl>());
+      // ReLU, AvgPool 5 (stride 3, or 2 for ImageNet), 1x1 conv to 128, BN, ReLU, 2x2 conv to
+      // 768, BN (CIFAR only), ReLU; then the classifier.
+      aux_features_ = head->register_module("features", nn::Sequential());
+      aux_features_->push_back(nn::ReLU());
+      aux_features_->push_back(nn::AvgPool2d(nn::AvgPool2dOptions(5)
+                                                 .stride(shape.imagenet_stem ? 2 : 3)
+                                                 .padding(0)
+                                                 .count_include_pad(false)));
+      aux_features_->push_back(nas::ProbedConv2d(nn::Conv2dOptions(c_aux, 128, 1).bias(false)));
+      aux_features_->push_back(nn::BatchNorm2d(128));
+      aux_features_->push_back(nn::ReLU());
+      aux_features_->push_back(nas::ProbedConv2d(nn::Conv2dOptions(128, 768, 2).bias(false)));
+      if (!shape.imagenet_stem) aux_features_->push_back(nn::BatchNorm2d(768));
+      aux_features_->push_back(nn::ReLU());
+      aux_classifier_ =
+          head->register_module("classifier", nas::ProbedLinear(768, spec.num_classes));
+    }
+    pooling_ =
+        register_module("global_pooling", nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(1)));
+    classifier_ = register_module("classifier", nas::ProbedLinear(c_p, spec.num_classes));
+    set_num_blocks(shape.cells);
+  }
+
+  at::Tensor forward(const at::Tensor& input) override {
+    at::Tensor s0 = input, s1 = input;
+    if (stem0_) {
+      s0 = stem0_->forward(input);
+      s1 = stem1_->forward(s0);
+    } else if (stem_) {
+      s0 = s1 = stem_->forward(input);
+    }
+    aux_logits_ = at::Tensor();
+    for (std::size_t k = 0; k < cell_list_.size(); ++k) {
+      at::Tensor next = cell_list_[k]->forward(s0, s1);
+      s0 = s1;
+      s1 = next;
+      if (static_cast<int>(k) == aux_cell_ && is_training()) {
+        at::Tensor a = aux_features_->forward(s1);
+        aux_logits_ = aux_classifier_->forward(a.view({a.size(0), -1}));
+      }
+    }
+    at::Tensor x = pooling_->forward(s1);
+    return classifier_->forward(x.view({x.size(0), -1}));
+  }
+
+  // The auxiliary head's logits of the last forward in training mode (undefined otherwise).
+  const at::Tensor& aux_logits() const { return aux_logits_; }
+
+ private:
+  void add_stem_conv(StemImpl& stem, const std::string& name, std::int64_t in, std::int64_t out,
+                     std::int64_t stride) {
+    stem.convs.push_back(stem.register_module(
+        name,
+        nas::ProbedConv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false))));
+  }
+  void add_stem_bn(StemImpl& stem, const std::string& name, std::int64_t c) {
+    stem.bns.push_back(stem.register_module(name, nn::BatchNorm2d(c)));
+  }
+
+  std::shared_ptr<OpImpl> make_relu_conv_bn(nn::Module& owner, const std::string& name,
+                                            std::int64_t in, std::int64_t out, int block) {
+    auto op = owner.register_module(name, std::make_shared<ReLUConvBNImpl>());
+    auto slots = op->register_module("op", std::make_shared<SlotsImpl>());
+    op->relu = make_tap(*slots, "0", block);
+    op->conv = slots->register_module(
+        "1", nas::ProbedConv2d(nn::Conv2dOptions(in, out, 1).stride(1).padding(0).bias(false)));
+    op->bn = slots->register_module("2", nn::BatchNorm2d(nn::BatchNorm2dOptions(out)));
+    declare_relu_conv_unit(op->relu, op->conv);
+    return op;
+  }
+
+  std::shared_ptr<OpImpl> make_factorized(nn::Module& owner, const std::string& name,
+                                          std::int64_t in, std::int64_t out, bool affine,
+                                          int block) {
+    auto op = std::make_shared<FactorizedReduceImpl>();
+    if (!name.empty()) owner.register_module(name, op);
+    op->relu = make_tap(*op, "relu", block);
+    op->conv_1 = op->register_module(
+        "conv_1",
+        nas::ProbedConv2d(nn::Conv2dOptions(in, out / 2, 1).stride(2).padding(0).bias(false)));
+    op->conv_2 = op->register_module(
+        "conv_2",
+        nas::ProbedConv2d(nn::Conv2dOptions(in, out / 2, 1).stride(2).padding(0).bias(false)));
+    op->bn = op->register_module("bn", nn::BatchNorm2d(nn::BatchNorm2dOptions(out).affine(affine)));
+    return op;
+  }
+
+  std::shared_ptr<OpImpl> make_op(int kind, std::int64_t c, int stride, int block) {
+    const bool affine = options_.cell_affine;
+    switch (kind) {
+      case kSkipConnect:
+        if (stride == 1) return std::make_shared<IdentityImpl>();
+        return make_factorized(*this, "", c, c, affine, block);
+      case kMaxPool3x3:
+      case kAvgPool3x3: {
+        auto op = std::make_shared<PoolImpl>(kind == kMaxPool3x3 ? "MaxPool" : "AvgPool");
+        auto slots = op->register_module("op", std::make_shared<SlotsImpl>());
+        if (kind == kMaxPool3x3) {
+          op->max = slots->register_module(
+              "0", nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(stride).padding(1)));
+        } else {
+          op->avg = slots->register_module(
+              "0", nn::AvgPool2d(
+                       nn::AvgPool2dOptions(3).stride(stride).padding(1).count_include_pad(false)));
+        }
+        if (options_.pool_bn) {
+          op->bn =
+              slots->register_module("1", nn::BatchNorm2d(nn::BatchNorm2dOptions(c).affine(false)));
+        }
+        return op;
+      }
+      default: {
+        const bool sep = kind == kSepConv3x3 || kind == kSepConv5x5;
+        const std::int64_t k = kind == kSepConv3x3 || kind == kDilConv3x3 ? 3 : 5;
+        const std::int64_t dilation = sep ? 1 : 2;
+        const std::int64_t padding = sep ? k / 2 : k - 1;
+        auto op = std::make_shared<SepDilConvImpl>(sep ? "SepConv" : "DilConv");
+        auto slots = op->register_module("op", std::make_shared<SlotsImpl>());
+        const int halves = sep ? 2 : 1;
+        for (int h = 0; h < halves; ++h) {
+          const int base = 4 * h;
+          op->relu.push_back(make_tap(*slots, std::to_string(base), block));
+          op->depthwise.push_back(slots->register_module(
+              std::to_string(base + 1), nas::ProbedConv2d(nn::Conv2dOptions(c, c, k)
+                                                              .stride(h == 0 ? stride : 1)
+                                                              .padding(padding)
+                                                              .dilation(dilation)
+                                                              .groups(c)
+                                                              .bias(false))));
+          op->pointwise.push_back(slots->register_module(
+              std::to_string(base + 2),
+              nas::ProbedConv2d(nn::Conv2dOptions(c, c, 1).stride(1).padding(0).bias(false))));
+          op->bn.push_back(slots->register_module(
+              std::to_string(base + 3), nn::BatchNorm2d(nn::BatchNorm2dOptions(c).affine(affine))));
+        }
+        return op;
+      }
+    }
+  }
+
+  Options options_;
+  std::shared_ptr<StemImpl> stem_, stem0_, stem1_;
+  nn::ModuleList cells_{nullptr};
+  std::vector<std::shared_ptr<CellImpl>> cell_list_;
+  int aux_cell_ = -1;
+  nn::Sequential aux_features_{nullptr};
+  nas::ProbedLinear aux_classifier_{nullptr};
+  at::Tensor aux_logits_;
+  nn::AdaptiveAvgPool2d pooling_{nullptr};
+  nas::ProbedLinear classifier_{nullptr};
+};
+
+}  // namespace
+
+std::shared_ptr<nas::Network> build_network(const Genotype& genotype, const nas::NetSpec& spec,
+                                            const Options& options) {
+  const Shape shape = check_spec(spec, options);
+  auto net = std::make_shared<DartsNetwork>(genotype, spec, options, shape);
+  if (spec.device == "cpu") return net;
+  try {
+    net->to(torch::Device(spec.device));
+  } catch (const std::exception& error) {
+    throw nas::Error("darts: cannot move the network to device '" + spec.device +
+                     "': " + error.what());
+  }
+  return net;
+}
+
+}  // namespace darts
