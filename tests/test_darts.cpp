@@ -540,6 +540,86 @@ TEST_F(Darts, SwappedEntriesOfANodeAreOneNetworkAtStructureLevel) {
   EXPECT_TRUE(at::equal(net_a->forward(x), net_b->forward(x)));
 }
 
+// Numbers printed by the independent Python model spaces/darts/tools/darts_oracle.py
+// (python3-torch 1.13), which creates its modules in the plugin's order under the reference
+// names: same seed, same weights, same logits (training mode, batch 2 of 3x32x32).
+struct OracleCase {
+  std::string genotype;
+  std::uint64_t build_seed, input_seed;
+  std::int64_t params;
+  std::size_t tensors;
+  std::uint64_t names_hash;
+  double weight_sum, weight_abs_sum;
+  std::vector<float> stem_weight, classifier_weight, logits;
+};
+
+TEST_F(Darts, WeightsAndLogitsMatchThePythonOracle) {
+  const std::vector<OracleCase> cases = {
+      // The sample table's first row (a strided skip, pools, sep and dil convs).
+      {"normal=[('max_pool_3x3',0),('dil_conv_3x3',1),('avg_pool_3x3',1),('avg_pool_3x3',0),"
+       "('sep_conv_3x3',1),('sep_conv_3x3',0),('sep_conv_3x3',1),('skip_connect',3)];"
+       "reduce=[('max_pool_3x3',1),('skip_connect',0),('sep_conv_3x3',1),('sep_conv_3x3',0),"
+       "('max_pool_3x3',3),('avg_pool_3x3',0),('max_pool_3x3',2),('dil_conv_5x5',3)]",
+       0,
+       1,
+       856298,
+       163,
+       11171687832866764351ull,
+       1389.9390947903069,
+       39607.645449196178,
+       {-0.00144083926f, 0.10323862f, -0.158395112f},
+       {-0.0416812263f, -0.030700855f, -0.00871946663f},
+       {0.0104671866f,   -0.27275002f,  0.0974703208f,  -0.239290833f, -0.121747985f,
+        0.437410116f,    -0.208988756f, -0.0913683027f, -0.144957602f, 0.0965378657f,
+        -0.00919809565f, 0.192668349f,  -0.172631711f,  0.206631899f,  0.0506185181f,
+        -0.515992284f,   0.1241467f,    0.0937562957f,  0.111247286f,  -0.132811546f}},
+      {kDartsV2Canonical,
+       5,
+       6,
+       909866,
+       187,
+       17493586590841549728ull,
+       1358.1384847545614,
+       43365.545169479621,
+       {0.127114013f, -0.143909976f, 0.156835154f},
+       {-0.0295385923f, -0.0148867723f, -0.00321461912f},
+       {0.0270033032f,  0.0709151775f,  -0.160749987f,  0.0245429724f,  -0.0679089874f,
+        -0.0877465084f, -0.192890778f,  -0.0609579906f, 0.039971374f,   -0.0012065731f,
+        0.0112447143f,  -0.0854346082f, 0.0778408945f,  -0.0856929421f, 0.0137340743f,
+        0.0476262495f,  0.107968338f,   0.0569494292f,  -0.0169054642f, -0.0542151481f}},
+  };
+  for (const OracleCase& c : cases) {
+    SCOPED_TRACE(c.genotype);
+    at::manual_seed(c.build_seed);
+    auto net = space().build(space().parse(c.genotype), nas::NetSpec{});
+    const auto named = net->named_parameters();
+    std::string names;
+    std::vector<at::Tensor> flat;
+    for (const auto& item : named) {
+      names += (names.empty() ? "" : " ") + item.key();
+      flat.push_back(item.value().detach().flatten());
+    }
+    EXPECT_EQ(named.size(), c.tensors);
+    EXPECT_EQ(nas::hash_string(names), c.names_hash);
+    const at::Tensor all = at::cat(flat).to(at::kDouble);
+    EXPECT_EQ(all.numel(), c.params);
+    EXPECT_NEAR(all.sum().item<double>(), c.weight_sum, 1e-9 * c.weight_abs_sum);
+    EXPECT_NEAR(all.abs().sum().item<double>(), c.weight_abs_sum, 1e-9 * c.weight_abs_sum);
+    for (std::size_t i = 0; i < 3; ++i) {  // the initial weights are bit-identical
+      EXPECT_EQ(named["stem.0.weight"].flatten()[i].item<float>(), c.stem_weight[i]);
+      EXPECT_EQ(named["classifier.weight"].flatten()[i].item<float>(), c.classifier_weight[i]);
+    }
+    at::manual_seed(c.input_seed);
+    const at::Tensor input = at::randn({2, 3, 32, 32});
+    at::NoGradGuard no_grad;
+    const at::Tensor logits = net->forward(input).flatten();
+    ASSERT_EQ(logits.numel(), static_cast<std::int64_t>(c.logits.size()));
+    for (std::size_t i = 0; i < c.logits.size(); ++i) {
+      EXPECT_NEAR(logits[i].item<float>(), c.logits[i], 1e-5) << "logit " << i;
+    }
+  }
+}
+
 TEST(DartsPlugin, ShipsTheNb301SampleTable) {
   space_component();
   const nas::BenchmarkTable* table = nas::Registry::global().find_benchmark("nb301");
