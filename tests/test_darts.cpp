@@ -111,15 +111,16 @@ TEST_F(Darts, ParamsEqualTheSampleTableForEveryRow) {
 }
 
 // The table's flops column (tensorwatch, MFLOPs) also counts BN, ReLU, pooling and additions:
-// the convolution and linear MACs are most but not all of it.
+// the convolution and linear MACs are most but not all of it (90.2 % to 97.1 % on the 725
+// rows, by a separate Python count of the same network).
 TEST_F(Darts, MacsAreMostOfTheSampleTableFlops) {
   const nas::CsvTable table = nas::read_csv(data_file("sample_accuracies.csv.gz"));
   const std::size_t genotype = table.column("genotype"), flops = table.column("flops");
   for (const auto& row : table.rows) {
     const double macs = static_cast<double>(space().flops(space().parse(row[genotype]), {})) / 1e6;
     const double ratio = macs / std::stod(row[flops]);
-    EXPECT_GT(ratio, 0.85) << row[genotype];
-    EXPECT_LT(ratio, 1.0) << row[genotype];
+    EXPECT_GT(ratio, 0.90) << row[genotype];
+    EXPECT_LT(ratio, 0.975) << row[genotype];
   }
 }
 
