@@ -40,6 +40,10 @@
 // The auxiliary head runs only in training mode; its logits are kept in aux_logits() of the
 // network class here for a trainer (forward returns the main logits). Drop-path is not built.
 //
+// tools/darts_oracle.py is an independent PyTorch model of the default network built in this
+// order under these names; tests/test_darts.cpp checks that both give the same parameter names,
+// weights and logits under the same seeds.
+//
 // Taps: every ReLU of preprocessing, FactorizedReduce, sep/dil conv ops and the ImageNet stem,
 // in forward order (creation order equals forward order). Block index: the cell index k
 // (the ImageNet stem's taps are in block 0 with cell 0); num_blocks() is the number of cells
