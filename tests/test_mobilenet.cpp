@@ -591,6 +591,32 @@ TEST_F(MobileNet, SeededBuildsAreReproducible) {
   for (const auto& item : pa) EXPECT_TRUE(item.value().equal(pb[item.key()])) << item.key();
 }
 
+TEST(MobileNetPlugin, ReSjwSearchRunsEndToEndUnderTheBudget) {
+  // configs/mobilenet_re_sjw.yaml in miniature: RE-SJW on synthetic 32x32 inputs probed at 32.
+  nas::test::TempDir dir;
+  const std::string yaml =
+      dir.write("re_sjw.yaml", "run: {name: mbv2, out_dir: '" + dir.file("run") +
+                                   "', seed: 0}\n"
+                                   "data: {type: synthetic, batch_size: 4, params: {size: "
+                                   "32}}\n"
+                                   "search_space: {type: mobilenet, params: "
+                                   "{probe_resolution: 32}}\n"
+                                   "proxies: [{type: synflow}, {type: jacov}, {type: wrcor}]\n"
+                                   "vote: {type: majority, params: {preset: sjw}}\n"
+                                   "strategy: {type: regularized_evolution, budget: 20, "
+                                   "params: {population: 3, sample: 2, cycles: 2}}\n");
+  const auto result = nas::test::nas_run(yaml);
+  ASSERT_EQ(result.status, 0) << result.output;
+  std::string best = nas::test::read_file(dir.file("run/best_arch.txt"));
+  while (!best.empty() && (best.back() == '\n' || best.back() == '\r')) best.pop_back();
+  auto space = make_space();
+  const nas::Arch arch = space->parse(best);
+  EXPECT_EQ(arch.str(), best);
+  EXPECT_TRUE(space->satisfies_constraints(arch, nas::NetSpec{})) << best;
+  EXPECT_EQ(nas::test::lines_of(nas::test::read_file(dir.file("run/search_trace.csv"))).size(),
+            1u + 3 + 2);
+}
+
 TEST(MobileNetPlugin, SchemaRangesAndChoices) {
   const auto& component = space_component();
   nas::Params params = nas::Params::defaults(component.schema, "mobilenet");
