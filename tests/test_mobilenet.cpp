@@ -259,6 +259,32 @@ TEST_F(MobileNet, TapsCarryBlocksLabelsAndTheSeReluMark) {
   EXPECT_EQ(taps[2]->response().sizes().vec(), (std::vector<std::int64_t>{2, 16, 48, 48}));
 }
 
+TEST_F(MobileNet, NnReluTapSetKeepsOnlyTheSeRelus) {
+  // tap_set: nn_relu, the released WRCor's hooks: one tap per layer (its SE ReLU), blocks 1..7,
+  // no stem or head tap; the same weights and the same function as the full network.
+  auto se_only = make_space({{"tap_set", std::string("nn_relu")}});
+  const nas::Arch arch = se_only->parse(kTiny + "@192");
+  at::manual_seed(5);
+  auto net = se_only->build(arch, nas::NetSpec{});
+  at::manual_seed(5);
+  auto full = space().build(arch, nas::NetSpec{});
+  ASSERT_EQ(net->taps().size(), 12u);
+  EXPECT_EQ(net->num_blocks(), 9);
+  const std::vector<int> blocks = {1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7};
+  for (std::size_t i = 0; i < 12; ++i) {
+    EXPECT_EQ(net->taps()[i]->label(), "se_relu");
+    EXPECT_EQ(net->taps()[i]->block(), blocks[i]);
+    EXPECT_FALSE(net->taps()[i]->is_head());
+  }
+  const auto a = net->named_parameters(), b = full->named_parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& item : a) EXPECT_TRUE(item.value().equal(b[item.key()])) << item.key();
+  const at::Tensor x = at::randn({2, 3, 40, 40});
+  nas::TapRecording recording(*net);
+  EXPECT_TRUE(net->forward(x).allclose(full->forward(x)));
+  EXPECT_EQ(net->taps()[0]->response().sizes().vec(), (std::vector<std::int64_t>{2, 4, 1, 1}));
+}
+
 TEST_F(MobileNet, ParseFormatRoundTrips) {
   for (const auto& text : {kEA600 + "@224", kR600 + "@256", kRL600 + "@192", kEA + "@320",
                            kR + "@320", kTiny + "@288"}) {

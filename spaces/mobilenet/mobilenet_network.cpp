@@ -45,6 +45,11 @@ namespace nn = torch::nn;
 
 constexpr double kBnEps = 1e-3;
 
+// A ReLU through its tap, or a plain ReLU where the network has no tap (tap_set: nn_relu).
+at::Tensor relu(nas::Tap& tap, const at::Tensor& x) {
+  return tap.is_empty() ? at::relu(x) : tap->forward(x);
+}
+
 nn::BatchNorm2d make_bn(std::int64_t channels) {
   return nn::BatchNorm2d(nn::BatchNorm2dOptions(channels).eps(kBnEps));
 }
@@ -72,8 +77,8 @@ class LayerImpl : public nn::Module {
   LayerImpl() : nn::Module("SuperResIDWELayer") {}
 
   at::Tensor forward(const at::Tensor& x) {
-    at::Tensor y = expand_relu->forward(expand_bn->forward(expand_conv->forward(x)));
-    y = dw_relu->forward(dw_bn->forward(dw_conv->forward(y)));
+    at::Tensor y = relu(expand_relu, expand_bn->forward(expand_conv->forward(x)));
+    y = relu(dw_relu, dw_bn->forward(dw_conv->forward(y)));
     at::Tensor z = y.mean({2, 3}, /*keepdim=*/true);
     z = se_relu->forward(se_bn1->forward(se_reduce->forward(z)));
     z = at::sigmoid(se_bn2->forward(se_expand->forward(z)));
@@ -81,7 +86,7 @@ class LayerImpl : public nn::Module {
     y = project_bn->forward(project_conv->forward(y));
     const at::Tensor shortcut =
         shortcut_conv.is_empty() ? x : shortcut_bn->forward(shortcut_conv->forward(x));
-    return out_relu->forward(y + shortcut);
+    return relu(out_relu, y + shortcut);
   }
 
   nas::ProbedConv2d expand_conv{nullptr}, dw_conv{nullptr}, se_reduce{nullptr}, se_expand{nullptr},
@@ -99,12 +104,17 @@ class StageImpl : public nn::Module {
 
 class MobileNetNetwork : public nas::Network {
  public:
-  MobileNetNetwork(const Genotype& g, const Shape& s) : resolution_(s.resolution) {
+  MobileNetNetwork(const Genotype& g, const Shape& s, bool se_taps_only)
+      : resolution_(s.resolution) {
+    // A tap, or (tap_set: nn_relu, not an SE ReLU) none: relu() then applies a plain ReLU.
+    auto tap = [&](nn::Module& owner, const std::string& name, int block) {
+      return se_taps_only ? nas::Tap(nullptr) : make_tap(owner, name, block);
+    };
     const auto& w = s.widths;
     stem_ = register_module("stem", std::make_shared<ConvBnImpl>());
     stem_->conv = stem_->register_module("conv", make_conv(s.in_channels, w[0], 3, 2));
     stem_->bn = stem_->register_module("bn", make_bn(w[0]));
-    stem_->relu = make_tap(*stem_, "stem_relu", 0);
+    stem_->relu = tap(*stem_, "stem_relu", 0);
 
     auto stages = register_module("stages", nn::ModuleList());
     for (int j = 0; j < kNumStages; ++j) {
@@ -123,11 +133,11 @@ class MobileNetNetwork : public nas::Network {
         list->push_back(layer);
         layer->expand_conv = layer->register_module("expand_conv", make_conv(in, dw, 1, 1));
         layer->expand_bn = layer->register_module("expand_bn", make_bn(dw));
-        layer->expand_relu = make_tap(*layer, "expand_relu", block);
+        layer->expand_relu = tap(*layer, "expand_relu", block);
         layer->dw_conv =
             layer->register_module("dw_conv", make_conv(dw, dw, st.kernel, stride, false, dw));
         layer->dw_bn = layer->register_module("dw_bn", make_bn(dw));
-        layer->dw_relu = make_tap(*layer, "dw_relu", block);
+        layer->dw_relu = tap(*layer, "dw_relu", block);
         layer->se_reduce = layer->register_module("se_reduce", make_conv(dw, se, 1, 1));
         layer->se_bn1 = layer->register_module("se_bn1", make_bn(se));
         layer->se_relu = make_tap(*layer, "se_relu", block);
@@ -140,7 +150,7 @@ class MobileNetNetwork : public nas::Network {
               layer->register_module("shortcut_conv", make_conv(in, out, 1, stride, true));
           layer->shortcut_bn = layer->register_module("shortcut_bn", make_bn(out));
         }
-        layer->out_relu = make_tap(*layer, "out_relu", block);
+        layer->out_relu = tap(*layer, "out_relu", block);
         stage->layers.push_back(layer);
       }
       stages->push_back(stage);
@@ -150,8 +160,8 @@ class MobileNetNetwork : public nas::Network {
     head_ = register_module("head", std::make_shared<ConvBnImpl>());
     head_->conv = head_->register_module("conv", make_conv(w[7], w[8], 1, 1));
     head_->bn = head_->register_module("bn", make_bn(w[8]));
-    head_->relu = make_tap(*head_, "head_relu", kNumStages + 1);
-    head_->relu->set_head(true);
+    head_->relu = tap(*head_, "head_relu", kNumStages + 1);
+    if (!head_->relu.is_empty()) head_->relu->set_head(true);
     classifier_ = register_module("classifier", nas::ProbedLinear(w[8], s.classes));
     set_num_blocks(kNumStages + 2);
   }
@@ -163,11 +173,11 @@ class MobileNetNetwork : public nas::Network {
                                   .size(std::vector<std::int64_t>{resolution_, resolution_})
                                   .mode(torch::kBilinear)
                                   .align_corners(false));
-    x = stem_->relu->forward(stem_->bn->forward(stem_->conv->forward(x)));
+    x = relu(stem_->relu, stem_->bn->forward(stem_->conv->forward(x)));
     for (const auto& stage : stages_) {
       for (const auto& layer : stage->layers) x = layer->forward(x);
     }
-    x = head_->relu->forward(head_->bn->forward(head_->conv->forward(x)));
+    x = relu(head_->relu, head_->bn->forward(head_->conv->forward(x)));
     x = x.mean({2, 3});
     return classifier_->forward(x);
   }
@@ -182,9 +192,9 @@ class MobileNetNetwork : public nas::Network {
 }  // namespace
 
 std::shared_ptr<nas::Network> build_network(const Genotype& g, const nas::NetSpec& spec,
-                                            int probe_resolution) {
+                                            int probe_resolution, bool se_taps_only) {
   const Shape shape = check_spec(g, spec, probe_resolution);
-  auto net = std::make_shared<MobileNetNetwork>(g, shape);
+  auto net = std::make_shared<MobileNetNetwork>(g, shape, se_taps_only);
   if (spec.device != "cpu") {
     try {
       net->to(torch::Device(spec.device));

@@ -28,6 +28,10 @@ void register_mobilenet(nas::PluginRegistrar& registrar) {
                  "reference); N >= 16: to N instead, for cheap probes (the FLOPs budget is still "
                  "judged at the architecture's resolution)",
                  nas::between(0, 4096));
+  schema.add_string("tap_set", "all",
+                    "which ReLUs are taps: all, or nn_relu (only the SE blocks' ReLUs, the "
+                    "torch.nn.ReLU modules the released WRCor code hooks in this space)",
+                    {"all", "nn_relu"});
   registrar.add_space(
       mobilenet::MobileNetSpace::kName,
       "WRCor's MobileNetV2-like ImageNet space: stem, 7 inverted-residual stages with SE "
@@ -42,6 +46,7 @@ void register_mobilenet(nas::PluginRegistrar& registrar) {
                               : mobilenet::FlopsFormula::kReference;
         options.budget_num_classes = params.get_int("budget_num_classes");
         options.probe_resolution = static_cast<int>(params.get_int("probe_resolution"));
+        options.se_taps_only = params.get_string("tap_set") == "nn_relu";
         if (options.probe_resolution != 0 && options.probe_resolution < 16) {
           throw nas::Error(
               "mobilenet: probe_resolution must be 0 (the architecture's own) or "

@@ -627,7 +627,7 @@ std::shared_ptr<nas::Network> MobileNetSpace::build(const nas::Arch& arch,
                                                     const nas::NetSpec& spec) const {
   const Genotype g = genotype_of(arch);
   check_spec(g, spec, options_.probe_resolution);
-  return build_network(g, spec, options_.probe_resolution);
+  return build_network(g, spec, options_.probe_resolution, options_.se_taps_only);
 }
 
 std::int64_t MobileNetSpace::params(const nas::Arch& arch, const nas::NetSpec& spec) const {

@@ -42,6 +42,9 @@
 // stride and output width; redraw the resolution. The child always differs from its parent.
 // Neither loops for the FLOPs budget (SearchSpace contract): the caller filters through
 // satisfies_constraints() and draws again, as the reference's rejection loops do.
+// (A policy over the decision view, such as `reinforce`, draws the seven stride flags
+// independently and decode() refuses the 93 of 128 combinations without exactly four; the
+// reference's RL draws four distinct stride-2 positions instead.)
 //
 // Decision view (decisions(), encode(), decode()): 45 slots, in this order:
 //   stem_width (c0);
@@ -99,6 +102,13 @@
 // only taps the released WRCor code hooks on this space (its hook matches the class name
 // 'ReLU' case-sensitively). The stem's tap is `stem_relu`, the head's `head_relu`. No
 // ReLU -> Conv -> BN units (no reference module wraps one).
+// Space parameter `tap_set`: `all` (default) makes every ReLU a tap, as above. `nn_relu` makes
+// only the `se_relu` ReLUs taps (the others are plain ReLUs that no proxy sees): the modules
+// the released WRCor code hooks here, so the framework's `wrcor` proxy (which reads every tap,
+// weight 2^block) then computes the released code's ImageNet score, the correlations of the SE
+// bottleneck features with weights 2^1..2^7. It changes what every tap-reading proxy sees
+// (the network has no stem or head tap then: zen refuses it); synflow and jacov read no taps.
+// Weights and the forward function do not change.
 //
 // Counts:
 // * params(): every trainable tensor of the built network (BN gamma and beta, the shortcut
@@ -190,8 +200,9 @@ std::int64_t count_macs(const Genotype& g, const nas::NetSpec& spec, int probe_r
 // The reference's get_FLOPs for the network `spec` asks for, with `classes` classes.
 double reference_flops(const Genotype& g, const nas::NetSpec& spec, std::int64_t classes);
 // Defined in mobilenet_network.cpp (the only translation unit that sees torch).
+// `se_taps_only`: only the SE ReLUs are taps (tap_set: nn_relu, above).
 std::shared_ptr<nas::Network> build_network(const Genotype& g, const nas::NetSpec& spec,
-                                            int probe_resolution = 0);
+                                            int probe_resolution = 0, bool se_taps_only = false);
 
 enum class FlopsFormula { kReference, kMacs };
 
@@ -200,6 +211,7 @@ struct SpaceOptions {
   FlopsFormula formula = FlopsFormula::kReference;
   std::int64_t budget_num_classes = 1000;  // 0: NetSpec::num_classes
   int probe_resolution = 0;                // 0: the architecture's own resolution
+  bool se_taps_only = false;               // tap_set: nn_relu
 };
 
 class MobileNetSpace : public nas::SearchSpace {
