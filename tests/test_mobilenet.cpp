@@ -138,6 +138,14 @@ TEST_F(MobileNet, ReferenceFlopsOfTheReleasedGenotypes) {
   EXPECT_TRUE(space().satisfies_constraints(space().parse(kEA600 + "@224"), spec));
   EXPECT_TRUE(space().satisfies_constraints(space().parse(kEA + "@192"), spec));
   EXPECT_FALSE(space().satisfies_constraints(space().parse(kEA + "@224"), spec));
+  // The budget is the string's RGB ImageNet network whatever the probe data: one grey input
+  // channel and 10 classes judge the same.
+  nas::NetSpec grey;
+  grey.in_channels = 1;
+  auto at_budget = make_space({{"flops_budget", 591710478.0}});
+  EXPECT_TRUE(at_budget->satisfies_constraints(at_budget->parse(kEA600 + "@224"), grey));
+  auto below = make_space({{"flops_budget", 591710477.0}});
+  EXPECT_FALSE(below->satisfies_constraints(below->parse(kEA600 + "@224"), grey));
 }
 
 TEST_F(MobileNet, ReferenceFormulaUndercountsStridedProjections) {

@@ -640,16 +640,15 @@ std::int64_t MobileNetSpace::flops(const nas::Arch& arch, const nas::NetSpec& sp
 
 double MobileNetSpace::budget_flops(const nas::Arch& arch, const nas::NetSpec& spec) const {
   const Genotype g = genotype_of(arch);
-  if (options_.formula == FlopsFormula::kMacs) {
-    nas::NetSpec counted = spec;
-    if (options_.budget_num_classes > 0) {
-      counted.num_classes = static_cast<int>(options_.budget_num_classes);
-    }
-    return static_cast<double>(count_macs(g, counted));
+  // The network the string describes: 3 input channels (the stem's first argument), the
+  // budget's classes, the architecture's own resolution; the spec's width multiplier.
+  nas::NetSpec counted = spec;
+  counted.in_channels = 3;
+  if (options_.budget_num_classes > 0) {
+    counted.num_classes = static_cast<int>(options_.budget_num_classes);
   }
-  const std::int64_t classes =
-      options_.budget_num_classes > 0 ? options_.budget_num_classes : spec.num_classes;
-  return reference_flops(g, spec, classes);
+  if (options_.formula == FlopsFormula::kMacs) return static_cast<double>(count_macs(g, counted));
+  return reference_flops(g, counted, counted.num_classes);
 }
 
 bool MobileNetSpace::satisfies_constraints(const nas::Arch& arch, const nas::NetSpec& spec) const {

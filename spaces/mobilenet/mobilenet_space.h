@@ -62,7 +62,9 @@
 // rejection sampling keeps; `macs` is the multiply-accumulates of the built network (flops()).
 // The classifier's share uses `budget_num_classes` classes (default 1000: the reference
 // searched for ImageNet-1k); 0 uses NetSpec::num_classes. The budget is always judged at the
-// architecture's own resolution R, whatever probe_resolution says.
+// architecture's own resolution R, whatever probe_resolution says, and for 3 input channels
+// (the stem's first argument, the reference's RGB), whatever NetSpec::in_channels says; it
+// honours NetSpec::width_multiplier.
 //
 // Cheap probes (space parameter `probe_resolution`, default 0 = off): the built network
 // resizes its input to probe_resolution instead of R (any size >= 16; the strided layers
