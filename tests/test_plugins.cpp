@@ -362,6 +362,9 @@ TEST(PluginsCommand, ListsEveryKindAndInspectsABenchmark) {
     EXPECT_GT(at, previous) << title << " out of order";
     previous = at == std::string::npos ? previous : at;
   }
+  // The bundled MobileNetV2-like space is listed with nb201.
+  EXPECT_NE((", " + line_of("search spaces") + ",").find(", mobilenet,"), std::string::npos)
+      << line_of("search spaces");
   auto inspect = nas::test::run_command("'" + nas::test::cli() + "' plugins inspect nb201_v1_0");
   ASSERT_EQ(inspect.status, 0) << inspect.output;
   EXPECT_NE(inspect.output.find("nb201_v1_0 (benchmark)"), std::string::npos) << inspect.output;
