@@ -375,6 +375,27 @@ TEST(TrainStage, KilledTwiceEndsWithTheSameWeightsBitForBit) {
   for (const auto& e : a) EXPECT_TRUE(torch::equal(e.value(), b.at(e.key()))) << e.key();
   EXPECT_EQ(log_without_timing(whole + "/train/train_log.csv"), log_without_timing(log));
   EXPECT_EQ(read_file(whole + "/train/arch.txt"), std::string(kCell) + "\n");
+
+  // `nas eval` rebuilds the network from network.json and model.pt: on the same 32 test
+  // images it gives the accuracy the run recorded.
+  const nas::TrainMetrics m = nas::read_train_metrics(whole + "/train/final_metrics.json");
+  char want[64];
+  std::snprintf(want, sizeof want, "test (32 images): top-1 %.2f%%, top-5 %.2f%%", m.test_top1,
+                m.test_top5);
+  r = run_command("'" + nas::test::cli() + "' eval '" + whole + "' --batch-size 16 --batches 2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(want), std::string::npos) << r.output << "\nwanted: " << want;
+  // Another split of the same data, and refusals naming what is wrong.
+  r = run_command("'" + nas::test::cli() + "' eval '" + whole +
+                  "' --split validation --batches 1 --data-param validation_size=500");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("validation (256 images)"), std::string::npos) << r.output;
+  r = run_command("'" + nas::test::cli() + "' eval '" + t.path() + "'");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("no train/network.json"), std::string::npos) << r.output;
+  r = run_command("'" + nas::test::cli() + "' eval '" + whole + "' --data-param colour=3");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("colour"), std::string::npos) << r.output;
 }
 
 TEST(TrainStage, BadSettingsAreClearErrors) {

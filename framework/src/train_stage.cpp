@@ -4,7 +4,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "global_generator.h"
+#include "json_params.h"
 #include "nas/error.h"
 #include "nas/network.h"
 #include "nas/seed.h"
@@ -68,6 +71,16 @@ void train_stage(Run& r) {
   } else {
     write_file_atomic(arch_file, arch.str() + "\n");
   }
+
+  // What `nas eval` needs to rebuild the network: architecture, space, shape, dataset.
+  const ComponentConfig& data_config = t.data ? *t.data : *r.cfg.data;
+  nlohmann::json network;
+  network["arch"] = arch.str();
+  network["space"] = {{"type", r.cfg.space.type}, {"params", params_to_json(r.cfg.space.params)}};
+  network["data"] = {{"type", data_config.type}, {"params", params_to_json(data_config.params)}};
+  network["width"] = t.width;
+  network["depth"] = t.depth;
+  write_file_atomic(dir + "/network.json", network.dump(2) + "\n");
 
   NetSpec spec = net_spec_for(data->shape(), r.spec);
   spec.width = t.width;
