@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "nas/error.h"
+#include "nas/eval_command.h"
 #include "nas/pipeline.h"
 #include "nas/plugin_loader.h"
 #include "nas/registry.h"
@@ -140,6 +141,24 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--plots", report_opts.plot_format, "png, svg or none")
       ->check(CLI::IsMember({"png", "svg", "none"}));
 
+  auto* eval_cmd = app.add_subcommand(
+      "eval", "judge a trained network: nas eval RUN_DIR [--split test] [--data TYPE]");
+  std::string eval_dir;
+  nas::EvalCommandOptions eval_opts;
+  eval_cmd->add_option("run_dir", eval_dir, "run directory with a train/ folder (or that folder)")
+      ->required();
+  eval_cmd->add_option("--split", eval_opts.split, "train, validation or test")
+      ->check(CLI::IsMember({"train", "validation", "test"}));
+  eval_cmd->add_option("--data", eval_opts.data_type,
+                       "another dataset (default: the one it was trained on)");
+  eval_cmd->add_option("--data-param", eval_opts.data_params,
+                       "dataset parameter overrides, key=value (repeatable)");
+  eval_cmd->add_option("--batch-size", eval_opts.batch_size, "images per batch")
+      ->check(CLI::Range(1, 1 << 20));
+  eval_cmd->add_option("--batches", eval_opts.batches, "only the first N batches (0: all)")
+      ->check(CLI::Range(0, 1 << 30));
+  eval_cmd->add_option("--plugin-path", eval_opts.plugin_paths, "more plugin directories");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -176,6 +195,13 @@ int main(int argc, char** argv) {
       if (!quiet) std::fputs(nas::format_report(r.report).c_str(), stdout);
       for (const auto& w : r.files.warnings) spdlog::warn("{}", w);
       std::printf("report: %s/report.md\n", report_dir.c_str());
+      return 0;
+    }
+    if (*eval_cmd) {
+      const nas::EvalCommandResult r = nas::eval_trained(eval_dir, eval_opts);
+      std::printf("%s on %s %s (%lld images): top-1 %.2f%%, top-5 %.2f%%, loss %.4f\n",
+                  r.arch.c_str(), r.dataset.c_str(), r.split.c_str(),
+                  static_cast<long long>(r.samples), r.top1, r.top5, r.loss);
       return 0;
     }
     if (*plugins_list) return list_plugins();

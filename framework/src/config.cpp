@@ -44,8 +44,8 @@ ComponentConfig read_component(const std::string& file, const YAML::Node& node,
   detail::check_keys(file, node, section, keys);
   ComponentConfig c;
   c.where = where(file, node);
-  const std::string valid = table.names().empty() ? std::string("(none loaded)")
-                                                  : join(table.names());
+  const std::string valid =
+      table.names().empty() ? std::string("(none loaded)") : join(table.names());
   if (!node["type"]) {
     throw UsageError(c.where + ": `" + section + "` needs a `type`; valid " + table.plural() +
                      ": " + valid);
@@ -54,8 +54,8 @@ ComponentConfig read_component(const std::string& file, const YAML::Node& node,
   const Component<T>* component = table.find(c.type);
   if (!component) {
     throw UsageError(where(file, node["type"]) + ": unknown " + table.kind() + " '" +
-                     printable(c.type) + "' in `" + section + "`; valid " + table.plural() +
-                     ": " + valid + refused_plugins_note());
+                     printable(c.type) + "' in `" + section + "`; valid " + table.plural() + ": " +
+                     valid + refused_plugins_note());
   }
   c.name = detail::get_string(file, node, "name", section, c.type);
   c.params = detail::to_params(file, node["params"], component->schema,
@@ -169,6 +169,33 @@ YAML::Node PipelineConfig::resolved() const {
     s["budget"] = search->budget;
     out["strategy"] = s;
   }
+  if (train) {
+    const TrainOptions& o = train->options;
+    YAML::Node t;
+    t["epochs"] = o.epochs;
+    t["batch_size"] = o.batch_size;
+    t["lr"] = o.lr;
+    t["min_lr"] = o.min_lr;
+    t["momentum"] = o.momentum;
+    t["nesterov"] = o.nesterov;
+    t["weight_decay"] = o.weight_decay;
+    t["decay_norm_and_bias"] = o.decay_norm_and_bias;
+    t["schedule"] = o.schedule;
+    t["warmup_epochs"] = o.warmup_epochs;
+    t["label_smoothing"] = o.label_smoothing;
+    t["mixup"] = o.mixup;
+    t["grad_clip"] = o.grad_clip;
+    t["steps_per_epoch"] = o.steps_per_epoch;
+    t["eval_batches"] = o.eval_batches;
+    t["eval_batch_size"] = o.eval_batch_size;
+    t["checkpoint_every"] = o.checkpoint_every;
+    t["log_every"] = o.log_every;
+    if (!train->arch.empty()) t["arch"] = train->arch;
+    if (train->data) t["data"] = component(*train->data);
+    t["width"] = train->width;
+    t["depth"] = train->depth;
+    out["train"] = t;
+  }
   if (ground_truth) {
     YAML::Node g;
     if (!ground_truth->benchmark.empty()) {
@@ -206,11 +233,6 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
   for (const auto& o : overrides) detail::apply_override(root, o);
   detail::check_keys(f, root, "pipeline", kSections);
 
-  if (root["train"]) {
-    throw UsageError(where(f, root["train"]) +
-                     ": the `train` stage is not available in this version of nas; remove it");
-  }
-
   // run
   RunSection& run = cfg->run;
   YAML::Node run_node = root["run"] ? root["run"] : YAML::Node(YAML::NodeType::Map);
@@ -225,8 +247,8 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   run.torch_threads =
       static_cast<int>(get_bounded(f, run_node, "torch_threads", "run", 1, 1, 1024));
-  run.workers = static_cast<int>(get_bounded(f, run_node, "workers", "run",
-                                             std::max(1, cores / run.torch_threads), 1, 1024));
+  run.workers = static_cast<int>(
+      get_bounded(f, run_node, "workers", "run", std::max(1, cores / run.torch_threads), 1, 1024));
   if (run.workers * run.torch_threads > cores) {
     spdlog::warn("run.workers ({}) x run.torch_threads ({}) exceeds the {} cores: expect slowdown",
                  run.workers, run.torch_threads, cores);
@@ -234,8 +256,8 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
   run.device = detail::get_string(f, run_node, "device", "run", "cpu");
   run.device_where = run_node["device"] ? where(f, run_node["device"]) : f;
   if (run.device != "cpu" && run.device != "cuda" && run.device.rfind("cuda:", 0) != 0) {
-    throw UsageError(where(f, run_node["device"]) + ": `run.device` is '" +
-                     printable(run.device) + "'; valid devices: cpu, cuda, cuda:N");
+    throw UsageError(where(f, run_node["device"]) + ": `run.device` is '" + printable(run.device) +
+                     "'; valid devices: cpu, cuda, cuda:N");
   }
   const std::string dedup = detail::get_string(f, run_node, "dedup", "run", "auto");
   if (dedup == "auto") {
@@ -260,8 +282,8 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
   for (auto& p : detail::get_string_list(f, run_node, "reuse_scores", "run")) {
     const std::string dir = resolve_input(path, p);
     if (!fs::is_directory(dir, ec)) {
-      throw UsageError(where(f, run_node["reuse_scores"]) + ": `run.reuse_scores` names '" +
-                       dir + "', which is not a run directory");
+      throw UsageError(where(f, run_node["reuse_scores"]) + ": `run.reuse_scores` names '" + dir +
+                       "', which is not a run directory");
     }
     run.reuse_scores.push_back(dir);
   }
@@ -350,7 +372,8 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
     stage.count = get_bounded(f, s, "count", "score", 100, 1, 1'000'000'000);
     stage.file = resolve_input(path, detail::get_string(f, s, "file", "score", ""));
     if (stage.archs == ArchSource::kFile) {
-      if (stage.file.empty()) throw UsageError(where(f, s) + ": `score.archs: file` needs `score.file`");
+      if (stage.file.empty())
+        throw UsageError(where(f, s) + ": `score.archs: file` needs `score.file`");
       if (!fs::exists(stage.file, ec)) {
         throw UsageError(where(f, s["file"]) + ": `score.file` '" + stage.file +
                          "' does not exist");
@@ -370,9 +393,83 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
     stage.budget = get_bounded(f, s, "budget", "strategy", 100, 1, 1'000'000'000);
     cfg->search = stage;
   }
-  if (!cfg->score && !cfg->search) {
+  if (const YAML::Node t = root["train"]) {
+    detail::require_map(f, t, "train");
+    detail::check_keys(f, t, "train",
+                       {"epochs",
+                        "batch_size",
+                        "lr",
+                        "min_lr",
+                        "momentum",
+                        "nesterov",
+                        "weight_decay",
+                        "decay_norm_and_bias",
+                        "schedule",
+                        "warmup_epochs",
+                        "label_smoothing",
+                        "mixup",
+                        "grad_clip",
+                        "steps_per_epoch",
+                        "eval_batches",
+                        "eval_batch_size",
+                        "checkpoint_every",
+                        "log_every",
+                        "arch",
+                        "data",
+                        "width",
+                        "depth"});
+    TrainStage stage;
+    stage.where = where(f, t);
+    TrainOptions& o = stage.options;
+    o.epochs = get_bounded(f, t, "epochs", "train", o.epochs, 1, 100000);
+    o.batch_size = get_bounded(f, t, "batch_size", "train", o.batch_size, 1, 1 << 20);
+    o.lr = detail::get_double(f, t, "lr", "train", o.lr);
+    o.min_lr = detail::get_double(f, t, "min_lr", "train", o.min_lr);
+    o.momentum = detail::get_double(f, t, "momentum", "train", o.momentum);
+    o.nesterov = detail::get_bool(f, t, "nesterov", "train", o.nesterov);
+    o.weight_decay = detail::get_double(f, t, "weight_decay", "train", o.weight_decay);
+    o.decay_norm_and_bias =
+        detail::get_bool(f, t, "decay_norm_and_bias", "train", o.decay_norm_and_bias);
+    o.schedule = detail::get_string(f, t, "schedule", "train", o.schedule);
+    o.warmup_epochs = detail::get_double(f, t, "warmup_epochs", "train", o.warmup_epochs);
+    o.label_smoothing = detail::get_double(f, t, "label_smoothing", "train", o.label_smoothing);
+    o.mixup = detail::get_double(f, t, "mixup", "train", o.mixup);
+    o.grad_clip = detail::get_double(f, t, "grad_clip", "train", o.grad_clip);
+    o.steps_per_epoch = get_bounded(f, t, "steps_per_epoch", "train", 0, 0, 1'000'000'000);
+    o.eval_batches = get_bounded(f, t, "eval_batches", "train", 0, 0, 1'000'000'000);
+    o.eval_batch_size = get_bounded(f, t, "eval_batch_size", "train", 0, 0, 1 << 20);
+    o.checkpoint_every = get_bounded(f, t, "checkpoint_every", "train", 0, 0, 1'000'000'000);
+    o.log_every = get_bounded(f, t, "log_every", "train", o.log_every, 1, 1'000'000'000);
+    o.seed = run.seed;
+    o.threads = run.torch_threads;
+    o.device = run.device;
+    try {
+      validate(o);
+    } catch (const UsageError& e) {
+      throw UsageError(stage.where + ": " + e.what());
+    }
+    stage.arch = detail::get_string(f, t, "arch", "train", "");
+    stage.width = static_cast<int>(get_bounded(f, t, "width", "train", 0, 0, 1 << 16));
+    stage.depth = static_cast<int>(get_bounded(f, t, "depth", "train", 0, 0, 1 << 16));
+    if (t["data"]) {
+      stage.data = read_component(f, t["data"], "train.data", reg.datasets);
+    } else if (!cfg->data) {
+      throw UsageError(stage.where +
+                       ": the train stage needs data: a `data` section or "
+                       "`train.data`; valid datasets: " +
+                       join(reg.datasets.names()));
+    }
+    if (stage.arch.empty() && !cfg->search) {
+      throw UsageError(stage.where +
+                       ": the train stage trains `train.arch` or the search's best "
+                       "architecture; give `train.arch` or add a `strategy` section");
+    }
+    cfg->train = stage;
+  }
+  if (!cfg->score && !cfg->search && !cfg->train) {
     throw UsageError(path +
-                     ": nothing to do: add a `score` section, a `strategy` section, or both");
+                     ": nothing to do: add a `score` section, a `strategy` section, a "
+                     "`train` section, or several");
   }
 
   if (const YAML::Node g = root["ground_truth"]) {
@@ -394,8 +491,8 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
       const BenchmarkTable* b = reg.find_benchmark(gt.benchmark);
       if (!b) {
         throw UsageError(where(f, g["benchmark"]) + ": unknown benchmark '" +
-                         printable(gt.benchmark) + "'; valid benchmarks: " +
-                         join(reg.benchmark_names()));
+                         printable(gt.benchmark) +
+                         "'; valid benchmarks: " + join(reg.benchmark_names()));
       }
       gt.path = b->path;
     } else if (fs::is_directory(gt.path, ec)) {

@@ -18,6 +18,7 @@
 
 #include "nas/params.h"
 #include "nas/pipeline.h"
+#include "nas/trainer.h"
 
 namespace nas {
 
@@ -68,6 +69,17 @@ struct GroundTruthSection {
   std::vector<std::string> columns;  // the first one fits votes and names the root report
 };
 
+// The train stage: trains one architecture (train.arch, or the search's best) after the
+// other stages, into DIR/train/.
+struct TrainStage {
+  TrainOptions options;  // seed, threads and device come from the run section
+  std::string arch;      // empty: the search stage's best architecture
+  std::optional<ComponentConfig> data;  // train.data; unset: the pipeline's data section
+  int width = 0;  // NetSpec overrides for a reduced network; 0: the space's published one
+  int depth = 0;
+  std::string where;  // "file:line" of the section
+};
+
 struct PipelineConfig {
   std::string path;  // the pipeline file
   YAML::Node root;   // the document with overrides applied
@@ -81,6 +93,7 @@ struct PipelineConfig {
   std::optional<ScoreStage> score;
   std::optional<SearchStage> search;
   std::optional<GroundTruthSection> ground_truth;
+  std::optional<TrainStage> train;
 
   // The document as it ran: every section with defaults and resolved parameters filled in.
   YAML::Node resolved() const;

@@ -98,6 +98,20 @@ std::int64_t get_int(const std::string& file, const YAML::Node& map, const std::
   return as_int(file, n, section + "." + key);
 }
 
+double get_double(const std::string& file, const YAML::Node& map, const std::string& key,
+                  const std::string& section, double fallback) {
+  const YAML::Node n = map[key];
+  if (!n) return fallback;
+  return as_double(file, n, section + "." + key);
+}
+
+bool get_bool(const std::string& file, const YAML::Node& map, const std::string& key,
+              const std::string& section, bool fallback) {
+  const YAML::Node n = map[key];
+  if (!n) return fallback;
+  return as_bool(file, n, section + "." + key);
+}
+
 std::vector<std::string> get_string_list(const std::string& file, const YAML::Node& map,
                                          const std::string& key, const std::string& section) {
   std::vector<std::string> out;

@@ -19,6 +19,10 @@ std::string get_string(const std::string& file, const YAML::Node& map, const std
                        const std::string& section, const std::string& fallback);
 std::int64_t get_int(const std::string& file, const YAML::Node& map, const std::string& key,
                      const std::string& section, std::int64_t fallback);
+double get_double(const std::string& file, const YAML::Node& map, const std::string& key,
+                  const std::string& section, double fallback);
+bool get_bool(const std::string& file, const YAML::Node& map, const std::string& key,
+              const std::string& section, bool fallback);
 std::vector<std::string> get_string_list(const std::string& file, const YAML::Node& map,
                                          const std::string& key, const std::string& section);
 // Validates `node` (a map or null) against `schema` and fills in defaults.

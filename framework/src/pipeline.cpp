@@ -15,6 +15,7 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
   if (cfg.search) detail::search_stage(*run);
   detail::close_run(*run);
   if (cfg.ground_truth) detail::report_stage(*run);
+  if (cfg.train) detail::train_stage(*run);
   for (const auto& note : run->notes) progress.message(note);
   progress.message("results in " + run->dir);
   return run->dir;
@@ -56,6 +57,16 @@ strategy:                 # search stage (optional)
 ground_truth:             # optional: correlation report
   benchmark: nb201        # or path: table.csv (with an `arch` column; relative to this file)
   column: cifar10_valid_test
+# train:                  # train stage (optional): trains train.arch or the search's best
+#   epochs: 200
+#   batch_size: 256
+#   lr: 0.1               # cosine to min_lr after warmup_epochs of linear warm-up
+#   momentum: 0.9
+#   nesterov: true
+#   weight_decay: 5e-4    # decay_norm_and_bias: false exempts BatchNorm weights and biases
+#   label_smoothing: 0
+#   mixup: 0              # Beta(alpha, alpha); 0: off
+#   checkpoint_every: 0   # steps between checkpoints (every epoch end always)
 )";
 }
 

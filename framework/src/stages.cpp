@@ -276,6 +276,29 @@ std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& optio
     }
   }
   if (cfg.search) r.strategy = create_component(reg.strategies, cfg.search->strategy);
+  if (cfg.train) {
+    const TrainStage& t = *cfg.train;
+    r.train_data = t.data ? create_component(reg.datasets, *t.data) : r.data;
+    const ComponentConfig& dc = t.data ? *t.data : *cfg.data;
+    try {
+      // Training reads indexed samples; a dataset that only draws probe batches says so here.
+      if (r.train_data->size(Split::kTrain) < t.options.batch_size) {
+        throw Error("its train split has " + std::to_string(r.train_data->size(Split::kTrain)) +
+                    " samples, fewer than train.batch_size " +
+                    std::to_string(t.options.batch_size));
+      }
+    } catch (const std::exception& e) {
+      throw UsageError(dc.where + ": data '" + dc.type +
+                       "' cannot feed the train stage: " + e.what());
+    }
+    if (!t.arch.empty()) {
+      try {
+        r.space->parse(t.arch);
+      } catch (const Error& e) {
+        throw UsageError(t.where + ": `train.arch`: " + e.what());
+      }
+    }
+  }
 
   // The data must give a batch of the configured size before any score depends on it: a
   // missing or corrupt file, or a batch larger than the dataset, stops the run here.

@@ -37,6 +37,7 @@ struct Run {
   std::unique_ptr<RunDirLock> lock;
   std::shared_ptr<SearchSpace> space;
   std::shared_ptr<Dataset> data;
+  std::shared_ptr<Dataset> train_data;  // the train stage's: train.data, or `data`
   NetSpec spec;
   std::vector<ProxySlot> slots;  // for directions and versions; scoring goes through evaluator
   std::vector<std::shared_ptr<Vote>> votes;          // parallel to cfg.votes
@@ -69,6 +70,8 @@ struct TruthStanding {
 };
 TruthStanding standing_in(const GroundTruth& truth, const Arch& arch);
 void report_stage(Run& run);
+// Trains train.arch, or the search's best architecture, into DIR/train/ (train_stage.cpp).
+void train_stage(Run& run);
 void close_run(Run& run);
 
 }  // namespace nas::detail

@@ -1,0 +1,110 @@
+// The train stage: builds the architecture to train (train.arch, or the search's best) for the
+// training data and trains it into DIR/train/ (nas/trainer.h).
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "global_generator.h"
+#include "json_params.h"
+#include "nas/error.h"
+#include "nas/network.h"
+#include "nas/seed.h"
+#include "nas/trainer.h"
+#include "stages.h"
+
+namespace nas::detail {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::string percent_text(double v) {
+  std::ostringstream s;
+  s.setf(std::ios::fixed);
+  s.precision(2);
+  s << v << "%";
+  return s.str();
+}
+
+}  // namespace
+
+void train_stage(Run& r) {
+  const TrainStage& t = *r.cfg.train;
+  std::shared_ptr<const Dataset> data = r.train_data;
+
+  Arch arch;
+  if (!t.arch.empty()) {
+    try {
+      arch = r.space->parse(t.arch);
+    } catch (const Error& e) {
+      throw UsageError(t.where + ": `train.arch`: " + e.what());
+    }
+  } else {
+    const std::string best = r.dir + "/best_arch.txt";
+    std::error_code ec;
+    if (!fs::exists(best, ec)) {
+      throw Error("train: the search found no best architecture (" + best +
+                  " is missing); give `train.arch`");
+    }
+    arch = r.space->parse(first_line(best));
+  }
+
+  // The training run's directory belongs to one architecture.
+  const std::string dir = r.dir + "/train";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const std::string arch_file = dir + "/arch.txt";
+  if (fs::exists(arch_file, ec)) {
+    const std::string before = first_line(arch_file);
+    if (before != arch.str()) {
+      throw UsageError(dir + " holds the training of " + before + ", not of " + arch.str() +
+                       "; remove it or train into another run directory");
+    }
+  } else {
+    write_file_atomic(arch_file, arch.str() + "\n");
+  }
+
+  // What `nas eval` needs to rebuild the network: architecture, space, shape, dataset.
+  const ComponentConfig& data_config = t.data ? *t.data : *r.cfg.data;
+  nlohmann::json network;
+  network["arch"] = arch.str();
+  network["space"] = {{"type", r.cfg.space.type}, {"params", params_to_json(r.cfg.space.params)}};
+  network["data"] = {{"type", data_config.type}, {"params", params_to_json(data_config.params)}};
+  network["width"] = t.width;
+  network["depth"] = t.depth;
+  write_file_atomic(dir + "/network.json", network.dump(2) + "\n");
+
+  NetSpec spec = net_spec_for(data->shape(), r.spec);
+  spec.width = t.width;
+  spec.depth = t.depth;
+  const std::uint64_t seed = torch_seed(derive_seed(r.cfg.run.seed, "train", arch.str()));
+  std::shared_ptr<Network> net = build_with_global_seed(seed, AfterBuild::kRestore,
+                                                        [&] { return r.space->build(arch, spec); });
+  const std::int64_t flops = r.space->flops(arch, spec);
+
+  r.progress->message("training " + arch.str() + " (" + std::to_string(t.options.epochs) +
+                      " epochs) into " + dir);
+  const TrainMetrics m = train(*net, data, t.options, dir, flops, [&](const TrainLogRow& row) {
+    if (row.split == "validation") {
+      r.progress->message("  epoch " + std::to_string(row.epoch) + ": validation top-1 " +
+                          percent_text(row.top1));
+    }
+  });
+  r.notes.push_back("trained " + arch.str() + ": test top-1 " + percent_text(m.test_top1) +
+                    ", top-5 " + percent_text(m.test_top5) +
+                    (m.best_validation_epoch > 0
+                         ? ", best validation top-1 " + percent_text(m.best_validation_top1) +
+                               " at epoch " + std::to_string(m.best_validation_epoch)
+                         : std::string()) +
+                    "; weights in " + dir + "/model.pt");
+}
+
+}  // namespace nas::detail

@@ -1,0 +1,430 @@
+// The trainer (nas/trainer.h) and the train stage: the schedule by hand, SGD against
+// torch.optim.SGD (tests/oracle/trainer_oracle.py), checkpoints that survive SIGKILL, weights
+// Python reads, and clear errors for bad settings.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <torch/torch.h>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include "nas/dataset.h"
+#include "nas/epoch_loader.h"
+#include "nas/error.h"
+#include "nas/network.h"
+#include "nas/trainer.h"
+#include "test_support.h"
+
+namespace {
+
+using nas::test::read_file;
+using nas::test::run_command;
+using nas::test::TempDir;
+
+// The oracle's TinyNet: conv 3x3 (1 -> 4, no bias) -> BN -> ReLU (a tap) -> mean -> Linear(4, 3).
+class TinyNet : public nas::Network {
+ public:
+  TinyNet() {
+    conv_ = register_module(
+        "conv", nas::ProbedConv2d(torch::nn::Conv2dOptions(1, 4, 3).padding(1).bias(false)));
+    bn_ = register_module("bn", torch::nn::BatchNorm2d(4));
+    relu_ = make_tap(*this, "relu", 0);
+    head_ = register_module("head", nas::ProbedLinear(4, 3));
+    set_num_blocks(1);
+  }
+  at::Tensor forward(const at::Tensor& x) override {
+    return head_->forward(relu_->forward(bn_->forward(conv_->forward(x))).mean({2, 3}));
+  }
+
+ private:
+  nas::ProbedConv2d conv_{nullptr};
+  torch::nn::BatchNorm2d bn_{nullptr};
+  nas::Tap relu_{nullptr};
+  nas::ProbedLinear head_{nullptr};
+};
+
+// 64 one-channel 8x8 images in three classes: 40 train, 12 validation, 12 test.
+class MemoryDataset : public nas::Dataset {
+ public:
+  MemoryDataset() {
+    torch::manual_seed(7);
+    x_ = torch::randn({64, 1, 8, 8});
+    y_ = torch::randint(0, 3, {64}, torch::kLong);
+    x_.narrow(0, 0, 64).add_(y_.to(torch::kFloat).view({64, 1, 1, 1}) * 0.5);
+  }
+  nas::DataShape shape() const override { return {1, 8, 3}; }
+  nas::Batch batch(std::int64_t, std::uint64_t, nas::Split) const override {
+    throw nas::Error("no probe batches");
+  }
+  std::int64_t size(nas::Split split) const override {
+    return split == nas::Split::kTrain ? 40 : 12;
+  }
+  nas::Batch samples(nas::Split split, const std::vector<std::int64_t>& indices) const override {
+    const std::int64_t offset = split == nas::Split::kTrain        ? 0
+                                : split == nas::Split::kValidation ? 40
+                                                                   : 52;
+    std::vector<std::int64_t> at;
+    for (auto i : indices) at.push_back(offset + i);
+    const at::Tensor index = torch::tensor(at, torch::kLong);
+    return {x_.index_select(0, index), y_.index_select(0, index)};
+  }
+
+ private:
+  at::Tensor x_, y_;
+};
+
+c10::Dict<std::string, at::Tensor> state_of(nas::Network& net) {
+  c10::Dict<std::string, at::Tensor> d;
+  for (const auto& p : net.named_parameters(true)) d.insert(p.key(), p.value().detach().clone());
+  for (const auto& b : net.named_buffers(true)) d.insert(b.key(), b.value().detach().clone());
+  return d;
+}
+
+c10::Dict<std::string, at::Tensor> load_tensor_dict(const std::string& path) {
+  const std::string bytes = read_file(path);
+  const c10::IValue v = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+  c10::Dict<std::string, at::Tensor> d;
+  for (const auto& e : v.toGenericDict()) d.insert(e.key().toStringRef(), e.value().toTensor());
+  return d;
+}
+
+void save_ivalue(const std::string& path, const c10::IValue& v) {
+  const std::vector<char> bytes = torch::pickle_save(v);
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<long>(bytes.size()));
+}
+
+TEST(TrainerSchedule, CosineWithWarmupByHand) {
+  nas::TrainOptions o;
+  o.lr = 0.1;
+  o.schedule = "cosine";
+  // 10 steps, the first 2 warm-up: 0.05, 0.1, then the cosine over the remaining 8.
+  EXPECT_DOUBLE_EQ(nas::lr_at(o, 0, 10, 2), 0.05);
+  EXPECT_DOUBLE_EQ(nas::lr_at(o, 1, 10, 2), 0.1);
+  EXPECT_DOUBLE_EQ(nas::lr_at(o, 2, 10, 2), 0.1);
+  EXPECT_NEAR(nas::lr_at(o, 6, 10, 2), 0.05, 1e-15);                                 // t = 1/2
+  EXPECT_NEAR(nas::lr_at(o, 9, 10, 2), 0.1 * (1 - 0.92387953251128674) / 2, 1e-15);  // t = 7/8
+  o.min_lr = 0.01;
+  EXPECT_NEAR(nas::lr_at(o, 6, 10, 2), 0.055, 1e-15);
+  o.schedule = "constant";
+  EXPECT_DOUBLE_EQ(nas::lr_at(o, 9, 10, 2), 0.1);
+  EXPECT_DOUBLE_EQ(nas::lr_at(o, 0, 10, 4), 0.025);
+}
+
+TEST(TrainerOptions, OutOfRangeOptionsNameTheOption) {
+  nas::TrainOptions o;
+  o.momentum = 1.0;
+  EXPECT_THROW(
+      {
+        try {
+          nas::validate(o);
+        } catch (const nas::UsageError& e) {
+          EXPECT_NE(std::string(e.what()).find("train.momentum"), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      nas::UsageError);
+  o = {};
+  o.schedule = "step";
+  try {
+    nas::validate(o);
+    ADD_FAILURE() << "schedule 'step' accepted";
+  } catch (const nas::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("cosine, constant"), std::string::npos) << e.what();
+  }
+}
+
+// Every step of the trainer against torch.optim.SGD on the same batches: momentum, Nesterov,
+// weight decay without BN and biases, warm-up and cosine, label smoothing.
+TEST(Trainer, StepsMatchTorchOptimSgd) {
+  if (run_command("/usr/bin/python3 -c 'import torch'").status != 0) {
+    NAS_ORACLE_MISSING("/usr/bin/python3 cannot import torch");
+  }
+  TempDir t;
+  auto data = std::make_shared<MemoryDataset>();
+  torch::manual_seed(3);
+  TinyNet net;
+  nas::TrainOptions o;
+  o.epochs = 3;
+  o.batch_size = 8;
+  o.lr = 0.2;
+  o.min_lr = 0.01;
+  o.momentum = 0.9;
+  o.nesterov = true;
+  o.weight_decay = 1e-3;
+  o.decay_norm_and_bias = false;
+  o.warmup_epochs = 1;
+  o.label_smoothing = 0.1;
+  o.seed = 11;
+  o.log_every = 2;
+
+  // The batches the trainer reads, in its order, for the oracle.
+  nas::LoaderOptions lo;
+  lo.seed = o.seed;
+  lo.epoch.batch_size = o.batch_size;
+  lo.epoch.shuffle = true;
+  lo.epoch.drop_last = true;
+  nas::EpochLoader loader(data, lo);
+  ASSERT_EQ(loader.num_batches(), 5);
+  c10::impl::GenericList xs(c10::TensorType::get()), ys(c10::TensorType::get());
+  for (std::uint64_t e = 0; e < 3; ++e) {
+    for (std::int64_t b = 0; b < loader.num_batches(); ++b) {
+      nas::Batch batch = loader.batch(e, b);
+      xs.push_back(batch.inputs);
+      ys.push_back(batch.labels);
+    }
+  }
+  c10::impl::GenericDict in(c10::StringType::get(), c10::AnyType::get());
+  in.insert("init", state_of(net));
+  in.insert("x", xs);
+  in.insert("y", ys);
+  in.insert("lr", o.lr);
+  in.insert("min_lr", o.min_lr);
+  in.insert("momentum", o.momentum);
+  in.insert("nesterov", o.nesterov);
+  in.insert("weight_decay", o.weight_decay);
+  in.insert("decay_norm_and_bias", o.decay_norm_and_bias);
+  in.insert("warmup_steps", std::int64_t{5});
+  in.insert("label_smoothing", o.label_smoothing);
+  in.insert("schedule", std::string("cosine"));
+  save_ivalue(t.file("in.pt"), in);
+
+  const nas::TrainMetrics m = nas::train(net, data, o, t.file("run"));
+  EXPECT_EQ(m.steps, 15);
+  EXPECT_EQ(m.params, 4 * 9 + 4 + 4 + 4 * 3 + 3);
+
+  const std::string oracle = nas::test::source_dir() + "/tests/oracle/trainer_oracle.py";
+  const auto r = run_command("/usr/bin/python3 '" + oracle + "' '" + t.file("in.pt") + "' '" +
+                             t.file("out.pt") + "'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto expected = load_tensor_dict(t.file("out.pt"));
+  const auto trained = load_tensor_dict(t.file("run/model.pt"));
+  ASSERT_EQ(expected.size(), trained.size());
+  for (const auto& e : expected) {
+    ASSERT_TRUE(trained.contains(e.key())) << e.key();
+    const at::Tensor a = trained.at(e.key());
+    EXPECT_TRUE(torch::equal(a, e.value()))
+        << e.key() << ": max difference "
+        << (a.to(torch::kDouble) - e.value().to(torch::kDouble)).abs().max().item<double>();
+  }
+  // The weights moved: the comparison is not between two untrained networks.
+  torch::manual_seed(3);
+  TinyNet initial;  // the same seed: the network before training
+  EXPECT_FALSE(torch::equal(trained.at("conv.weight"), state_of(initial).at("conv.weight")));
+
+  // The log: a train row every 2 steps and at each epoch's end, a validation row per epoch,
+  // one test row.
+  const auto rows = nas::test::lines_of(read_file(t.file("run/train_log.csv")));
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0], "epoch,step,split,lr,loss,top1,top5,images_per_second,seconds");
+  int train_rows = 0, validation_rows = 0, test_rows = 0;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    train_rows += rows[i].find(",train,") != std::string::npos;
+    validation_rows += rows[i].find(",validation,") != std::string::npos;
+    test_rows += rows[i].find(",test,") != std::string::npos;
+  }
+  EXPECT_EQ(train_rows, 9);  // steps 2, 4, 5 | 6, 8, 10 | 12, 14, 15
+  EXPECT_EQ(validation_rows, 3);
+  EXPECT_EQ(test_rows, 1);
+
+  // Test accuracy is over the 12 test images: a multiple of 100/12.
+  const double k = m.test_top1 * 12 / 100;
+  EXPECT_NEAR(k, std::round(k), 1e-9);
+  EXPECT_DOUBLE_EQ(m.test_top5, 100.0);  // three classes: top-5 holds every label
+
+  // A finished directory is not trained again; other options are refused by name.
+  const nas::TrainMetrics again = nas::train(net, data, o, t.file("run"));
+  EXPECT_EQ(again.test_top1, m.test_top1);
+  o.epochs = 4;
+  try {
+    nas::train(net, data, o, t.file("run"));
+    ADD_FAILURE() << "changed options accepted";
+  } catch (const nas::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.epochs: 3 -> 4"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Trainer, PythonReadsTheSavedWeights) {
+  if (run_command("/usr/bin/python3 -c 'import torch'").status != 0) {
+    NAS_ORACLE_MISSING("/usr/bin/python3 cannot import torch");
+  }
+  TempDir t;
+  auto data = std::make_shared<MemoryDataset>();
+  torch::manual_seed(5);
+  TinyNet net;
+  nas::TrainOptions o;
+  o.epochs = 1;
+  o.batch_size = 10;
+  nas::train(net, data, o, t.file("run"));
+  const auto r =
+      run_command("/usr/bin/python3 -c \"import torch; d = torch.load('" + t.file("run/model.pt") +
+                  "'); print(sorted(d)); print(repr(float(d['head.bias'][1])))\"");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("['bn.bias', 'bn.num_batches_tracked', 'bn.running_mean', "
+                          "'bn.running_var', 'bn.weight', 'conv.weight', 'head.bias', "
+                          "'head.weight']"),
+            std::string::npos)
+      << r.output;
+  const double bias = state_of(net).at("head.bias")[1].item<double>();
+  std::ostringstream want;
+  want.precision(17);
+  want << bias;
+  EXPECT_NE(r.output.find(want.str().substr(0, 10)), std::string::npos)
+      << r.output << " vs " << want.str();
+
+  // nas loads them back into a fresh network.
+  torch::manual_seed(99);
+  TinyNet fresh;
+  nas::load_weights(fresh, t.file("run/model.pt"));
+  EXPECT_TRUE(torch::equal(state_of(fresh).at("conv.weight"), state_of(net).at("conv.weight")));
+  EXPECT_THROW(nas::load_weights(fresh, t.file("run/train_log.csv")), nas::Error);
+}
+
+// --- The train stage through the CLI -------------------------------------------------------
+
+const char* kCell =
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_1x1~1|avg_pool_3x3~"
+    "2|";
+
+std::string train_pipeline(const std::string& out, const std::string& train_extra = "",
+                           const std::string& arch = kCell) {
+  return "run: {out_dir: '" + out +
+         "', seed: 1, torch_threads: 1}\n"
+         "data: {type: fashion_mnist, batch_size: 16, params: {resize: 32, channels: 3, "
+         "validation_size: 1000}}\n"
+         "search_space: {type: nb201}\n"
+         "proxies: [params]\n"
+         "train: {arch: '" +
+         arch +
+         "', epochs: 3, batch_size: 16, steps_per_epoch: 12, eval_batches: 2, "
+         "checkpoint_every: 2, log_every: 3, width: 4, depth: 1, lr: 0.05, nesterov: true, "
+         "warmup_epochs: 1" +
+         train_extra + "}\n";
+}
+
+// Starts `nas -q run YAML` and returns its pid.
+pid_t spawn_run(const std::string& yaml) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string cli = nas::test::cli();
+    ::execl(cli.c_str(), cli.c_str(), "-q", "run", yaml.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits until `ready()` holds, then kills the run with SIGKILL; false when the run ended first.
+bool kill_when(pid_t pid, const std::function<bool()>& ready) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+    if (ready()) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return false;
+}
+
+std::vector<std::vector<std::string>> log_without_timing(const std::string& path) {
+  nas::CsvTable t = nas::read_csv(path);
+  std::vector<std::vector<std::string>> out;
+  for (auto row : t.rows) {
+    row.resize(row.size() - 2);  // images_per_second, seconds
+    out.push_back(row);
+  }
+  return out;
+}
+
+TEST(TrainStage, KilledTwiceEndsWithTheSameWeightsBitForBit) {
+  TempDir t;
+  const std::string whole = t.file("whole");
+  auto r = nas::test::nas_run(t.write("whole.yaml", train_pipeline(whole)));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("test top-1"), std::string::npos) << r.output;
+
+  const std::string cut = t.file("cut");
+  const std::string yaml = t.write("cut.yaml", train_pipeline(cut));
+  const std::string log = cut + "/train/train_log.csv";
+  const std::string done = cut + "/train/final_metrics.json";
+  namespace fs = std::filesystem;
+  // First kill: as soon as a mid-epoch checkpoint exists. Second: once the log reaches the
+  // second epoch's validation.
+  ASSERT_TRUE(kill_when(spawn_run(yaml), [&] { return fs::exists(cut + "/train/checkpoint.pt"); }))
+      << "the run ended before the first kill";
+  ASSERT_FALSE(fs::exists(done));
+  ASSERT_TRUE(kill_when(spawn_run(yaml), [&] {
+    return read_file(log).find("2,24,validation") != std::string::npos;
+  })) << "the run ended before the second kill";
+  ASSERT_FALSE(fs::exists(done));
+  r = nas::test::nas_run(yaml);
+  ASSERT_EQ(r.status, 0) << r.output;
+
+  const auto a = load_tensor_dict(whole + "/train/model.pt");
+  const auto b = load_tensor_dict(cut + "/train/model.pt");
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& e : a) EXPECT_TRUE(torch::equal(e.value(), b.at(e.key()))) << e.key();
+  EXPECT_EQ(log_without_timing(whole + "/train/train_log.csv"), log_without_timing(log));
+  EXPECT_EQ(read_file(whole + "/train/arch.txt"), std::string(kCell) + "\n");
+
+  // `nas eval` rebuilds the network from network.json and model.pt: on the same 32 test
+  // images it gives the accuracy the run recorded.
+  const nas::TrainMetrics m = nas::read_train_metrics(whole + "/train/final_metrics.json");
+  char want[64];
+  std::snprintf(want, sizeof want, "test (32 images): top-1 %.2f%%, top-5 %.2f%%", m.test_top1,
+                m.test_top5);
+  r = run_command("'" + nas::test::cli() + "' eval '" + whole + "' --batch-size 16 --batches 2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(want), std::string::npos) << r.output << "\nwanted: " << want;
+  // Another split of the same data, and refusals naming what is wrong.
+  r = run_command("'" + nas::test::cli() + "' eval '" + whole +
+                  "' --split validation --batches 1 --data-param validation_size=500");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("validation (256 images)"), std::string::npos) << r.output;
+  r = run_command("'" + nas::test::cli() + "' eval '" + t.path() + "'");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("no train/network.json"), std::string::npos) << r.output;
+  r = run_command("'" + nas::test::cli() + "' eval '" + whole + "' --data-param colour=3");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("colour"), std::string::npos) << r.output;
+}
+
+TEST(TrainStage, BadSettingsAreClearErrors) {
+  TempDir t;
+  struct Case {
+    std::string yaml, expect;
+  };
+  const std::vector<Case> cases = {
+      {train_pipeline(t.file("a"), ", momentum: 1"), "train.momentum must be in [0, 1)"},
+      {train_pipeline(t.file("b"), ", teacher: x"), "valid keys"},
+      {train_pipeline(t.file("c"), ", schedule: step"), "cosine, constant"},
+      {train_pipeline(t.file("d"), "", "nonsense"), "train.arch"},
+      {"run: {out_dir: '" + t.file("e") +
+           "'}\ndata: {type: synthetic, params: {train_size: 100}}\nsearch_space: {type: "
+           "nb201}\nproxies: [params]\ntrain: {arch: '" +
+           kCell + "', batch_size: 128}\n",
+       "cannot feed the train stage: its train split has 100 samples, fewer than "
+       "train.batch_size 128"},
+      {"run: {out_dir: '" + t.file("f") +
+           "'}\ndata: {type: fashion_mnist}\nsearch_space: {type: nb201}\nproxies: [params]\n"
+           "train: {epochs: 1}\n",
+       "give `train.arch` or add a `strategy` section"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto r = nas::test::nas_run(t.write("bad" + std::to_string(i) + ".yaml", cases[i].yaml));
+    EXPECT_EQ(r.status, 2) << cases[i].yaml << r.output;
+    EXPECT_NE(r.output.find(cases[i].expect), std::string::npos)
+        << "case " << i << ": " << r.output;
+  }
+}
+
+}  // namespace
