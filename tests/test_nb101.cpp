@@ -3,6 +3,7 @@
 // implementation of graph_util.hash_module (spaces/nb101/tools/nb101_oracle.py), counts worked
 // out by hand, and the layers of the built network.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -311,25 +312,74 @@ TEST_F(Nb101, TapsSitInTheirModulesInForwardOrder) {
   auto net = space().build(arch, nas::NetSpec{10, 3, 32});
   // kRow0 pruned: vertex 5 has no way out; the live cell has 4 interior vertices, input feeds
   // 1, 2, 3, 4 (4 projections) and the output (1 projection), and 2 conv ops survive.
-  ASSERT_EQ(net->num_blocks(), 10);
+  // Blocks are the port's `layers` indices: stem 0, modules 1-3, pool 4, 5-7, pool 8, 9-11.
+  ASSERT_EQ(net->num_blocks(), 12);
   const auto& taps = net->taps();
   ASSERT_EQ(taps.size(), 1u + 9u * (4u + 1u + 2u));
   EXPECT_EQ(taps.front()->block(), 0);
+  std::map<int, int> per_block;
   int previous = 0;
   for (const auto& tap : taps) {
     EXPECT_GE(tap->block(), previous);
-    EXPECT_LE(tap->block(), 9);
     EXPECT_EQ(tap->activation(), nas::Activation::kReLU);
     EXPECT_FALSE(tap->is_head());
     previous = tap->block();
+    ++per_block[tap->block()];
   }
-  EXPECT_EQ(taps.back()->block(), 9);
+  const std::map<int, int> expected = {{0, 1}, {1, 7}, {2, 7}, {3, 7},  {5, 7},
+                                       {6, 7}, {7, 7}, {9, 7}, {10, 7}, {11, 7}};
+  EXPECT_EQ(per_block, expected);
+  // Without a stem the first module is entry 0.
+  nas::NetSpec bare{10, 3, 32};
+  bare.stem = false;
+  auto stemless = space().build(arch, bare);
+  EXPECT_EQ(stemless->num_blocks(), 11);
+  EXPECT_EQ(stemless->taps().front()->block(), 0);
+  EXPECT_EQ(stemless->taps().back()->block(), 10);
   EXPECT_TRUE(net->relu_conv_units().empty());
   // Recording sees every tap in a forward pass.
   at::NoGradGuard no_grad;
   nas::TapRecording recording(*net);
   net->forward(at::randn({1, 3, 32, 32}));
   for (const auto& tap : taps) EXPECT_TRUE(tap->has_response());
+}
+
+TEST_F(Nb101, WeightsFollowThePortsInitialisation) {
+  // He-normal (fan-out) convs, N(0, 0.01^2) classifier weight, zero classifier bias, BatchNorm
+  // gamma 1 and beta 0; seeded through torch's global generator.
+  const nas::Arch arch = space().parse(kRow0);
+  at::manual_seed(9);
+  auto net = space().build(arch, nas::NetSpec{10, 3, 32});
+  at::manual_seed(9);
+  auto again = space().build(arch, nas::NetSpec{10, 3, 32});
+  const auto a = net->named_parameters(), b = again->named_parameters();
+  ASSERT_EQ(a.keys(), b.keys());
+  for (const auto& item : a) EXPECT_TRUE(item.value().equal(b[item.key()])) << item.key();
+  for (const auto& item : a) {
+    const at::Tensor& w = item.value();
+    const std::string& name = item.key();
+    if (name.size() > 11 && name.compare(name.size() - 11, 11, "conv.weight") == 0) {
+      if (w.numel() < 20000) continue;  // enough samples for a tight std
+      const double expected =
+          std::sqrt(2.0 / static_cast<double>(w.size(0) * w.size(2) * w.size(3)));
+      EXPECT_NEAR(w.std().item<double>() / expected, 1.0, 0.03) << name;
+      EXPECT_NEAR(w.mean().item<double>() / expected, 0.0, 0.03) << name;
+    } else if (name == "classifier.weight") {
+      EXPECT_NEAR(w.std().item<double>(), 0.01, 0.001);
+    } else if (name == "classifier.bias") {
+      EXPECT_EQ(w.abs().sum().item<double>(), 0.0);
+    } else if (name.size() > 9 && name.compare(name.size() - 9, 9, "bn.weight") == 0) {
+      EXPECT_EQ((w - 1).abs().sum().item<double>(), 0.0) << name;
+    } else if (name.size() > 7 && name.compare(name.size() - 7, 7, "bn.bias") == 0) {
+      EXPECT_EQ(w.abs().sum().item<double>(), 0.0) << name;
+    } else {
+      ADD_FAILURE() << "unexpected parameter " << name;
+    }
+  }
+  EXPECT_TRUE(a.contains("layers.0.conv.weight"));
+  EXPECT_TRUE(a.contains("layers.1.op_3.conv.weight"));
+  EXPECT_TRUE(a.contains("layers.1.projection_5.conv.weight"));
+  EXPECT_TRUE(a.contains("layers.11.projection_1.bn.bias"));
 }
 
 TEST_F(Nb101, RefusesShapesItCannotBuild) {
@@ -453,6 +503,28 @@ TEST_F(Nb101, RepresentativeIsACanonicalMemberOfTheClass) {
       break;
     }
   }
+}
+
+TEST_F(Nb101, RelabellingsMayMoveTheRemainderChannel) {
+  // The caveat the header documents: one hash class, but compute_vertex_channels gives the
+  // remainder of 128 / 3 to the first output-feeding vertices in vertex order, so the 3x3 conv
+  // has 43 channels in one order and 42 in the other. One module of 128 channels: the counts
+  // differ by 9 (43^2 - 42^2) + 2 (43 - 42) = 767.
+  const nas::Arch first = space().parse(
+      "0111000001000010000100000 input,conv3x3-bn-relu,conv1x1-bn-relu,maxpool3x3,output");
+  const nas::Arch last = space().parse(
+      "0111000001000010000100000 input,maxpool3x3,conv1x1-bn-relu,conv3x3-bn-relu,output");
+  EXPECT_EQ(space().network_key(first, NetworkIdentity::kStructure),
+            space().network_key(last, NetworkIdentity::kStructure));
+  // The representative: the smallest string, ops in name order ("conv1x1" < "conv3x3").
+  const nas::Arch rep = space().parse(
+      "0111000001000010000100000 input,conv1x1-bn-relu,conv3x3-bn-relu,maxpool3x3,output");
+  EXPECT_EQ(space().representative(first, NetworkIdentity::kStructure), rep);
+  EXPECT_EQ(space().representative(last, NetworkIdentity::kStructure), rep);
+  nas::NetSpec one{10, 3, 32};
+  one.depth = 1;
+  one.max_cells = 1;
+  EXPECT_EQ(space().params(first, one) - space().params(last, one), 767);
 }
 
 // ---- decisions, sample, mutate ----
