@@ -1,7 +1,8 @@
 // Tests of the NAS-Bench-101 space plugin against independent facts: the `params` column of
 // NASLib's NB101 table (all 500 shipped rows), graph hashes from an independent Python
-// implementation of graph_util.hash_module (spaces/nb101/tools/nb101_oracle.py), counts worked
-// out by hand, and the layers of the built network.
+// implementation of graph_util.hash_module and an independent PyTorch model of
+// model_builder.py (spaces/nb101/tools/nb101_oracle.py), counts worked out by hand, and the
+// layers of the built network.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include <gtest/gtest.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <nlohmann/json.hpp>
 
 #include "nas/csv.h"
 #include "nas/error.h"
@@ -380,6 +382,95 @@ TEST_F(Nb101, WeightsFollowThePortsInitialisation) {
   EXPECT_TRUE(a.contains("layers.1.op_3.conv.weight"));
   EXPECT_TRUE(a.contains("layers.1.projection_5.conv.weight"));
   EXPECT_TRUE(a.contains("layers.11.projection_1.bn.bias"));
+}
+
+TEST_F(Nb101, WeightsAndLogitsMatchThePythonOracle) {
+  // tools/nb101_oracle.py builds model_builder.py's network in PyTorch (module order and
+  // initialisation of the port): same seeds, so the same weights, and the same logits.
+  if (nas::test::run_command("/usr/bin/python3 -c 'import torch, numpy'").status != 0) {
+    NAS_ORACLE_MISSING("/usr/bin/python3 cannot import torch and numpy");
+  }
+  struct Case {
+    std::string name, arch;
+    nas::NetSpec spec;
+  };
+  nas::NetSpec narrow{10, 3, 16};
+  narrow.width = 16;
+  narrow.depth = 1;
+  nas::NetSpec odd{7, 3, 8};  // 9 = 5 + 4: vertex 1 feeds both, truncated into the 4
+  odd.width = 9;
+  odd.depth = 1;
+  nas::NetSpec cut{10, 2, 8};
+  cut.width = 12;
+  cut.depth = 2;
+  cut.max_cells = 4;
+  cut.stem = false;
+  nas::Rng rng(nas::derive_seed(6, "test_nb101"));
+  const std::vector<Case> cases = {
+      {"row0_full", kRow0, nas::NetSpec{10, 3, 32}},
+      {"chain7_narrow", kChain7, narrow},
+      {"direct_narrow", kDirect, narrow},
+      {"truncation",
+       "0100000110000010000100000 input,conv3x3-bn-relu,conv1x1-bn-relu,maxpool3x3,output", odd},
+      {"sample_a_cut", space().sample(rng).str(), cut},
+      {"sample_b_narrow", space().sample(rng).str(), narrow},
+  };
+  nas::test::TempDir dir;
+  nlohmann::json spec;
+  spec["cases"] = nlohmann::json::array();
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    const Case& c = cases[k];
+    const auto space_at = c.arch.find(' ');
+    const int depth = c.spec.depth == 0 ? 3 : c.spec.depth;
+    spec["cases"].push_back({{"name", c.name},
+                             {"matrix", c.arch.substr(0, space_at)},
+                             {"ops", c.arch.substr(space_at + 1)},
+                             {"width", c.spec.width == 0 ? 128 : c.spec.width},
+                             {"depth", depth},
+                             {"modules", c.spec.max_cells == 0 ? 3 * depth : c.spec.max_cells},
+                             {"stem", c.spec.stem},
+                             {"in_channels", c.spec.in_channels},
+                             {"input_size", c.spec.input_size},
+                             {"num_classes", c.spec.num_classes},
+                             {"build_seed", 100 + k},
+                             {"input_seed", 200 + k},
+                             {"batch", 2}});
+  }
+  std::ofstream(dir.file("spec.json")) << spec.dump();
+  const std::string oracle = nas::test::source_dir() + "/spaces/nb101/tools/nb101_oracle.py";
+  const auto result =
+      nas::test::run_command("/usr/bin/python3 '" + oracle + "' network '" + dir.file("spec.json") +
+                             "' '" + dir.file("out.json") + "'");
+  ASSERT_EQ(result.status, 0) << result.output;
+  const nlohmann::json out = nlohmann::json::parse(nas::test::read_file(dir.file("out.json")));
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    const Case& c = cases[k];
+    SCOPED_TRACE(c.name + ": " + c.arch);
+    const nlohmann::json& want = out.at(c.name);
+    at::manual_seed(100 + k);
+    auto net = space().build(space().parse(c.arch), c.spec);
+    const auto named = net->named_parameters();
+    EXPECT_EQ(named.keys(), want.at("names").get<std::vector<std::string>>());
+    EXPECT_EQ(tensor_count(*net), want.at("params").get<std::int64_t>());
+    EXPECT_EQ(space().params(space().parse(c.arch), c.spec), want.at("params").get<std::int64_t>());
+    double sum = 0, abs_sum = 0;
+    for (const auto& item : named) {
+      sum += item.value().to(at::kDouble).sum().item<double>();
+      abs_sum += item.value().to(at::kDouble).abs().sum().item<double>();
+    }
+    EXPECT_NEAR(sum, want.at("weight_sum").get<double>(), 1e-9 * abs_sum);
+    at::manual_seed(200 + k);
+    const at::Tensor input =
+        at::randn({2, c.spec.in_channels, c.spec.input_size, c.spec.input_size});
+    at::NoGradGuard no_grad;
+    const at::Tensor logits = net->forward(input).flatten();
+    const auto expected = want.at("logits").get<std::vector<double>>();
+    ASSERT_EQ(logits.numel(), static_cast<std::int64_t>(expected.size()));
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_NEAR(logits[static_cast<std::int64_t>(i)].item<float>(), expected[i], 1e-5)
+          << "logit " << i;
+    }
+  }
 }
 
 TEST_F(Nb101, RefusesShapesItCannotBuild) {

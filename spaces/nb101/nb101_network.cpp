@@ -36,6 +36,10 @@
 // tap. num_blocks() is the length of `layers`. The network has no head tap (the head is
 // pooling and a dense layer, without a nonlinearity) and no ReLU -> Conv -> BN units (its ops
 // are Conv -> BN -> ReLU).
+//
+// tools/nb101_oracle.py (`network`) builds the same network in PyTorch from model_builder.py's
+// description, in this order; tests/test_nb101.cpp checks that both give the same parameter
+// names, the same weights and the same logits under the same seeds.
 #include <cmath>
 #include <exception>
 #include <memory>
