@@ -714,7 +714,32 @@ TEST_F(Nb101, MutateIsSeededValidAndLocal) {
   EXPECT_EQ(m.str().find(' '), 49u);
 }
 
-// ---- shipped tables ----
+// ---- shipped tables and config ----
+
+TEST(Nb101Plugin, ShippedConfigRunsOnAFewCells) {
+  // configs/nb101_sample_sjw.yaml end to end, on three of its cells and small batches.
+  nas::test::TempDir dir;
+  const std::vector<std::string> lines =
+      nas::test::lines_of(nas::test::read_file(data_file("sample_archs.txt")));
+  ASSERT_GT(lines.size(), 4u);
+  const std::string few = dir.write("few.txt", lines[1] + "\n" + lines[2] + "\n" + lines[3] + "\n");
+  const auto r = nas::test::nas_run(
+      nas::test::source_dir() + "/configs/nb101_sample_sjw.yaml",
+      "score.file=" + few + " run.out_dir=" + dir.file("run") + " data.batch_size=8");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nas::CsvTable scores = nas::read_csv(dir.file("run") + "/scores.csv");
+  // One row per architecture and proxy, every one scored.
+  EXPECT_EQ(scores.rows.size(), 3u * 4u);
+  std::set<std::string> archs;
+  for (const auto& row : scores.rows) {
+    archs.insert(row[scores.column("arch")]);
+    EXPECT_EQ(row[scores.column("status")], "ok") << row[scores.column("proxy")];
+  }
+  EXPECT_EQ(archs, (std::set<std::string>{lines[1], lines[2], lines[3]}));
+  const std::string report = nas::test::read_file(dir.file("run") + "/report.md");
+  EXPECT_NE(report.find("val_accuracy"), std::string::npos);
+  EXPECT_NE(report.find("sjw_nb101"), std::string::npos);
+}
 
 TEST(Nb101Plugin, ShipsTheSampleAsABenchmarkTable) {
   space_component();
