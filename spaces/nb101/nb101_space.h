@@ -70,6 +70,11 @@
 //   representative. It may have fewer than 7 vertices.
 // * kArch: the arch string, as always.
 //
+// The network (build()): model_builder.py's, in the module order and with the initialisation
+// of the PyTorch port the zero-cost proxy references use; nb101_network.cpp documents both and
+// the taps' blocks. It has no head tap (its head has no nonlinearity), so proxies that need one
+// (zen) refuse this space.
+//
 // Analytic counts, for the network build() returns:
 // * params(): conv weights (no conv has a bias), BatchNorm gamma and beta, the dense layer's
 //   weight and bias. With the benchmark's network (3x32x32, 10 classes) this reproduces the
