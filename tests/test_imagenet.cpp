@@ -4,6 +4,7 @@
 // (printed, not asserted).
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "nas/params.h"
 #include "nas/plugin_loader.h"
 #include "nas/registry.h"
+#include "nas/seed.h"
 #include "nas/transform.h"
 #include "test_support.h"
 
@@ -235,6 +237,50 @@ TEST_F(ImagenetTree, TrainAugmentationIsDeterministicPerSeed) {
   EXPECT_EQ(make({{"augment", nas::ParamValue(std::vector<std::string>{})}})->augmentation(),
             nullptr);
   EXPECT_EQ(make()->augmentation()->name(), "resized_crop(0.08, 1) > flip");
+}
+
+// torchvision's RandomResizedCrop.get_params replayed by hand with nas::Rng: 10 attempts of
+// area fraction uniform in [0.08, 1] and log-uniform ratio in [3/4, 4/3], offsets row then
+// column, else the centre crop (the whole square here); the box resized back bilinearly.
+TEST_F(ImagenetTree, RandomResizedCropMatchesTorchvisionsAlgorithmByHand) {
+  const Overrides only_crop = {
+      {"resolution", std::int64_t{32}},
+      {"resize", std::int64_t{36}},
+      {"augment", nas::ParamValue(std::vector<std::string>{"resized_crop"})}};
+  auto data = make(only_crop);
+  const at::Tensor x = data->samples(nas::Split::kTrain, {0}).inputs;
+  int fitted = 0;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    nas::Rng rng(seed);
+    std::int64_t top = 0, left = 0, h = 32, w = 32;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      const double target = 1024.0 * (0.08 + (1.0 - 0.08) * rng.uniform());
+      const double ratio = std::exp(std::log(3.0 / 4.0) +
+                                    (std::log(4.0 / 3.0) - std::log(3.0 / 4.0)) * rng.uniform());
+      const std::int64_t cw = std::lround(std::sqrt(target * ratio));
+      const std::int64_t ch = std::lround(std::sqrt(target / ratio));
+      if (cw > 0 && cw <= 32 && ch > 0 && ch <= 32) {
+        top = rng.below(32 - ch + 1);
+        left = rng.below(32 - cw + 1);
+        h = ch;
+        w = cw;
+        ++fitted;
+        break;
+      }
+    }
+    at::Tensor expected = x.narrow(2, top, h).narrow(3, left, w);
+    if (h != 32 || w != 32)
+      expected = at::upsample_bilinear2d(expected.contiguous(), {32, 32}, false);
+    EXPECT_TRUE(at::allclose(data->augmentation()->apply(x, {seed}), expected, 1e-6, 1e-6))
+        << "seed " << seed;
+  }
+  EXPECT_GT(fitted, 15);
+  // scale_min 1 on a square view: every attempt that fits, and the fallback, keep it whole.
+  Overrides whole = only_crop;
+  whole.push_back({"scale_min", 1.0});
+  auto identity = make(whole);
+  for (std::uint64_t seed = 0; seed < 10; ++seed)
+    EXPECT_TRUE(at::allclose(identity->augmentation()->apply(x, {seed}), x, 1e-6, 1e-6));
 }
 
 TEST_F(ImagenetTree, ErrorsNameTheFileOrFolder) {
