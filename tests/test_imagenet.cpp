@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "nas/dataset.h"
+#include "nas/epoch_loader.h"
 #include "nas/error.h"
 #include "nas/params.h"
 #include "nas/plugin_loader.h"
@@ -281,6 +282,35 @@ TEST_F(ImagenetTree, RandomResizedCropMatchesTorchvisionsAlgorithmByHand) {
   auto identity = make(whole);
   for (std::uint64_t seed = 0; seed < 10; ++seed)
     EXPECT_TRUE(at::allclose(identity->augmentation()->apply(x, {seed}), x, 1e-6, 1e-6));
+}
+
+// Through nas::EpochLoader: a train batch is normalise(augment(train view)) under the loader's
+// per-sample seeds augment_seed(master, epoch, index); validation batches are the eval view,
+// normalised, never augmented.
+TEST_F(ImagenetTree, EpochLoaderAugmentsTheTrainSplitBySampleSeeds) {
+  auto data =
+      make({{"resolution", std::int64_t{32}}, {"resize", std::int64_t{36}}, {"brightness", 0.3}});
+  nas::LoaderOptions options;
+  options.seed = 5;
+  options.epoch.batch_size = 4;
+  nas::EpochLoader loader(data, options);
+  ASSERT_TRUE(loader.augmenting());
+  const std::vector<std::int64_t> idx = loader.indices(1, 2);
+  std::vector<std::uint64_t> seeds;
+  for (std::int64_t i : idx) seeds.push_back(nas::augment_seed(5, 1, i));
+  const at::Tensor expected = data->normalization()->apply(
+      data->augmentation()->apply(data->samples(nas::Split::kTrain, idx).inputs, seeds), seeds);
+  EXPECT_TRUE(at::equal(loader.batch(1, 2).inputs, expected));
+  EXPECT_TRUE(at::equal(loader.batch(1, 2).inputs, loader.batch(1, 2).inputs));
+  nas::LoaderOptions val = options;
+  val.split = nas::Split::kValidation;
+  nas::EpochLoader vloader(data, val);
+  EXPECT_FALSE(vloader.augmenting());
+  const std::vector<std::int64_t> vidx = vloader.indices(0, 0);
+  EXPECT_TRUE(
+      at::equal(vloader.batch(0, 0).inputs,
+                data->normalization()->apply(data->samples(nas::Split::kValidation, vidx).inputs,
+                                             std::vector<std::uint64_t>(vidx.size(), 0))));
 }
 
 TEST_F(ImagenetTree, ErrorsNameTheFileOrFolder) {
