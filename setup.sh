@@ -13,7 +13,7 @@ PACKAGES=(
   cmake ninja-build g++ ccache pkg-config
   libtorch-dev libopenblas0-pthread
   libboost-dev libyaml-cpp-dev libtbb-dev libspdlog-dev libgtest-dev
-  nlohmann-json3-dev libcli11-dev zlib1g-dev
+  nlohmann-json3-dev libcli11-dev zlib1g-dev libturbojpeg0-dev
   dataset-fashion-mnist gnuplot-nox
   python3-torch python3-numpy
 )

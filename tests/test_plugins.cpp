@@ -339,6 +339,23 @@ TEST(Registry, DataPathDefaultsToTheRegistrarsSourceFolder) {
   }
 }
 
+// Every bundled dataset is listed: cifar10 and cifar100 (one plugin), fashion_mnist, synthetic,
+// and imagenet where libturbojpeg was found at configure time (its plugin file exists).
+TEST(PluginsCommand, ListsTheBundledDatasets) {
+  auto list = nas::test::run_command("'" + nas::test::cli() + "' plugins list");
+  ASSERT_EQ(list.status, 0) << list.output;
+  const std::size_t at = list.output.find("\ndatasets: ");
+  ASSERT_NE(at, std::string::npos) << list.output;
+  const std::size_t start = at + 11;
+  const std::string line =
+      ", " + list.output.substr(start, list.output.find('\n', start) - start) + ",";
+  std::vector<std::string> expected = {"cifar10", "cifar100", "fashion_mnist", "synthetic"};
+  if (std::filesystem::exists(bundled_plugin_dir() + "/libnas_imagenet.so"))
+    expected.push_back("imagenet");
+  for (const std::string& name : expected)
+    EXPECT_NE(line.find(", " + name + ","), std::string::npos) << name << " missing from: " << line;
+}
+
 TEST(PluginsCommand, ListsEveryKindAndInspectsABenchmark) {
   auto list = nas::test::run_command("'" + nas::test::cli() + "' plugins list");
   ASSERT_EQ(list.status, 0) << list.output;
