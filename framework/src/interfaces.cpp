@@ -1,5 +1,9 @@
 // Out-of-line virtual destructors and defaults of the core interfaces: they anchor the
 // vtables and type_info in libnas, so dynamic_cast and exceptions work across plugins.
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
 #include "nas/activation.h"
 #include "nas/dataset.h"
 #include "nas/error.h"
@@ -97,6 +101,50 @@ void require_default_shape(const NetSpec& spec, const std::string& space) {
   }
 }
 
+bool is_device_name(const std::string& device) {
+  if (device == "cpu" || device == "cuda") return true;
+  const std::string prefix = "cuda:";
+  if (device.size() <= prefix.size() || device.compare(0, prefix.size(), prefix) != 0) {
+    return false;
+  }
+  const std::string index = device.substr(prefix.size());
+  return index.size() <= 4 && index.find_first_not_of("0123456789") == std::string::npos;
+}
+
+std::int64_t checked_width(const NetSpec& spec, const std::string& space, int default_width) {
+  auto fail = [&](const std::string& why) { throw Error(space + ": " + why); };
+  auto number = [](double x) {
+    std::ostringstream text;
+    text << x;
+    return text.str();
+  };
+  if (spec.num_classes < 1) {
+    fail("num_classes must be at least 1, got " + std::to_string(spec.num_classes));
+  }
+  if (spec.in_channels < 1) {
+    fail("in_channels must be at least 1, got " + std::to_string(spec.in_channels));
+  }
+  if (spec.width < 0 || spec.depth < 0 || spec.max_cells < 0) {
+    fail("width, depth and max_cells must be positive (0 for the default), got " +
+         std::to_string(spec.width) + ", " + std::to_string(spec.depth) + ", " +
+         std::to_string(spec.max_cells));
+  }
+  if (spec.width > 65536 || spec.depth > 10000) {
+    fail("width must be at most 65536 and depth at most 10000, got " + std::to_string(spec.width) +
+         " and " + std::to_string(spec.depth));
+  }
+  const double m = spec.width_multiplier;
+  const double base = spec.width == 0 ? default_width : spec.width;
+  if (!std::isfinite(m) || m <= 0 || m * base > 65536) {
+    fail("width_multiplier must be positive and finite and keep the width at most 65536, got " +
+         number(m) + " (width " + number(base) + ")");
+  }
+  if (!is_device_name(spec.device)) {
+    fail("device '" + printable(spec.device) + "' is not one of cpu, cuda, cuda:<index>");
+  }
+  return std::max<std::int64_t>(1, std::llround(m * base));
+}
+
 Dataset::~Dataset() = default;
 Proxy::~Proxy() = default;
 Vote::~Vote() = default;
@@ -154,8 +202,8 @@ std::string activation_name(Activation a) {
 
 std::string activation_names(ActivationSet set) {
   std::string out;
-  for (Activation a : {Activation::kReLU, Activation::kReLU6, Activation::kHardSwish,
-                       Activation::kSiLU}) {
+  for (Activation a :
+       {Activation::kReLU, Activation::kReLU6, Activation::kHardSwish, Activation::kSiLU}) {
     if (!(set & activation_bit(a))) continue;
     if (!out.empty()) out += ", ";
     out += activation_name(a);
@@ -164,8 +212,8 @@ std::string activation_names(ActivationSet set) {
 }
 
 std::optional<Activation> parse_activation(const std::string& name) {
-  for (Activation a : {Activation::kReLU, Activation::kReLU6, Activation::kHardSwish,
-                       Activation::kSiLU}) {
+  for (Activation a :
+       {Activation::kReLU, Activation::kReLU6, Activation::kHardSwish, Activation::kSiLU}) {
     if (name == activation_name(a)) return a;
   }
   return std::nullopt;

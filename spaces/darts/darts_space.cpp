@@ -22,22 +22,6 @@ constexpr std::int64_t kDefaultWidth = 32;
 
 const char* cell_name(bool reduce) { return reduce ? "reduce" : "normal"; }
 
-std::string number(double x) {
-  std::ostringstream text;
-  text << x;
-  return text.str();
-}
-
-bool valid_device(const std::string& device) {
-  if (device == "cpu" || device == "cuda") return true;
-  const std::string prefix = "cuda:";
-  if (device.size() <= prefix.size() || device.compare(0, prefix.size(), prefix) != 0) {
-    return false;
-  }
-  const std::string index = device.substr(prefix.size());
-  return index.size() <= 4 && index.find_first_not_of("0123456789") == std::string::npos;
-}
-
 std::string op_list() {
   return nas::join(std::vector<std::string>(op_names().begin(), op_names().end()));
 }
@@ -303,35 +287,11 @@ Genotype structure_canonical(const Genotype& g) {
 
 Shape check_spec(const nas::NetSpec& spec, const Options& options) {
   auto fail = [](const std::string& why) -> void { throw nas::Error("darts: " + why); };
-  if (spec.num_classes < 1) {
-    fail("num_classes must be at least 1, got " + std::to_string(spec.num_classes));
-  }
-  if (spec.in_channels < 1) {
-    fail("in_channels must be at least 1, got " + std::to_string(spec.in_channels));
-  }
-  if (spec.width < 0 || spec.depth < 0 || spec.max_cells < 0) {
-    fail("width, depth and max_cells must be positive (0 for the default), got " +
-         std::to_string(spec.width) + ", " + std::to_string(spec.depth) + ", " +
-         std::to_string(spec.max_cells));
-  }
-  if (spec.width > 65536 || spec.depth > 10000) {
-    fail("width must be at most 65536 and depth at most 10000, got " + std::to_string(spec.width) +
-         " and " + std::to_string(spec.depth));
-  }
+  Shape shape;
+  shape.width = nas::checked_width(spec, "darts", kDefaultWidth);
   if (options.layers < 1 || options.layers > 30002) {
     fail("layers must be between 1 and 30002, got " + std::to_string(options.layers));
   }
-  const double m = spec.width_multiplier;
-  const double base = spec.width == 0 ? kDefaultWidth : spec.width;
-  if (!std::isfinite(m) || m <= 0 || m * base > 65536) {
-    fail("width_multiplier must be positive and finite and keep the width at most 65536, got " +
-         number(m) + " (width " + number(base) + ")");
-  }
-  if (!valid_device(spec.device)) {
-    fail("device '" + nas::printable(spec.device) + "' is not one of cpu, cuda, cuda:<index>");
-  }
-  Shape shape;
-  shape.width = std::max<std::int64_t>(1, std::llround(m * base));
   shape.layers = spec.depth == 0 ? options.layers : 3 * std::int64_t{spec.depth} + 2;
   if (spec.max_cells > shape.layers) {
     fail("max_cells " + std::to_string(spec.max_cells) + " exceeds the " +

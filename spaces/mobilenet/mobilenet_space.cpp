@@ -38,17 +38,6 @@ std::vector<int> range_values(IntRange r, int step) {
 
 std::string stage_name(int j) { return "stage " + std::to_string(j + 1); }
 
-// torch's spellings of the devices a network may be built for.
-bool valid_device(const std::string& device) {
-  if (device == "cpu" || device == "cuda") return true;
-  const std::string prefix = "cuda:";
-  if (device.size() <= prefix.size() || device.compare(0, prefix.size(), prefix) != 0) {
-    return false;
-  }
-  const std::string index = device.substr(prefix.size());
-  return index.size() <= 4 && index.find_first_not_of("0123456789") == std::string::npos;
-}
-
 // Round half to even, as Python 3's round().
 double round_half_even(double x) {
   const double low = std::floor(x);
@@ -361,7 +350,7 @@ Shape check_spec(const Genotype& g, const nas::NetSpec& spec, int probe_resoluti
   if (!std::isfinite(m) || m <= 0) {
     fail("width_multiplier must be positive and finite, got " + number(m));
   }
-  if (!valid_device(spec.device)) {
+  if (!nas::is_device_name(spec.device)) {
     fail("device '" + nas::printable(spec.device) + "' is not one of cpu, cuda, cuda:<index>");
   }
   Shape shape;

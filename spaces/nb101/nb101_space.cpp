@@ -46,22 +46,6 @@ std::string label_name(int label) {
   return op_names().at(static_cast<std::size_t>(label));
 }
 
-std::string number(double x) {
-  std::ostringstream text;
-  text << x;
-  return text.str();
-}
-
-bool valid_device(const std::string& device) {
-  if (device == "cpu" || device == "cuda") return true;
-  const std::string prefix = "cuda:";
-  if (device.size() <= prefix.size() || device.compare(0, prefix.size(), prefix) != 0) {
-    return false;
-  }
-  const std::string index = device.substr(prefix.size());
-  return index.size() <= 4 && index.find_first_not_of("0123456789") == std::string::npos;
-}
-
 // ---- MD5 (RFC 1321) ----
 struct Md5 {
   std::uint32_t a = 0x67452301, b = 0xefcdab89, c = 0x98badcfe, d = 0x10325476;
@@ -418,32 +402,8 @@ int Shape::downsamplings() const {
 
 Shape check_spec(const nas::NetSpec& spec, const Spec& pruned) {
   auto fail = [](const std::string& why) -> void { throw nas::Error("nb101: " + why); };
-  if (spec.num_classes < 1) {
-    fail("num_classes must be at least 1, got " + std::to_string(spec.num_classes));
-  }
-  if (spec.in_channels < 1) {
-    fail("in_channels must be at least 1, got " + std::to_string(spec.in_channels));
-  }
-  if (spec.width < 0 || spec.depth < 0 || spec.max_cells < 0) {
-    fail("width, depth and max_cells must be positive (0 for the default), got " +
-         std::to_string(spec.width) + ", " + std::to_string(spec.depth) + ", " +
-         std::to_string(spec.max_cells));
-  }
-  if (spec.width > 65536 || spec.depth > 10000) {
-    fail("width must be at most 65536 and depth at most 10000, got " + std::to_string(spec.width) +
-         " and " + std::to_string(spec.depth));
-  }
-  const double m = spec.width_multiplier;
-  const double base = spec.width == 0 ? kDefaultWidth : spec.width;
-  if (!std::isfinite(m) || m <= 0 || m * base > 65536) {
-    fail("width_multiplier must be positive and finite and keep the width at most 65536, got " +
-         number(m) + " (width " + number(base) + ")");
-  }
-  if (!valid_device(spec.device)) {
-    fail("device '" + nas::printable(spec.device) + "' is not one of cpu, cuda, cuda:<index>");
-  }
   Shape shape;
-  shape.width = std::max<std::int64_t>(1, std::llround(m * base));
+  shape.width = nas::checked_width(spec, "nb101", kDefaultWidth);
   shape.depth = spec.depth == 0 ? kDefaultDepth : spec.depth;
   const int all = kNumStacks * shape.depth;
   if (spec.max_cells > all) {

@@ -48,23 +48,6 @@ int op_index(const std::string& name) {
 // Edge index of the edge from node `from` into node `to` (arch-string order).
 constexpr int edge_index(int to, int from) { return to * (to - 1) / 2 + from; }
 
-std::string number(double x) {
-  std::ostringstream text;
-  text << x;
-  return text.str();
-}
-
-// torch's spellings of the devices a network may be built for.
-bool valid_device(const std::string& device) {
-  if (device == "cpu" || device == "cuda") return true;
-  const std::string prefix = "cuda:";
-  if (device.size() <= prefix.size() || device.compare(0, prefix.size(), prefix) != 0) {
-    return false;
-  }
-  const std::string index = device.substr(prefix.size());
-  return index.size() <= 4 && index.find_first_not_of("0123456789") == std::string::npos;
-}
-
 }  // namespace
 
 const std::array<std::string, kNumOps>& op_names() {
@@ -155,34 +138,8 @@ int Shape::reductions() const {
 
 Shape check_spec(const nas::NetSpec& spec) {
   auto fail = [](const std::string& why) -> void { throw nas::Error("nb201: " + why); };
-  if (spec.num_classes < 1) {
-    fail("num_classes must be at least 1, got " + std::to_string(spec.num_classes));
-  }
-  if (spec.in_channels < 1) {
-    fail("in_channels must be at least 1, got " + std::to_string(spec.in_channels));
-  }
-  if (spec.width < 0 || spec.depth < 0 || spec.max_cells < 0) {
-    fail("width, depth and max_cells must be positive (0 for the default), got " +
-         std::to_string(spec.width) + ", " + std::to_string(spec.depth) + ", " +
-         std::to_string(spec.max_cells));
-  }
-  // Bounds far above any real use, so that the cell and channel counts below cannot overflow.
-  if (spec.width > 65536 || spec.depth > 10000) {
-    fail("width must be at most 65536 and depth at most 10000, got " + std::to_string(spec.width) +
-         " and " + std::to_string(spec.depth));
-  }
-  const double m = spec.width_multiplier;
-  const double base = spec.width == 0 ? kDefaultWidth : spec.width;
-  if (!std::isfinite(m) || m <= 0 || m * base > 65536) {
-    fail("width_multiplier must be positive and finite and keep the width at most 65536, got " +
-         number(m) + " (width " + number(base) + ")");
-  }
-  if (!valid_device(spec.device)) {
-    fail("device '" + nas::printable(spec.device) + "' is not one of cpu, cuda, cuda:<index>");
-  }
   Shape shape;
-  // The multiplied width, rounded to the nearest channel count (at least one).
-  shape.width = std::max<std::int64_t>(1, std::llround(m * base));
+  shape.width = nas::checked_width(spec, "nb201", kDefaultWidth);
   shape.depth = spec.depth == 0 ? kDefaultDepth : spec.depth;
   const int all_cells = 3 * static_cast<int>(shape.depth) + 2;
   if (spec.max_cells > all_cells) {
@@ -366,7 +323,8 @@ Cell function_reduced(const Cell& cell) {
     }
   }
   Cell out{};
-  for (int e = 0; e < kNumEdges; ++e) out[e] = transmits(e) && reaches[edge_of(e).to] ? cell[e] : kNone;
+  for (int e = 0; e < kNumEdges; ++e)
+    out[e] = transmits(e) && reaches[edge_of(e).to] ? cell[e] : kNone;
   return out;
 }
 
@@ -382,9 +340,8 @@ nas::Arch Nb201Space::representative(const nas::Arch& arch, nas::NetworkIdentity
   require_own(arch);
   if (level == nas::NetworkIdentity::kArch || nas::is_supernet_arch(arch)) return arch;
   const Cell cell = cell_of(arch);
-  return arch_of(structure_canonical(level == nas::NetworkIdentity::kFunction
-                                         ? function_reduced(cell)
-                                         : cell));
+  return arch_of(structure_canonical(
+      level == nas::NetworkIdentity::kFunction ? function_reduced(cell) : cell));
 }
 
 std::string Nb201Space::network_key(const nas::Arch& arch, nas::NetworkIdentity level) const {

@@ -93,6 +93,18 @@ struct NetSpec {
 // spaces that build only their published network.
 void require_default_shape(const NetSpec& spec, const std::string& space);
 
+// The NetSpec checks that spaces with a configurable cell network share, in this order:
+// num_classes and in_channels at least 1; width, depth and max_cells not negative; width at most
+// 65536 and depth at most 10000 (far above any real use, so cell and channel counts cannot
+// overflow); width_multiplier positive, finite and keeping the width at most 65536; device one
+// of cpu, cuda, cuda:<index>. Throws nas::Error("<space>: <why>"). Returns the width the network
+// gets: `default_width` standing for width 0, times width_multiplier, rounded to the nearest
+// channel count and at least 1.
+std::int64_t checked_width(const NetSpec& spec, const std::string& space, int default_width);
+// Whether `device` is one of torch's spellings a network may be built for: cpu, cuda,
+// cuda:<index> (at most four digits).
+bool is_device_name(const std::string& device);
+
 // One categorical slot of the decision view.
 struct Decision {
   std::string name;
