@@ -14,6 +14,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   libboost-dev libyaml-cpp-dev libtbb-dev libspdlog-dev libgtest-dev
   nlohmann-json3-dev libcli11-dev zlib1g-dev libturbojpeg0-dev
+  libopenmpi-dev openmpi-bin libgloo-dev
   dataset-fashion-mnist gnuplot-nox
   python3-torch python3-numpy
 )
