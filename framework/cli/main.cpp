@@ -8,6 +8,7 @@
 
 #include "nas/error.h"
 #include "nas/eval_command.h"
+#include "nas/merge_command.h"
 #include "nas/pipeline.h"
 #include "nas/plugin_loader.h"
 #include "nas/registry.h"
@@ -111,6 +112,27 @@ int main(int argc, char** argv) {
   run->add_flag("--force-new", force_new,
                 "when run.out_dir holds a run of another configuration, start over in a new "
                 "directory beside it");
+  std::string shard_text;
+  run->add_option("--shard", shard_text,
+                  "score only shard i of N of the score stage (i counts from 0), into "
+                  "<run.out_dir>-shard-<i>-of-<N>; join them with `nas merge`");
+
+  bool print_out_dir = false;
+  run->add_flag("--print-out-dir", print_out_dir,
+                "print the run directory the pipeline resolves to (with overrides) and exit");
+
+  auto* merge_cmd = app.add_subcommand(
+      "merge", "join the shards of a score stage: nas merge OUT_DIR SHARD_DIR...");
+  std::string merge_out;
+  std::vector<std::string> merge_shards;
+  nas::ReportCommandOptions merge_report_opts;
+  merge_cmd->add_option("out_dir", merge_out, "the merged run directory (new or empty)")
+      ->required();
+  merge_cmd->add_option("shard_dirs", merge_shards, "every shard's directory")->required();
+  merge_cmd->add_option("--plugin-path", merge_report_opts.plugin_paths,
+                        "more plugin directories (for votes in the report)");
+  merge_cmd->add_option("--plots", merge_report_opts.plot_format, "png, svg or none")
+      ->check(CLI::IsMember({"png", "svg", "none"}));
 
   auto* plugins = app.add_subcommand("plugins", "list or inspect plugins");
   plugins->require_subcommand(1);
@@ -186,7 +208,12 @@ int main(int argc, char** argv) {
           log_format == "jsonl" ? nas::LogFormat::kJsonLines : nas::LogFormat::kText;
       options.progress = !quiet;
       options.force_new = force_new;
+      if (!shard_text.empty()) options.shard = nas::parse_shard(shard_text);
       auto cfg = nas::load_pipeline(pipeline, overrides);
+      if (print_out_dir) {
+        std::printf("%s\n", nas::pipeline_out_dir(*cfg).c_str());
+        return 0;
+      }
       nas::run_pipeline(*cfg, options);
       return 0;
     }
@@ -195,6 +222,14 @@ int main(int argc, char** argv) {
       if (!quiet) std::fputs(nas::format_report(r.report).c_str(), stdout);
       for (const auto& w : r.files.warnings) spdlog::warn("{}", w);
       std::printf("report: %s/report.md\n", report_dir.c_str());
+      return 0;
+    }
+    if (*merge_cmd) {
+      const nas::MergeResult r = nas::merge_shards(merge_out, merge_shards, merge_report_opts);
+      if (r.reported && !quiet) std::fputs(nas::format_report(r.report.report).c_str(), stdout);
+      std::printf("merged %zu shards: %zu architectures, %zu score rows into %s%s\n", r.shards,
+                  r.rows, r.score_rows, merge_out.c_str(),
+                  r.reported ? " (report.md written)" : "");
       return 0;
     }
     if (*eval_cmd) {

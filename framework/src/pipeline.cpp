@@ -7,7 +7,68 @@
 
 namespace nas {
 
+std::string pipeline_out_dir(const PipelineConfig& cfg) { return cfg.run.out_dir; }
+
+Shard parse_shard(const std::string& text) {
+  const std::size_t slash = text.find('/');
+  auto number = [&](const std::string& part, int* out) {
+    if (part.empty() || part.size() > 6 ||
+        part.find_first_not_of("0123456789") != std::string::npos) {
+      return false;
+    }
+    *out = std::stoi(part);
+    return true;
+  };
+  Shard s;
+  if (slash == std::string::npos || !number(text.substr(0, slash), &s.index) ||
+      !number(text.substr(slash + 1), &s.count) || s.count < 1 || s.index >= s.count) {
+    throw UsageError("--shard '" + printable(text) +
+                     "': expected i/N with 0 <= i < N, counted from 0 (e.g. 0/4 ... 3/4)");
+  }
+  return s;
+}
+
+namespace {
+
+// Scores one shard of the score stage into its own directory (see Shard in nas/pipeline.h).
+std::string run_shard(const PipelineConfig& cfg, const RunOptions& options) {
+  const Shard shard = *options.shard;
+  if (!cfg.score) {
+    throw UsageError(cfg.path + ": --shard splits the score stage, and the pipeline has no "
+                     "`score` section (a search cannot be sharded: it decides one step from "
+                     "the last)");
+  }
+  PipelineConfig shard_cfg = cfg;
+  shard_cfg.run.out_dir = cfg.run.out_dir + "-shard-" + std::to_string(shard.index) + "-of-" +
+                          std::to_string(shard.count);
+  Progress progress(options.log_format == LogFormat::kJsonLines, options.progress);
+  std::unique_ptr<detail::Run> run = detail::open_run(shard_cfg, options, progress);
+  run->shard_index = shard.index;
+  run->shard_count = shard.count;
+  detail::score_stage(*run);
+  detail::close_run(*run);
+  detail::write_shard_file(*run);
+  std::vector<std::string> later;
+  if (cfg.search) later.push_back("search");
+  if (cfg.train) later.push_back("train");
+  for (const auto& note : run->notes) progress.message(note);
+  std::string next = "shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) +
+                     " scored into " + run->dir + "; when every shard has, join them with `nas "
+                     "merge OUT_DIR " + cfg.run.out_dir + "-shard-*-of-" +
+                     std::to_string(shard.count) + "`";
+  if (cfg.ground_truth) next += " (it writes the report)";
+  if (!later.empty()) {
+    next += ", then `nas run " + cfg.path + " run.out_dir=OUT_DIR` runs the " + join(later, " and ") +
+            " stage on the merged scores";
+  }
+  progress.message(next);
+  return run->dir;
+}
+
+}  // namespace
+
 std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
+  if (options.shard) return run_shard(cfg, options);
   Progress progress(options.log_format == LogFormat::kJsonLines, options.progress);
   std::unique_ptr<detail::Run> run = detail::open_run(cfg, options, progress);
   if (cfg.score) detail::score_stage(*run);

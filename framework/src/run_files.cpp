@@ -94,18 +94,21 @@ void ScoresWriter::write_all(const std::string& text) {
   }
 }
 
+std::string format_score_row(const std::string& arch, const ScoreRecord& r,
+                             const std::string& config_hash) {
+  char number[64];
+  std::snprintf(number, sizeof number, "%.6f,%llu,", r.seconds,
+                static_cast<unsigned long long>(r.seed));
+  return csv_field(arch) + "," + csv_field(r.proxy) + "," + csv_field(r.version) + "," +
+         format_score(r.score) + "," + number + to_string(r.status) + "," + config_hash + "," +
+         csv_field(r.message) + "\n";
+}
+
 void ScoresWriter::append(const Evaluation& e, const std::map<std::string, std::string>& hashes) {
   std::string text;
-  char number[64];
   for (const auto& r : e.scores) {
     auto h = hashes.find(r.proxy);
-    text += csv_field(e.arch.str()) + "," + csv_field(r.proxy) + "," + csv_field(r.version) + "," +
-            format_score(r.score) + ",";
-    std::snprintf(number, sizeof number, "%.6f,%llu,", r.seconds,
-                  static_cast<unsigned long long>(r.seed));
-    text += number;
-    text += std::string(to_string(r.status)) + "," + (h == hashes.end() ? "" : h->second) + "," +
-            csv_field(r.message) + "\n";
+    text += format_score_row(e.arch.str(), r, h == hashes.end() ? "" : h->second);
   }
   write_all(text);
 }

@@ -39,6 +39,10 @@ struct ScoresFile {
 ScoresFile read_scores_file(const std::string& path);
 std::vector<ScoreRow> read_scores(const std::string& path);
 
+// One line of scores.csv, with its newline.
+std::string format_score_row(const std::string& arch, const ScoreRecord& record,
+                             const std::string& config_hash);
+
 // Appends architectures' rows to scores.csv (created with its header when new or empty).
 class ScoresWriter {
  public:

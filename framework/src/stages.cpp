@@ -430,10 +430,29 @@ std::vector<Arch> score_stage_archs(const Run& r) {
   }
   return sample_distinct(*r.space, r.spec, s.count, r.cfg.run.seed);
 }
+
+// The score stage's positions that belong to this run's shard (all of them when unsharded).
+std::vector<Arch> shard_of(const std::vector<Arch>& all, int index, int count) {
+  std::vector<Arch> out;
+  for (std::size_t p = static_cast<std::size_t>(index); p < all.size();
+       p += static_cast<std::size_t>(count)) {
+    out.push_back(all[p]);
+  }
+  return out;
+}
 }  // namespace
 
 void score_stage(Run& r) {
-  const std::vector<Arch> archs = score_stage_archs(r);
+  const std::vector<Arch> all = score_stage_archs(r);
+  r.score_positions = static_cast<std::int64_t>(all.size());
+  if (r.shard_count > 1 && static_cast<std::int64_t>(all.size()) < r.shard_count) {
+    throw UsageError("--shard " + std::to_string(r.shard_index) + "/" +
+                     std::to_string(r.shard_count) + ": the score stage has only " +
+                     std::to_string(all.size()) + " architectures, fewer than the " +
+                     std::to_string(r.shard_count) + " shards; use at most " +
+                     std::to_string(all.size()) + " shards");
+  }
+  const std::vector<Arch> archs = shard_of(all, r.shard_index, r.shard_count);
   r.progress->start("score", static_cast<std::int64_t>(archs.size()));
   const std::size_t before = r.evaluator->answered_from_cache();
   r.evaluator->set_listener([&](const Evaluation&) { r.progress->advance(1); });
@@ -599,6 +618,19 @@ void close_run(Run& r) {
   write_file_atomic(r.dir + "/rows.txt", rows);
   r.manifest.rows_file = "rows.txt";
   write_file_atomic(r.dir + "/run.json", r.manifest.to_json());
+}
+
+void write_shard_file(const Run& r) {
+  nlohmann::json j;
+  j["shard"] = r.shard_index;
+  j["of"] = r.shard_count;
+  j["positions"] = r.score_positions;
+  j["rows"] = r.table.rows();
+  j["pipeline"] = r.cfg.path;
+  j["fitted_votes"] = nlohmann::json::array();
+  for (std::size_t v = 0; v < r.votes.size(); ++v)
+    if (r.votes[v]->needs_fit()) j["fitted_votes"].push_back(r.cfg.votes[v].name);
+  write_file_atomic(r.dir + "/shard.json", j.dump(2) + "\n");
 }
 
 }  // namespace nas::detail

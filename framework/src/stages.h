@@ -49,6 +49,10 @@ struct Run {
   ScoreTable table;
   Progress* progress = nullptr;
   std::vector<std::string> notes;  // said once at the end
+  // The score stage scores only positions p with p % shard_count == shard_index.
+  int shard_index = 0;
+  int shard_count = 1;
+  std::int64_t score_positions = 0;  // the whole score stage's architectures (every shard's)
 
   explicit Run(const PipelineConfig& c) : cfg(c) {}
   const GroundTruth* truth() const { return truths.empty() ? nullptr : truths.front().get(); }
@@ -73,5 +77,8 @@ void report_stage(Run& run);
 // Trains train.arch, or the search's best architecture, into DIR/train/ (train_stage.cpp).
 void train_stage(Run& run);
 void close_run(Run& run);
+// DIR/shard.json of a sharded run (after close_run): which shard, of how many, how many
+// positions the whole score stage has, and which votes a merge must fit.
+void write_shard_file(const Run& run);
 
 }  // namespace nas::detail

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,16 +33,36 @@ namespace nas {
 
 enum class LogFormat { kText, kJsonLines };
 
+// One of `count` deterministic shards of a score stage, counted from 0 (so that a Slurm job
+// array's SLURM_ARRAY_TASK_ID can be passed as it is).
+//
+// Contract: a sharded run scores only the score stage's architectures at positions p with
+// p % count == index (the stage's own order: sampled, enumerated or listed), into the
+// directory `<run.out_dir>-shard-<index>-of-<count>`, which it writes like any run (resumable,
+// locked) plus shard.json. Round-robin positions spread the space's costly corners over every
+// shard. Votes are not fitted, and the search, report and train stages do not run: they need
+// every score, and `nas merge` (nas/merge_command.h) builds the whole run from the shards.
+struct Shard {
+  int index = 0;
+  int count = 1;
+};
+
+// Reads "i/N" (0 <= i < N); throws nas::UsageError saying what was expected.
+Shard parse_shard(const std::string& text);
+
 struct RunOptions {
   LogFormat log_format = LogFormat::kText;
   bool progress = true;    // a progress bar when stderr is a terminal
   bool force_new = false;  // a changed configuration starts over in a new directory
+  std::optional<Shard> shard;  // score one shard of the score stage only
 };
 
 struct PipelineConfig;  // the validated configuration (internal)
 
 std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
                                               const std::vector<std::string>& overrides);
+// run.out_dir as the file and overrides set it (relative to the working directory).
+std::string pipeline_out_dir(const PipelineConfig& config);
 // Runs the stages; returns the run directory.
 std::string run_pipeline(const PipelineConfig& config, const RunOptions& options);
 
