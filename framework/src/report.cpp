@@ -1,8 +1,6 @@
 // Correlation report; see nas/report.h for the contract.
 #include "nas/report.h"
 
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "gnuplot.h"
 #include "nas/error.h"
 #include "nas/paths.h"
 #include "nas/vote.h"
@@ -175,19 +174,7 @@ void write_report(const CorrelationReport& r, const std::string& dir) {
 
 namespace {
 
-// POSIX shell single-quoting.
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// gnuplot single-quoted string: a quote is doubled.
-std::string gp_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
+using detail::gp_quote;
 
 std::string safe_file_name(const std::string& name) {
   std::string out;
@@ -197,33 +184,6 @@ std::string safe_file_name(const std::string& name) {
     out += ok ? c : '_';
   }
   return out.empty() ? std::string("column") : out;
-}
-
-bool command_ok(const std::string& command) { return std::system(command.c_str()) == 0; }
-
-bool program_exists(const std::string& program) {
-  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0;
-  return command_ok("command -v " + shell_quote(program) + " >/dev/null 2>&1");
-}
-
-// The gnuplot terminal line for the format, or "" (with *why) when gnuplot lacks it.
-std::string terminal_for(const std::string& gnuplot, const std::string& format,
-                         std::string* extension, std::string* why) {
-  auto has = [&](const std::string& terminal) {
-    return command_ok(shell_quote(gnuplot) + " -e " + shell_quote("set terminal " + terminal) +
-                      " </dev/null >/dev/null 2>&1");
-  };
-  if (format == "svg") {
-    *extension = "svg";
-    if (has("svg")) return "set terminal svg noenhanced size 800,600 background rgb 'white'";
-    *why = "gnuplot has no svg terminal";
-    return "";
-  }
-  *extension = "png";
-  if (has("pngcairo")) return "set terminal pngcairo noenhanced size 800,600";
-  if (has("png")) return "set terminal png noenhanced truecolor size 800,600";
-  *why = "gnuplot has neither the pngcairo nor the png terminal (try plot format svg)";
-  return "";
 }
 
 struct PlotJob {
@@ -346,50 +306,29 @@ ReportFiles write_full_report(const CorrelationReport& report,
 
   // Plots: any failure is a warning.
   std::vector<std::pair<std::string, std::string>> images;
-  if (options.plot_format == "none" || options.gnuplot.empty()) {
-    files.warnings.push_back("plots disabled");
-  } else if (!program_exists(options.gnuplot)) {
-    files.warnings.push_back("plots skipped: gnuplot ('" + options.gnuplot +
-                             "') was not found; install gnuplot (Debian: gnuplot-nox)");
-  } else {
-    std::string extension, why;
-    const std::string terminal =
-        terminal_for(options.gnuplot, options.plot_format, &extension, &why);
-    if (terminal.empty()) {
-      files.warnings.push_back("plots skipped: " + why);
+  if (const auto terminal = detail::plot_terminal(options, &files.warnings)) {
+    std::error_code ec;
+    fs::create_directories(fs::path(dir) / "plots", ec);
+    if (ec) {
+      files.warnings.push_back("plots failed: " + dir + "/plots: cannot create (" +
+                               ec.message() + ")");
     } else {
-      const std::string temp = make_temp_dir("nas_report_");
-      PlotJob job =
-          plan_plots(report, columns, truth, fs::absolute(dir).string(), terminal, extension, temp);
+      PlotJob job;
+      const bool drawn = detail::run_gnuplot(
+          options.gnuplot,
+          [&](const std::string& temp) {
+            job = plan_plots(report, columns, truth, fs::absolute(dir).string(), terminal->line,
+                             terminal->extension, temp);
+            return detail::GnuplotJob{job.script, job.data};
+          },
+          &files.warnings);
       for (auto& w : job.warnings) files.warnings.push_back(std::move(w));
-      try {
-        std::error_code ec;
-        fs::create_directories(fs::path(dir) / "plots", ec);
-        if (ec) throw Error(dir + "/plots: cannot create (" + ec.message() + ")");
-        for (const auto& [name, text] : job.data) write_file(temp + "/" + name, text);
-        write_file(temp + "/plots.gp", job.script);
-        const std::string log = temp + "/gnuplot.log";
-        if (command_ok(shell_quote(options.gnuplot) + " " + shell_quote(temp + "/plots.gp") +
-                       " </dev/null >" + shell_quote(log) + " 2>&1")) {
-          for (const auto& image : job.images) {
-            if (fs::exists(fs::path(dir) / image.second)) {
-              images.push_back(image);
-              files.written.push_back(dir + "/" + image.second);
-            }
-          }
-        } else {
-          std::ifstream in(log);
-          std::string first, line;
-          while (std::getline(in, line) && first.size() < 300) {
-            if (!line.empty()) first += (first.empty() ? "" : " / ") + line;
-          }
-          files.warnings.push_back("plots failed: gnuplot reported: " + first);
+      for (const auto& image : job.images) {
+        if (drawn && fs::exists(fs::path(dir) / image.second)) {
+          images.push_back(image);
+          files.written.push_back(dir + "/" + image.second);
         }
-      } catch (const std::exception& e) {
-        files.warnings.push_back(std::string("plots failed: ") + e.what());
       }
-      std::error_code ec;
-      fs::remove_all(temp, ec);
     }
   }
 

@@ -8,10 +8,12 @@
 
 #include "global_generator.h"
 #include "json_params.h"
+#include "nas/csv.h"
 #include "nas/error.h"
 #include "nas/network.h"
 #include "nas/seed.h"
 #include "nas/trainer.h"
+#include "nas/training_report.h"
 #include "stages.h"
 
 namespace nas::detail {
@@ -105,6 +107,20 @@ void train_stage(Run& r) {
                                " at epoch " + std::to_string(m.best_validation_epoch)
                          : std::string()) +
                     "; weights in " + dir + "/model.pt");
+
+  // The training report, and its summary in the run's report when the run wrote one.
+  const TrainingReport report = write_training_report(dir);
+  for (const auto& w : report.warnings) r.progress->message("training report: " + w);
+  const std::string run_report = r.dir + "/report.md";
+  if (fs::exists(run_report, ec)) {
+    std::string text = read_text_file(run_report);
+    const std::string heading = "\n## The trained network\n";
+    if (const auto at = text.find(heading); at != std::string::npos) text.resize(at);
+    text += heading + "\n`" + arch.str() + "` trained on `" + data_config.type + "` (" +
+            "[train/report.md](train/report.md)):\n\n" + report.summary;
+    if (!report.curve.empty()) text += "\n![training curve](train/" + report.curve + ")\n";
+    write_file_atomic(run_report, text);
+  }
 }
 
 }  // namespace nas::detail
