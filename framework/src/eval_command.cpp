@@ -18,49 +18,18 @@
 #include "nas/registry.h"
 #include "nas/seed.h"
 #include "nas/trainer.h"
+#include "trained_network.h"
 
 namespace nas {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 EvalCommandResult eval_trained(const std::string& dir, const EvalCommandOptions& options) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw UsageError(dir + ": no such directory");
-  std::string train_dir = dir + "/train";
-  if (!fs::is_regular_file(train_dir + "/network.json", ec)) train_dir = dir;
-  const std::string network_path = train_dir + "/network.json";
-  const std::string weights_path = train_dir + "/model.pt";
-  if (!fs::is_regular_file(network_path, ec)) {
-    throw UsageError(dir +
-                     " holds no trained network: no train/network.json (a pipeline's "
-                     "`train` section writes it)");
-  }
-  if (!fs::is_regular_file(weights_path, ec)) {
-    throw UsageError(weights_path + " is missing: the training in " + train_dir +
-                     " has not finished (run the pipeline again to resume it)");
-  }
-  std::ifstream in(network_path);
-  const json net_json = json::parse(in, nullptr, false);
-  if (net_json.is_discarded() || !net_json.is_object()) {
-    throw Error(network_path + ": not a network description (JSON object)");
-  }
-
+  const detail::TrainedNetworkFiles files = detail::read_trained_network(dir);
+  const json& net_json = files.network;
   load_plugins(options.plugin_paths);
   Registry& reg = Registry::global();
-  std::string arch_text, space_type, data_type;
-  Params space_params, data_params;
-  int width = 0, depth = 0;
-  try {
-    arch_text = net_json.at("arch").get<std::string>();
-    space_type = net_json.at("space").at("type").get<std::string>();
-    space_params = detail::params_from_json(net_json.at("space").at("params"), network_path);
-    data_type = net_json.at("data").at("type").get<std::string>();
-    data_params = detail::params_from_json(net_json.at("data").at("params"), network_path);
-    width = net_json.at("width").get<int>();
-    depth = net_json.at("depth").get<int>();
-  } catch (const json::exception& e) {
-    throw Error(network_path + ": " + e.what());
-  }
+  std::string data_type = files.data_type;
 
   // The dataset: the one trained on, or another, with key=value overrides checked against its
   // schema.
@@ -85,23 +54,18 @@ EvalCommandResult eval_trained(const std::string& dir, const EvalCommandOptions&
                                             "dataset '" + data_type + "'");
   std::shared_ptr<Dataset> data = data_component.create(resolved);
 
-  std::shared_ptr<SearchSpace> space = reg.spaces.get(space_type).create(space_params);
-  const Arch arch = space->parse(arch_text);
-  NetSpec spec = net_spec_for(data->shape());
-  spec.width = width;
-  spec.depth = depth;
-  std::shared_ptr<Network> net =
-      build_with_global_seed(0, AfterBuild::kRestore, [&] { return space->build(arch, spec); });
+  detail::BuiltNetwork built;
   try {
-    load_weights(*net, weights_path);
-  } catch (const Error& e) {
+    built = detail::build_trained_network(files, data->shape(), options.plugin_paths);
+  } catch (const UsageError& e) {
     throw UsageError(std::string(e.what()) + " (is dataset '" + data_type +
                      "' shaped like the one it was trained on?)");
   }
+  Network* net = built.net.get();
   const Split split = parse_split(options.split, "--split");
   const EvalResult r = evaluate(*net, *data, split, options.batch_size, options.batches, "cpu");
   EvalCommandResult out;
-  out.arch = arch.str();
+  out.arch = built.arch;
   out.dataset = data_type;
   out.split = options.split;
   out.loss = r.loss;
