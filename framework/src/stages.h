@@ -29,6 +29,10 @@
 #include "run_files.h"
 #include "run_manifest.h"
 
+namespace nas {
+class Communicator;
+}
+
 namespace nas::detail {
 
 struct Run {
@@ -56,6 +60,9 @@ struct Run {
 
 std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& options,
                               Progress& progress);
+// A non-zero rank of a distributed run: the space and the training data only; no directory,
+// no lock, no files (train_stage.cpp's follow_train_stage trains with rank 0).
+std::unique_ptr<Run> open_follower(const PipelineConfig& cfg, Progress& progress);
 void score_stage(Run& run);
 void fit_votes_stage(Run& run);
 void search_stage(Run& run);
@@ -71,7 +78,14 @@ struct TruthStanding {
 TruthStanding standing_in(const GroundTruth& truth, const Arch& arch);
 void report_stage(Run& run);
 // Trains train.arch, or the search's best architecture, into DIR/train/ (train_stage.cpp).
-void train_stage(Run& run);
+// In a distributed run (`comm`), rank 0 tells the other ranks, through the store, what to train
+// (or that there is nothing to train, or that it failed) just before training with them.
+void train_stage(Run& run, Communicator* comm = nullptr);
+// Tells the other ranks that rank 0 will not train (`why`: empty when the pipeline has no
+// train stage, else the error).
+void release_followers(Communicator& comm, const std::string& why);
+// The other ranks: wait for rank 0's word, then train with it, writing nothing.
+void follow_train_stage(Run& run, Communicator& comm);
 void close_run(Run& run);
 
 }  // namespace nas::detail
