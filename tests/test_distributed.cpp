@@ -579,3 +579,40 @@ TEST(DataParallelCli, RendezvousFaultsAreClearErrors) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(DataParallelCli, Rank0SearchesAloneAndTheRanksTrainItsBest) {
+  TempDir t;
+  namespace fs = std::filesystem;
+  // Score, search and train: rank 0 alone scores and searches; rank 1 waits, then trains the
+  // architecture rank 0 found with it.
+  const std::string search =
+      "run: {out_dir: '" + t.file("s") +
+      "', seed: 2, torch_threads: 1}\n"
+      "data: {type: fashion_mnist, batch_size: 8, params: {resize: 32, channels: 3}}\n"
+      "search_space: {type: nb201}\n"
+      "proxies: [params]\n"
+      "strategy: {type: random, budget: 4}\n"
+      "train: {epochs: 1, batch_size: 16, steps_per_epoch: 3, eval_batches: 1, width: 4, "
+      "depth: 1}\n";
+  auto r = nas::test::nas_run(t.write("s.yaml", search), "--nproc 2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(read_file(t.file("s/train/arch.txt")), read_file(t.file("s/best_arch.txt")));
+  EXPECT_EQ(nas::read_train_metrics(t.file("s/train/final_metrics.json")).world_size, 2);
+  EXPECT_EQ(nas::test::lines_of(read_file(t.file("s/scores.csv"))).size(), 5u) << "one writer";
+  // Without a train section the other ranks have nothing to do and end at once.
+  const std::string no_train = search.substr(0, search.find("train:")) + "";
+  r = nas::test::nas_run(t.write("n.yaml", no_train), "--nproc 2 run.out_dir=" + t.file("n"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  // Rank 0 failing before training (here: a train directory of another architecture) stops
+  // the other ranks with its reason.
+  r = nas::test::nas_run(t.file("s.yaml"),
+                         "--nproc 2 \"train.arch='|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|"
+                         "skip_connect~2|'\"");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("rank 0 stopped before training"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("holds the training of"), std::string::npos) << r.output;
+}
+
+}  // namespace

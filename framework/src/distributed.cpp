@@ -176,14 +176,18 @@ std::unique_ptr<Communicator> Communicator::connect(const DistributedEnv& env,
   // 1. The store: rank 0 serves it, every rank (rank 0 too) is its client.
   c10d::TCPStoreOptions so;
   so.port = static_cast<std::uint16_t>(env.master_port);
-  so.isServer = env.rank == 0;
+  // Under torchrun's elastic agent the agent already serves the store on MASTER_PORT (it says
+  // so with TORCHELASTIC_USE_AGENT_STORE); every rank is then a client, on keys of this attempt.
+  const auto agent_store = env_value("TORCHELASTIC_USE_AGENT_STORE");
+  const bool agent = agent_store && (*agent_store == "True" || *agent_store == "1");
+  so.isServer = env.rank == 0 && !agent;
   so.waitWorkers = false;  // the join below waits, with messages that say who is missing
   so.timeout = timeout;
   c10::intrusive_ptr<c10d::TCPStore> tcp;
   try {
     tcp = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
   } catch (const std::exception& e) {
-    if (env.rank == 0) {
+    if (so.isServer) {
       throw Error(rank_text + ": cannot serve the rendezvous store at " + where +
                   " (MASTER_ADDR, MASTER_PORT; port in use, or not an address of this host?): " +
                   first_line(e.what()).substr(0, 300));
@@ -194,6 +198,12 @@ std::unique_ptr<Communicator> Communicator::connect(const DistributedEnv& env,
                 first_line(e.what()).substr(0, 300) + ")");
   }
   impl->store = tcp;
+  c10::intrusive_ptr<c10d::Store> store = tcp;
+  if (agent) {
+    store = c10::make_intrusive<c10d::PrefixStore>(
+        "nas/attempt" + env_value("TORCHELASTIC_RESTART_COUNT").value_or("0"), store);
+    impl->store = store;
+  }
 
   // 2. The join: claim the rank, state the world size, wait for every rank of that world.
   auto store_error = [&](const std::exception& e) {
@@ -203,28 +213,28 @@ std::unique_ptr<Communicator> Communicator::connect(const DistributedEnv& env,
   std::vector<std::string> missing;
   try {
     const std::string me = std::to_string(env.rank);
-    if (tcp->add("nas/claim/" + me, 1) > 1) {
+    if (store->add("nas/claim/" + me, 1) > 1) {
       throw Error(rank_text + ": RANK " + me + " is claimed by another process as well (" +
                   "every process needs its own RANK in [0, WORLD_SIZE))");
     }
-    tcp->set("nas/world/" + me, bytes_of(std::to_string(env.world_size)));
+    store->set("nas/world/" + me, bytes_of(std::to_string(env.world_size)));
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::vector<bool> seen(static_cast<std::size_t>(env.world_size), false);
     while (true) {
       // Another rank gave up: say why here too.
-      if (tcp->check({"nas/abort"})) {
-        throw Error(rank_text + ": the rendezvous failed: " + text_of(tcp->get("nas/abort")));
+      if (store->check({"nas/abort"})) {
+        throw Error(rank_text + ": the rendezvous failed: " + text_of(store->get("nas/abort")));
       }
       missing.clear();
       // A rank beyond this world that states another world size is a mismatch too.
       for (int k = 0; k < env.world_size + 1; ++k) {
         if (k < env.world_size && seen[static_cast<std::size_t>(k)]) continue;
         const std::string key = "nas/world/" + std::to_string(k);
-        if (!tcp->check({key})) {
+        if (!store->check({key})) {
           if (k < env.world_size) missing.push_back(std::to_string(k));
           continue;
         }
-        const std::string theirs = text_of(tcp->get(key));
+        const std::string theirs = text_of(store->get(key));
         if (theirs != std::to_string(env.world_size)) {
           throw Error(rank_text + ": WORLD_SIZE mismatch: " + rank_text + " has WORLD_SIZE=" +
                       std::to_string(env.world_size) + ", rank " + std::to_string(k) +
@@ -244,8 +254,8 @@ std::unique_ptr<Communicator> Communicator::connect(const DistributedEnv& env,
   } catch (const Error& e) {
     // Tell the other ranks (rank 0 serves the store: it lingers a moment so they can read it).
     try {
-      if (!tcp->check({"nas/abort"})) {
-        tcp->set("nas/abort", bytes_of(e.what()));
+      if (!store->check({"nas/abort"})) {
+        store->set("nas/abort", bytes_of(e.what()));
         if (env.rank == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1500));
       }
     } catch (const std::exception&) {

@@ -27,13 +27,13 @@ std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
     detail::close_run(*run);
     if (cfg.ground_truth) detail::report_stage(*run);
   } catch (const std::exception& e) {
-    if (comm) detail::release_followers(*comm, e.what());
+    if (comm) detail::release_followers(*comm, &e);
     throw;
   }
   if (cfg.train) {
     detail::train_stage(*run, comm);
   } else if (comm) {
-    detail::release_followers(*comm, "");
+    detail::release_followers(*comm, nullptr);
   }
   for (const auto& note : run->notes) progress.message(note);
   progress.message("results in " + run->dir);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,9 +82,9 @@ void report_stage(Run& run);
 // In a distributed run (`comm`), rank 0 tells the other ranks, through the store, what to train
 // (or that there is nothing to train, or that it failed) just before training with them.
 void train_stage(Run& run, Communicator* comm = nullptr);
-// Tells the other ranks that rank 0 will not train (`why`: empty when the pipeline has no
-// train stage, else the error).
-void release_followers(Communicator& comm, const std::string& why);
+// Tells the other ranks that rank 0 will not train (`why`: null when the pipeline has no train
+// stage, else rank 0's error; the others fail with it, a usage error as a usage error).
+void release_followers(Communicator& comm, const std::exception* why);
 // The other ranks: wait for rank 0's word, then train with it, writing nothing.
 void follow_train_stage(Run& run, Communicator& comm);
 void close_run(Run& run);

@@ -57,10 +57,12 @@ std::shared_ptr<Network> training_network(Run& r, const Arch& arch, std::int64_t
 
 }  // namespace
 
-void release_followers(Communicator& comm, const std::string& why) {
+void release_followers(Communicator& comm, const std::exception* why) {
   nlohmann::json m;
-  m["status"] = why.empty() ? "none" : "failed";
-  m["error"] = why;
+  m["status"] = why ? "failed" : "none";
+  m["error"] = why ? why->what() : "";
+  // A usage error of rank 0 is one of every rank (the same pipeline): the same exit status.
+  m["usage"] = dynamic_cast<const UsageError*>(why) != nullptr;
   try {
     comm.publish(kTrainKey, m.dump());
     comm.await_readers(kTrainKey, 30);
@@ -75,8 +77,10 @@ void follow_train_stage(Run& r, Communicator& comm) {
   const std::string status = m.value("status", "");
   if (status == "none") return;
   if (status == "failed") {
-    throw Error("rank " + std::to_string(comm.rank()) +
-                ": rank 0 stopped before training: " + m.value("error", std::string()));
+    const std::string why = "rank " + std::to_string(comm.rank()) +
+                            ": rank 0 stopped before training: " + m.value("error", std::string());
+    if (m.value("usage", false)) throw UsageError(why);
+    throw Error(why);
   }
   if (!r.cfg.train) throw Error("rank 0 trains, but this rank's pipeline has no train section");
   const Arch arch = r.space->parse(m.value("arch", std::string()));
@@ -163,7 +167,7 @@ void train_stage(Run& r, Communicator* comm) {
                            : std::string()) +
                       "; weights in " + dir + "/model.pt");
   } catch (const std::exception& e) {
-    if (comm && !told) release_followers(*comm, e.what());
+    if (comm && !told) release_followers(*comm, &e);
     throw;
   }
 }

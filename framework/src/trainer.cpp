@@ -402,7 +402,7 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
   }
 
   // Rank 0 decides (fresh, resumed, already complete, or an error) and tells the others.
-  enum : std::int64_t { kTrain = 0, kComplete = 1, kFailed = 2 };
+  enum : std::int64_t { kTrain = 0, kComplete = 1, kFailed = 2, kUsage = 3 };
   std::int64_t status = kTrain;
   TrainMetrics complete;
   auto tell = [&](std::int64_t what) {
@@ -434,13 +434,22 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
         fs::remove(log_path, ec);
         detail::write_file_atomic(options_path, options_text);
       }
+    } catch (const UsageError&) {
+      tell(kUsage);
+      throw;
     } catch (...) {
       tell(kFailed);
       throw;
     }
   }
   tell(status);
-  if (status == kFailed) throw Error("rank 0 stopped before training; its error says why");
+  auto stopped = [&] {
+    const std::string why = "rank " + std::to_string(comm ? comm->rank() : 0) +
+                            ": rank 0 stopped before training; its error says why";
+    if (status == kUsage) throw UsageError(why);
+    if (status == kFailed) throw Error(why);
+  };
+  stopped();
   if (status == kComplete) return complete;
 
   at::set_num_threads(o.threads);
@@ -538,6 +547,9 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
       detail::write_file_atomic(log_path, std::string(kLogHeader) + "\n");
     }
     if (lead) log = std::make_unique<LogWriter>(log_path);
+  } catch (const UsageError&) {
+    tell(kUsage);
+    throw;
   } catch (...) {
     tell(kFailed);
     throw;
@@ -546,7 +558,7 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
   std::unique_ptr<GradientReducer> reducer;
   if (comm) {
     tell(kTrain);
-    if (status == kFailed) throw Error("rank 0 stopped before training; its error says why");
+    stopped();
     // Rank 0's position, weights, statistics and momentum buffers (the fresh network's or the
     // checkpoint's) everywhere.
     std::vector<at::Tensor> position{torch::tensor(

@@ -4,8 +4,10 @@
 // Contract:
 // * Environment. A process is one rank of a distributed run when WORLD_SIZE is set and above 1,
 //   the way torchrun starts processes: MASTER_ADDR and MASTER_PORT (the rendezvous store,
-//   served by rank 0), RANK in [0, WORLD_SIZE), LOCAL_RANK (this machine's index, default
-//   RANK; it picks the CUDA device when training on `cuda`). NAS_DIST_TIMEOUT (seconds,
+//   served by rank 0, or by torchrun's agent when TORCHELASTIC_USE_AGENT_STORE says so),
+//   RANK in [0, WORLD_SIZE), LOCAL_RANK (the index on this machine, default RANK; read but not
+//   used: a rank's CUDA device is its `train.device`, e.g. an override
+//   train.device=cuda:$LOCAL_RANK). NAS_DIST_TIMEOUT (seconds,
 //   default 300) bounds the rendezvous; NAS_DIST_OP_TIMEOUT (default 1800) bounds one
 //   collective. GLOO_SOCKET_IFNAME names the network interface Gloo uses; without it Gloo uses
 //   the loopback address when MASTER_ADDR is a loopback address, else this host's name. A
