@@ -28,7 +28,18 @@ void on_signal(int sig) { g_forward = sig; }
 std::string describe(int status) {
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
-    const char* name = sigabbrev_np(sig);
+    // sigabbrev_np needs glibc 2.32; the signals a rank dies of, by hand.
+    const char* name = sig == SIGKILL   ? "KILL"
+                       : sig == SIGTERM ? "TERM"
+                       : sig == SIGINT  ? "INT"
+                       : sig == SIGSEGV ? "SEGV"
+                       : sig == SIGABRT ? "ABRT"
+                       : sig == SIGBUS  ? "BUS"
+                       : sig == SIGFPE  ? "FPE"
+                       : sig == SIGILL  ? "ILL"
+                       : sig == SIGHUP  ? "HUP"
+                       : sig == SIGPIPE ? "PIPE"
+                                        : nullptr;
     return "was killed by signal " + std::to_string(sig) +
            (name ? " (SIG" + std::string(name) + ")" : std::string());
   }
