@@ -4,10 +4,13 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
+#include "nas/distributed.h"
 #include "nas/error.h"
 #include "nas/eval_command.h"
+#include "nas/launcher.h"
 #include "nas/merge_command.h"
 #include "nas/pipeline.h"
 #include "nas/plugin_loader.h"
@@ -89,6 +92,11 @@ int inspect(const std::string& name) {
   return 0;
 }
 
+// `who` unless the message already starts with it.
+std::string prefix(const std::string& who, const std::string& message) {
+  return message.rfind(who, 0) == 0 ? std::string() : who;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -133,6 +141,13 @@ int main(int argc, char** argv) {
                         "more plugin directories (for votes in the report)");
   merge_cmd->add_option("--plots", merge_report_opts.plot_format, "png, svg or none")
       ->check(CLI::IsMember({"png", "svg", "none"}));
+
+  int nproc = 1;
+  run->add_option("--nproc", nproc,
+                  "data-parallel training in N local processes (rank 0 runs the pipeline and "
+                  "writes the run; torchrun's MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE "
+                  "start the ranks by hand)")
+      ->check(CLI::Range(1, 1024));
 
   auto* plugins = app.add_subcommand("plugins", "list or inspect plugins");
   plugins->require_subcommand(1);
@@ -201,18 +216,42 @@ int main(int argc, char** argv) {
     spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
   }
 
+  // In a distributed run, errors say which rank reports them.
+  std::string who;
   try {
     if (*run) {
+      if (nproc > 1) {
+        std::vector<std::string> args{std::filesystem::read_symlink("/proc/self/exe").string(),
+                                      "--log-format", log_format};
+        if (quiet) args.push_back("-q");
+        args.insert(args.end(), {"run", pipeline});
+        if (force_new) args.push_back("--force-new");
+        args.insert(args.end(), overrides.begin(), overrides.end());
+        return nas::launch_local(nproc, args);
+      }
       nas::RunOptions options;
       options.log_format =
           log_format == "jsonl" ? nas::LogFormat::kJsonLines : nas::LogFormat::kText;
       options.progress = !quiet;
       options.force_new = force_new;
       if (!shard_text.empty()) options.shard = nas::parse_shard(shard_text);
+      const auto dist = nas::distributed_env_from_environment();
+      if (dist) who = "rank " + std::to_string(dist->rank) + ": ";
       auto cfg = nas::load_pipeline(pipeline, overrides);
       if (print_out_dir) {
         std::printf("%s\n", nas::pipeline_out_dir(*cfg).c_str());
         return 0;
+      }
+      if (dist && options.shard) {
+        throw nas::UsageError("--shard scores one shard in one process; it does not combine with "
+                              "a distributed launch (RANK/WORLD_SIZE are set)");
+      }
+      std::unique_ptr<nas::Communicator> comm;
+      if (dist) {
+        comm = nas::Communicator::connect(*dist, nas::training_device(*cfg));
+        options.communicator = comm.get();
+        // Rank 0 speaks for the run.
+        if (dist->rank != 0) options.progress = false;
       }
       nas::run_pipeline(*cfg, options);
       return 0;
@@ -246,10 +285,10 @@ int main(int argc, char** argv) {
       return 0;
     }
   } catch (const nas::UsageError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(stderr, "error: %s%s\n", prefix(who, e.what()).c_str(), e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(stderr, "error: %s%s\n", prefix(who, e.what()).c_str(), e.what());
     return 1;
   }
   return 0;

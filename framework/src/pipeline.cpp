@@ -1,6 +1,8 @@
 // Orchestration: a pipeline's stages, in order, over one Run (see stages.h).
 #include "nas/pipeline.h"
 
+#include "config.h"
+#include "nas/distributed.h"
 #include "nas/error.h"
 #include "progress.h"
 #include "stages.h"
@@ -70,16 +72,37 @@ std::string run_shard(const PipelineConfig& cfg, const RunOptions& options) {
 std::string run_pipeline(const PipelineConfig& cfg, const RunOptions& options) {
   if (options.shard) return run_shard(cfg, options);
   Progress progress(options.log_format == LogFormat::kJsonLines, options.progress);
-  std::unique_ptr<detail::Run> run = detail::open_run(cfg, options, progress);
-  if (cfg.score) detail::score_stage(*run);
-  detail::fit_votes_stage(*run);
-  if (cfg.search) detail::search_stage(*run);
-  detail::close_run(*run);
-  if (cfg.ground_truth) detail::report_stage(*run);
-  if (cfg.train) detail::train_stage(*run);
+  Communicator* comm = options.communicator;
+  if (comm && comm->rank() != 0) {
+    // Scoring and searching are rank 0's; the others wait for the architecture to train.
+    std::unique_ptr<detail::Run> run = detail::open_follower(cfg, progress);
+    detail::follow_train_stage(*run, *comm);
+    return {};
+  }
+  std::unique_ptr<detail::Run> run;
+  try {
+    run = detail::open_run(cfg, options, progress);
+    if (cfg.score) detail::score_stage(*run);
+    detail::fit_votes_stage(*run);
+    if (cfg.search) detail::search_stage(*run);
+    detail::close_run(*run);
+    if (cfg.ground_truth) detail::report_stage(*run);
+  } catch (const std::exception& e) {
+    if (comm) detail::release_followers(*comm, &e);
+    throw;
+  }
+  if (cfg.train) {
+    detail::train_stage(*run, comm);
+  } else if (comm) {
+    detail::release_followers(*comm, nullptr);
+  }
   for (const auto& note : run->notes) progress.message(note);
   progress.message("results in " + run->dir);
   return run->dir;
+}
+
+std::string training_device(const PipelineConfig& cfg) {
+  return cfg.train ? cfg.train->options.device : std::string("cpu");
 }
 
 std::string pipeline_template() {

@@ -216,6 +216,22 @@ std::vector<std::string> lock_and_compare(Run& run, const std::string& dir) {
 
 }  // namespace
 
+std::unique_ptr<Run> open_follower(const PipelineConfig& cfg, Progress& progress) {
+  Registry& reg = Registry::global();
+  auto run = std::make_unique<Run>(cfg);
+  Run& r = *run;
+  r.progress = &progress;
+  r.space = create_component(reg.spaces, cfg.space);
+  r.spec.device = cfg.run.device;
+  if (cfg.data) {
+    r.data = create_component(reg.datasets, *cfg.data);
+    r.spec = net_spec_for(r.data->shape(), r.spec);
+  }
+  if (cfg.train)
+    r.train_data = cfg.train->data ? create_component(reg.datasets, *cfg.train->data) : r.data;
+  return run;
+}
+
 std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& options,
                               Progress& progress) {
   Registry& reg = Registry::global();

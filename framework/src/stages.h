@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,10 @@
 #include "progress.h"
 #include "run_files.h"
 #include "run_manifest.h"
+
+namespace nas {
+class Communicator;
+}
 
 namespace nas::detail {
 
@@ -60,6 +65,9 @@ struct Run {
 
 std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& options,
                               Progress& progress);
+// A non-zero rank of a distributed run: the space and the training data only; no directory,
+// no lock, no files (train_stage.cpp's follow_train_stage trains with rank 0).
+std::unique_ptr<Run> open_follower(const PipelineConfig& cfg, Progress& progress);
 void score_stage(Run& run);
 void fit_votes_stage(Run& run);
 void search_stage(Run& run);
@@ -75,7 +83,14 @@ struct TruthStanding {
 TruthStanding standing_in(const GroundTruth& truth, const Arch& arch);
 void report_stage(Run& run);
 // Trains train.arch, or the search's best architecture, into DIR/train/ (train_stage.cpp).
-void train_stage(Run& run);
+// In a distributed run (`comm`), rank 0 tells the other ranks, through the store, what to train
+// (or that there is nothing to train, or that it failed) just before training with them.
+void train_stage(Run& run, Communicator* comm = nullptr);
+// Tells the other ranks that rank 0 will not train (`why`: null when the pipeline has no train
+// stage, else rank 0's error; the others fail with it, a usage error as a usage error).
+void release_followers(Communicator& comm, const std::exception* why);
+// The other ranks: wait for rank 0's word, then train with it, writing nothing.
+void follow_train_stage(Run& run, Communicator& comm);
 void close_run(Run& run);
 // DIR/shard.json of a sharded run (after close_run): which shard, of how many, how many
 // positions the whole score stage has, and which votes a merge must fit.

@@ -9,6 +9,7 @@
 #include "global_generator.h"
 #include "json_params.h"
 #include "nas/csv.h"
+#include "nas/distributed.h"
 #include "nas/error.h"
 #include "nas/network.h"
 #include "nas/seed.h"
@@ -38,88 +39,152 @@ std::string percent_text(double v) {
 
 }  // namespace
 
-void train_stage(Run& r) {
+namespace {
+
+constexpr const char* kTrainKey = "train";
+
+// The network train_stage trains for `arch`, built identically on every rank (and broadcast
+// from rank 0 anyway).
+std::shared_ptr<Network> training_network(Run& r, const Arch& arch, std::int64_t* flops) {
   const TrainStage& t = *r.cfg.train;
-  std::shared_ptr<const Dataset> data = r.train_data;
-
-  Arch arch;
-  if (!t.arch.empty()) {
-    try {
-      arch = r.space->parse(t.arch);
-    } catch (const Error& e) {
-      throw UsageError(t.where + ": `train.arch`: " + e.what());
-    }
-  } else {
-    const std::string best = r.dir + "/best_arch.txt";
-    std::error_code ec;
-    if (!fs::exists(best, ec)) {
-      throw Error("train: the search found no best architecture (" + best +
-                  " is missing); give `train.arch`");
-    }
-    arch = r.space->parse(first_line(best));
-  }
-
-  // The training run's directory belongs to one architecture.
-  const std::string dir = r.dir + "/train";
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  const std::string arch_file = dir + "/arch.txt";
-  if (fs::exists(arch_file, ec)) {
-    const std::string before = first_line(arch_file);
-    if (before != arch.str()) {
-      throw UsageError(dir + " holds the training of " + before + ", not of " + arch.str() +
-                       "; remove it or train into another run directory");
-    }
-  } else {
-    write_file_atomic(arch_file, arch.str() + "\n");
-  }
-
-  // What `nas eval` needs to rebuild the network: architecture, space, shape, dataset.
-  const ComponentConfig& data_config = t.data ? *t.data : *r.cfg.data;
-  nlohmann::json network;
-  network["arch"] = arch.str();
-  network["space"] = {{"type", r.cfg.space.type}, {"params", params_to_json(r.cfg.space.params)}};
-  network["data"] = {{"type", data_config.type}, {"params", params_to_json(data_config.params)}};
-  network["width"] = t.width;
-  network["depth"] = t.depth;
-  write_file_atomic(dir + "/network.json", network.dump(2) + "\n");
-
-  NetSpec spec = net_spec_for(data->shape(), r.spec);
+  NetSpec spec = net_spec_for(r.train_data->shape(), r.spec);
   spec.width = t.width;
   spec.depth = t.depth;
   const std::uint64_t seed = torch_seed(derive_seed(r.cfg.run.seed, "train", arch.str()));
   std::shared_ptr<Network> net = build_with_global_seed(seed, AfterBuild::kRestore,
                                                         [&] { return r.space->build(arch, spec); });
-  const std::int64_t flops = r.space->flops(arch, spec);
+  if (flops) *flops = r.space->flops(arch, spec);
+  return net;
+}
 
-  r.progress->message("training " + arch.str() + " (" + std::to_string(t.options.epochs) +
-                      " epochs) into " + dir);
-  const TrainMetrics m = train(*net, data, t.options, dir, flops, [&](const TrainLogRow& row) {
-    if (row.split == "validation") {
-      r.progress->message("  epoch " + std::to_string(row.epoch) + ": validation top-1 " +
-                          percent_text(row.top1));
+}  // namespace
+
+void release_followers(Communicator& comm, const std::exception* why) {
+  nlohmann::json m;
+  m["status"] = why ? "failed" : "none";
+  m["error"] = why ? why->what() : "";
+  // A usage error of rank 0 is one of every rank (the same pipeline): the same exit status.
+  m["usage"] = dynamic_cast<const UsageError*>(why) != nullptr;
+  try {
+    comm.publish(kTrainKey, m.dump());
+    comm.await_readers(kTrainKey, 30);
+  } catch (const std::exception&) {
+    // The other ranks report the store's loss themselves.
+  }
+}
+
+void follow_train_stage(Run& r, Communicator& comm) {
+  const nlohmann::json m = nlohmann::json::parse(comm.await(kTrainKey), nullptr, false);
+  if (m.is_discarded() || !m.is_object()) throw Error("rank 0 sent an unreadable message");
+  const std::string status = m.value("status", "");
+  if (status == "none") return;
+  if (status == "failed") {
+    const std::string why = "rank " + std::to_string(comm.rank()) +
+                            ": rank 0 stopped before training: " + m.value("error", std::string());
+    if (m.value("usage", false)) throw UsageError(why);
+    throw Error(why);
+  }
+  if (!r.cfg.train) throw Error("rank 0 trains, but this rank's pipeline has no train section");
+  const Arch arch = r.space->parse(m.value("arch", std::string()));
+  std::int64_t flops = 0;
+  std::shared_ptr<Network> net = training_network(r, arch, &flops);
+  train(*net, r.train_data, r.cfg.train->options, "", flops, {}, &comm);
+}
+
+void train_stage(Run& r, Communicator* comm) {
+  bool told = false;
+  try {
+    const TrainStage& t = *r.cfg.train;
+    std::shared_ptr<const Dataset> data = r.train_data;
+
+    Arch arch;
+    if (!t.arch.empty()) {
+      try {
+        arch = r.space->parse(t.arch);
+      } catch (const Error& e) {
+        throw UsageError(t.where + ": `train.arch`: " + e.what());
+      }
+    } else {
+      const std::string best = r.dir + "/best_arch.txt";
+      std::error_code ec;
+      if (!fs::exists(best, ec)) {
+        throw Error("train: the search found no best architecture (" + best +
+                    " is missing); give `train.arch`");
+      }
+      arch = r.space->parse(first_line(best));
     }
-  });
-  r.notes.push_back("trained " + arch.str() + ": test top-1 " + percent_text(m.test_top1) +
-                    ", top-5 " + percent_text(m.test_top5) +
-                    (m.best_validation_epoch > 0
-                         ? ", best validation top-1 " + percent_text(m.best_validation_top1) +
-                               " at epoch " + std::to_string(m.best_validation_epoch)
-                         : std::string()) +
-                    "; weights in " + dir + "/model.pt");
 
-  // The training report, and its summary in the run's report when the run wrote one.
-  const TrainingReport report = write_training_report(dir);
-  for (const auto& w : report.warnings) r.progress->message("training report: " + w);
-  const std::string run_report = r.dir + "/report.md";
-  if (fs::exists(run_report, ec)) {
-    std::string text = read_text_file(run_report);
-    const std::string heading = "\n## The trained network\n";
-    if (const auto at = text.find(heading); at != std::string::npos) text.resize(at);
-    text += heading + "\n`" + arch.str() + "` trained on `" + data_config.type + "` (" +
-            "[train/report.md](train/report.md)):\n\n" + report.summary;
-    if (!report.curve.empty()) text += "\n![training curve](train/" + report.curve + ")\n";
-    write_file_atomic(run_report, text);
+    // The training run's directory belongs to one architecture.
+    const std::string dir = r.dir + "/train";
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    const std::string arch_file = dir + "/arch.txt";
+    if (fs::exists(arch_file, ec)) {
+      const std::string before = first_line(arch_file);
+      if (before != arch.str()) {
+        throw UsageError(dir + " holds the training of " + before + ", not of " + arch.str() +
+                         "; remove it or train into another run directory");
+      }
+    } else {
+      write_file_atomic(arch_file, arch.str() + "\n");
+    }
+
+    // What `nas eval` needs to rebuild the network: architecture, space, shape, dataset.
+    const ComponentConfig& data_config = t.data ? *t.data : *r.cfg.data;
+    nlohmann::json network;
+    network["arch"] = arch.str();
+    network["space"] = {{"type", r.cfg.space.type}, {"params", params_to_json(r.cfg.space.params)}};
+    network["data"] = {{"type", data_config.type}, {"params", params_to_json(data_config.params)}};
+    network["width"] = t.width;
+    network["depth"] = t.depth;
+    write_file_atomic(dir + "/network.json", network.dump(2) + "\n");
+
+    std::int64_t flops = 0;
+    std::shared_ptr<Network> net = training_network(r, arch, &flops);
+
+    if (comm) {
+      nlohmann::json m;
+      m["status"] = "train";
+      m["arch"] = arch.str();
+      comm->publish(kTrainKey, m.dump());
+      told = true;
+    }
+    r.progress->message(
+        "training " + arch.str() + " (" + std::to_string(t.options.epochs) + " epochs" +
+        (comm ? ", " + std::to_string(comm->world_size()) + " processes" : "") + ") into " + dir);
+    const TrainMetrics m = train(
+        *net, data, t.options, dir, flops,
+        [&](const TrainLogRow& row) {
+          if (row.split == "validation") {
+            r.progress->message("  epoch " + std::to_string(row.epoch) + ": validation top-1 " +
+                                percent_text(row.top1));
+          }
+        },
+        comm);
+    r.notes.push_back("trained " + arch.str() + ": test top-1 " + percent_text(m.test_top1) +
+                      ", top-5 " + percent_text(m.test_top5) +
+                      (m.best_validation_epoch > 0
+                           ? ", best validation top-1 " + percent_text(m.best_validation_top1) +
+                                 " at epoch " + std::to_string(m.best_validation_epoch)
+                           : std::string()) +
+                      "; weights in " + dir + "/model.pt");
+
+    // The training report, and its summary in the run's report when the run wrote one.
+    const TrainingReport report = write_training_report(dir);
+    for (const auto& w : report.warnings) r.progress->message("training report: " + w);
+    const std::string run_report = r.dir + "/report.md";
+    if (fs::exists(run_report, ec)) {
+      std::string text = read_text_file(run_report);
+      const std::string heading = "\n## The trained network\n";
+      if (const auto at = text.find(heading); at != std::string::npos) text.resize(at);
+      text += heading + "\n`" + arch.str() + "` trained on `" + data_config.type + "` (" +
+              "[train/report.md](train/report.md)):\n\n" + report.summary;
+      if (!report.curve.empty()) text += "\n![training curve](train/" + report.curve + ")\n";
+      write_file_atomic(run_report, text);
+    }
+  } catch (const std::exception& e) {
+    if (comm && !told) release_followers(*comm, &e);
+    throw;
   }
 }
 

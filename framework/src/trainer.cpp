@@ -17,6 +17,7 @@
 
 #include "nas/dataset.h"
 #include "nas/device.h"
+#include "nas/distributed.h"
 #include "nas/epoch_loader.h"
 #include "nas/error.h"
 #include "nas/network.h"
@@ -179,6 +180,11 @@ std::string option_differences(const std::string& before, const std::string& now
       out += (out.empty() ? "" : ", ") + ("train." + key) + ": " + old + " -> " + value.dump();
     }
   }
+  for (const auto& [key, value] : a.items()) {
+    if (!b.contains(key)) {
+      out += (out.empty() ? "" : ", ") + ("train." + key) + ": " + value.dump() + " -> (absent)";
+    }
+  }
   return out;
 }
 
@@ -307,39 +313,144 @@ TrainMetrics read_train_metrics(const std::string& path) {
     m.epochs = j.at("epochs").get<std::int64_t>();
     m.steps = j.at("steps").get<std::int64_t>();
     m.seconds = j.at("seconds").get<double>();
+    m.world_size = j.value("world_size", std::int64_t{1});
   } catch (const json::exception& e) {
     throw Error(path + ": " + e.what());
   }
   return m;
 }
 
+namespace {
+
+// Validation or test over the ranks: rank r judges the r-th contiguous run of the samples one
+// process would judge (the first `batches` × batch_size, or all), in batches of batch_size;
+// the sums go to every rank.
+EvalResult evaluate_sharded(Network& net, const Dataset& data, Split split, std::int64_t batch_size,
+                            std::int64_t batches, const std::string& device, Communicator& comm) {
+  const c10::Device dev = resolve_device(device, "train.device");
+  std::int64_t n = data.size(split);
+  if (batches > 0) n = std::min(n, batches * batch_size);
+  const std::int64_t w = comm.world_size(), r = comm.rank();
+  const std::int64_t begin = n * r / w, end = n * (r + 1) / w;
+  const auto normalization = data.normalization();
+  const bool was_training = net.is_training();
+  net.eval();
+  torch::NoGradGuard no_grad;
+  Counts c;
+  for (std::int64_t start = begin; start < end; start += batch_size) {
+    std::vector<std::int64_t> idx;
+    for (std::int64_t i = start; i < std::min(end, start + batch_size); ++i) idx.push_back(i);
+    Batch batch = data.samples(split, idx);
+    if (normalization) {
+      batch.inputs = normalization->apply(batch.inputs, std::vector<std::uint64_t>(idx.size(), 0));
+    }
+    const at::Tensor x = batch.inputs.to(dev);
+    const at::Tensor y = batch.labels.to(dev);
+    const at::Tensor logits = net.forward(x);
+    c.loss_sum += torch::nn::functional::cross_entropy(logits, y).item<double>() *
+                  static_cast<double>(idx.size());
+    count_batch(logits, y, static_cast<std::int64_t>(idx.size()), c);
+  }
+  net.train(was_training);
+  at::Tensor sums = torch::tensor({c.loss_sum, c.correct1, c.correct5, static_cast<double>(c.seen)},
+                                  torch::kFloat64);
+  comm.all_reduce_sum(sums);
+  EvalResult out;
+  out.samples = static_cast<std::int64_t>(sums[3].item<double>());
+  out.loss = out.samples ? sums[0].item<double>() / static_cast<double>(out.samples) : 0.0;
+  out.top1 = percent(sums[1].item<double>(), out.samples);
+  out.top5 = percent(sums[2].item<double>(), out.samples);
+  return out;
+}
+
+// FNV-1a over the bytes of every tensor: equal on two ranks only if the weights are bit for bit
+// equal (up to a 2^-63 chance).
+std::int64_t state_hash(Network& net) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (auto& [name, t] : named_state(net)) {
+    const at::Tensor c = t.detach().cpu().contiguous();
+    const auto* p = static_cast<const unsigned char*>(c.data_ptr());
+    const std::size_t bytes = static_cast<std::size_t>(c.numel()) * c.element_size();
+    for (std::size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  }
+  return static_cast<std::int64_t>(h >> 1);  // non-negative, so that MIN and MAX compare
+}
+
+}  // namespace
+
 TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const TrainOptions& o,
                    const std::string& dir, std::int64_t flops,
-                   const std::function<void(const TrainLogRow&)>& observer) {
+                   const std::function<void(const TrainLogRow&)>& observer, Communicator* comm) {
   validate(o);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw Error(dir + ": cannot create the training directory (" + ec.message() + ")");
+  const std::int64_t world = comm ? comm->world_size() : 1;
+  const bool lead = comm == nullptr || comm->rank() == 0;  // reads and writes DIR
+  if (o.batch_size % world != 0) {
+    throw UsageError("train.batch_size " + std::to_string(o.batch_size) +
+                     " (the global batch) is not divisible by the " + std::to_string(world) +
+                     " processes of this run (WORLD_SIZE)");
+  }
   const std::string options_path = dir + "/train.json";
   const std::string checkpoint_path = dir + "/checkpoint.pt";
   const std::string log_path = dir + "/train_log.csv";
   const std::string metrics_path = dir + "/final_metrics.json";
-  const std::string options_text = o.to_json();
-
-  if (fs::exists(options_path, ec)) {
-    const std::string before = read_file_bytes(options_path);
-    if (before != options_text) {
-      throw UsageError(dir + " holds a training run made under other options (" +
-                       option_differences(before, options_text) +
-                       "); remove the directory or train into another");
-    }
-    if (fs::exists(metrics_path, ec)) return read_train_metrics(metrics_path);
-  } else {
-    // A fresh run: files of an earlier run without train.json are not ours to continue.
-    fs::remove(checkpoint_path, ec);
-    fs::remove(log_path, ec);
-    detail::write_file_atomic(options_path, options_text);
+  std::string options_text = o.to_json();
+  if (world > 1) {
+    // A checkpoint continues only under the same process count (per-rank batches, BatchNorm).
+    json j = json::parse(options_text);
+    j["world_size"] = world;
+    options_text = j.dump(2);
   }
+
+  // Rank 0 decides (fresh, resumed, already complete, or an error) and tells the others.
+  enum : std::int64_t { kTrain = 0, kComplete = 1, kFailed = 2, kUsage = 3 };
+  std::int64_t status = kTrain;
+  TrainMetrics complete;
+  auto tell = [&](std::int64_t what) {
+    if (!comm) return;
+    std::vector<at::Tensor> t{torch::tensor({what}, torch::kInt64)};
+    comm->broadcast(t);
+    status = t[0].item<std::int64_t>();
+  };
+
+  std::error_code ec;
+  if (lead) {
+    try {
+      fs::create_directories(dir, ec);
+      if (ec) throw Error(dir + ": cannot create the training directory (" + ec.message() + ")");
+      if (fs::exists(options_path, ec)) {
+        const std::string before = read_file_bytes(options_path);
+        if (before != options_text) {
+          throw UsageError(dir + " holds a training run made under other options (" +
+                           option_differences(before, options_text) +
+                           "); remove the directory or train into another");
+        }
+        if (fs::exists(metrics_path, ec)) {
+          complete = read_train_metrics(metrics_path);
+          status = kComplete;
+        }
+      } else {
+        // A fresh run: files of an earlier run without train.json are not ours to continue.
+        fs::remove(checkpoint_path, ec);
+        fs::remove(log_path, ec);
+        detail::write_file_atomic(options_path, options_text);
+      }
+    } catch (const UsageError&) {
+      tell(kUsage);
+      throw;
+    } catch (...) {
+      tell(kFailed);
+      throw;
+    }
+  }
+  tell(status);
+  auto stopped = [&] {
+    const std::string why = "rank " + std::to_string(comm ? comm->rank() : 0) +
+                            ": rank 0 stopped before training; its error says why";
+    if (status == kUsage) throw UsageError(why);
+    if (status == kFailed) throw Error(why);
+  };
+  stopped();
+  if (status == kComplete) return complete;
 
   at::set_num_threads(o.threads);
   const c10::Device device = resolve_device(o.device, "train.device");
@@ -349,7 +460,9 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
   LoaderOptions lo;
   lo.split = Split::kTrain;
   lo.seed = o.seed;
-  lo.epoch.batch_size = o.batch_size;
+  lo.epoch.batch_size = o.batch_size / world;
+  lo.epoch.rank = comm ? comm->rank() : 0;
+  lo.epoch.world_size = world;
   lo.epoch.shuffle = true;
   lo.epoch.drop_last = true;
   lo.device = o.device;
@@ -378,58 +491,104 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
     param_count += p.numel();
   }
   std::vector<at::Tensor> momentum(params.size());
+  std::vector<at::Tensor> buffers;  // BatchNorm running statistics: rank 0's everywhere
+  for (const auto& b : net.buffers(true)) buffers.push_back(b);
 
   // State that a checkpoint restores.
   std::int64_t epoch = 0, batch = 0, step = 0, log_rows = 0, best_epoch = 0;
   double best_top1 = 0, elapsed_before = 0;
   Counts running;
 
-  if (fs::exists(checkpoint_path, ec)) {
-    const c10::IValue v = unpickle(checkpoint_path);
-    if (!v.isGenericDict()) throw Error(checkpoint_path + ": not a nas checkpoint");
-    const auto d = v.toGenericDict();
-    auto get = [&](const std::string& key) -> c10::IValue {
-      auto it = d.find(key);
-      if (it == d.end()) throw Error(checkpoint_path + ": lacks '" + key + "'");
-      return it->value();
-    };
-    c10::Dict<std::string, at::Tensor> model;
-    for (const auto& e : get("model").toGenericDict()) {
-      model.insert(e.key().toStringRef(), e.value().toTensor());
+  std::unique_ptr<LogWriter> log;
+  try {
+    if (lead && fs::exists(checkpoint_path, ec)) {
+      const c10::IValue v = unpickle(checkpoint_path);
+      if (!v.isGenericDict()) throw Error(checkpoint_path + ": not a nas checkpoint");
+      const auto d = v.toGenericDict();
+      auto get = [&](const std::string& key) -> c10::IValue {
+        auto it = d.find(key);
+        if (it == d.end()) throw Error(checkpoint_path + ": lacks '" + key + "'");
+        return it->value();
+      };
+      c10::Dict<std::string, at::Tensor> model;
+      for (const auto& e : get("model").toGenericDict()) {
+        model.insert(e.key().toStringRef(), e.value().toTensor());
+      }
+      copy_state(net, model, "", checkpoint_path);
+      const auto saved = get("momentum").toList();
+      if (saved.size() != momentum.size()) {
+        throw Error(checkpoint_path + ": holds " + std::to_string(saved.size()) +
+                    " momentum buffers; the network has " + std::to_string(momentum.size()) +
+                    " parameters");
+      }
+      for (std::size_t i = 0; i < momentum.size(); ++i) {
+        const c10::IValue b = saved.get(i);
+        if (b.isTensor()) momentum[i] = b.toTensor().to(device);
+      }
+      epoch = get("epoch").toInt();
+      batch = get("batch").toInt();
+      step = get("step").toInt();
+      log_rows = get("log_rows").toInt();
+      best_epoch = get("best_epoch").toInt();
+      best_top1 = get("best_top1").toDouble();
+      elapsed_before = get("seconds").toDouble();
+      running.loss_sum = get("loss_sum").toDouble();
+      running.correct1 = get("correct1").toDouble();
+      running.correct5 = get("correct5").toDouble();
+      running.seen = get("seen").toInt();
+      // Log rows written after the checkpoint are written again.
+      std::istringstream old(read_file_bytes(log_path));
+      std::string kept, line;
+      std::getline(old, line);
+      kept = std::string(kLogHeader) + "\n";
+      for (std::int64_t r = 0; r < log_rows && std::getline(old, line); ++r) kept += line + "\n";
+      detail::write_file_atomic(log_path, kept);
+    } else if (lead) {
+      detail::write_file_atomic(log_path, std::string(kLogHeader) + "\n");
     }
-    copy_state(net, model, "", checkpoint_path);
-    const auto buffers = get("momentum").toList();
-    if (buffers.size() != momentum.size()) {
-      throw Error(checkpoint_path + ": holds " + std::to_string(buffers.size()) +
-                  " momentum buffers; the network has " + std::to_string(momentum.size()) +
-                  " parameters");
-    }
-    for (std::size_t i = 0; i < momentum.size(); ++i) {
-      const c10::IValue b = buffers.get(i);
-      if (b.isTensor()) momentum[i] = b.toTensor().to(device);
-    }
-    epoch = get("epoch").toInt();
-    batch = get("batch").toInt();
-    step = get("step").toInt();
-    log_rows = get("log_rows").toInt();
-    best_epoch = get("best_epoch").toInt();
-    best_top1 = get("best_top1").toDouble();
-    elapsed_before = get("seconds").toDouble();
-    running.loss_sum = get("loss_sum").toDouble();
-    running.correct1 = get("correct1").toDouble();
-    running.correct5 = get("correct5").toDouble();
-    running.seen = get("seen").toInt();
-    // Log rows written after the checkpoint are written again.
-    std::istringstream old(read_file_bytes(log_path));
-    std::string kept, line;
-    std::getline(old, line);
-    kept = std::string(kLogHeader) + "\n";
-    for (std::int64_t r = 0; r < log_rows && std::getline(old, line); ++r) kept += line + "\n";
-    detail::write_file_atomic(log_path, kept);
-  } else {
-    detail::write_file_atomic(log_path, std::string(kLogHeader) + "\n");
+    if (lead) log = std::make_unique<LogWriter>(log_path);
+  } catch (const UsageError&) {
+    tell(kUsage);
+    throw;
+  } catch (...) {
+    tell(kFailed);
+    throw;
   }
-  LogWriter log(log_path);
+
+  std::unique_ptr<GradientReducer> reducer;
+  if (comm) {
+    tell(kTrain);
+    stopped();
+    // Rank 0's position, weights, statistics and momentum buffers (the fresh network's or the
+    // checkpoint's) everywhere.
+    std::vector<at::Tensor> position{torch::tensor(
+        {epoch, batch, step, best_epoch, static_cast<std::int64_t>(running.seen)}, torch::kInt64)};
+    comm->broadcast(position);
+    epoch = position[0][0].item<std::int64_t>();
+    batch = position[0][1].item<std::int64_t>();
+    step = position[0][2].item<std::int64_t>();
+    best_epoch = position[0][3].item<std::int64_t>();
+    std::vector<at::Tensor> reals{torch::tensor({best_top1, elapsed_before}, torch::kFloat64)};
+    comm->broadcast(reals);
+    best_top1 = reals[0][0].item<double>();
+    elapsed_before = reals[0][1].item<double>();
+    std::vector<at::Tensor> state;
+    for (auto& [name, t] : named_state(net)) state.push_back(t);
+    std::vector<std::int64_t> has(momentum.size());
+    for (std::size_t i = 0; i < momentum.size(); ++i) has[i] = momentum[i].defined() ? 1 : 0;
+    std::vector<at::Tensor> mask{torch::tensor(has, torch::kInt64)};
+    comm->broadcast(mask);
+    for (std::size_t i = 0; i < momentum.size(); ++i) {
+      if (mask[0][static_cast<std::int64_t>(i)].item<std::int64_t>() == 0) {
+        momentum[i] = at::Tensor();
+        continue;
+      }
+      if (!momentum[i].defined()) momentum[i] = torch::zeros_like(params[i]).detach();
+      state.push_back(momentum[i]);
+    }
+    comm->broadcast(state);
+    reducer = std::make_unique<GradientReducer>(*comm, params);
+  }
 
   const auto started = std::chrono::steady_clock::now();
   auto seconds = [&] {
@@ -437,21 +596,23 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
   auto write_row = [&](TrainLogRow row) {
-    row.seconds = seconds();
-    log.append(log_line(row));
     ++log_rows;
+    if (!lead) return;
+    row.seconds = seconds();
+    log->append(log_line(row));
     if (observer) observer(row);
   };
   auto save_checkpoint = [&] {
+    if (!lead) return;
     c10::impl::GenericDict model(c10::StringType::get(), c10::TensorType::get());
     for (auto& [name, t] : named_state(net)) model.insert(name, t.detach().cpu());
-    c10::impl::GenericList buffers(c10::AnyType::get());
+    c10::impl::GenericList saved(c10::AnyType::get());
     for (const auto& m : momentum) {
-      buffers.push_back(m.defined() ? c10::IValue(m.cpu()) : c10::IValue());
+      saved.push_back(m.defined() ? c10::IValue(m.cpu()) : c10::IValue());
     }
     c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
     d.insert("model", model);
-    d.insert("momentum", buffers);
+    d.insert("momentum", saved);
     d.insert("epoch", epoch);
     d.insert("batch", batch);
     d.insert("step", step);
@@ -464,6 +625,25 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
     d.insert("correct5", running.correct5);
     d.insert("seen", running.seen);
     save_bytes(checkpoint_path, pickle(d));
+  };
+  // Distributed: this rank's counts since the last log row or checkpoint, summed over the
+  // ranks into `running` only there (one small all-reduce, not one a step).
+  Counts local;
+  auto gather_counts = [&] {
+    if (!comm) return;
+    at::Tensor sums = torch::tensor(
+        {local.loss_sum, local.correct1, local.correct5, static_cast<double>(local.seen)},
+        torch::kFloat64);
+    comm->all_reduce_sum(sums);
+    running.loss_sum += sums[0].item<double>();
+    running.correct1 += sums[1].item<double>();
+    running.correct5 += sums[2].item<double>();
+    running.seen += static_cast<std::int64_t>(sums[3].item<double>());
+    local = Counts{};
+  };
+  auto judge = [&](Split split) {
+    return comm ? evaluate_sharded(net, *data, split, eval_batch, o.eval_batches, o.device, *comm)
+                : evaluate(net, *data, split, eval_batch, o.eval_batches, o.device);
   };
 
   namespace F = torch::nn::functional;
@@ -501,7 +681,13 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
       for (auto& p : params) {
         if (p.grad().defined()) p.mutable_grad().zero_();
       }
+      if (reducer) reducer->begin_step();
       loss.backward();
+      if (reducer) reducer->finish_step();
+      // DDP's broadcast_buffers: the forward updated each rank's running statistics from its
+      // own batch; rank 0's win, so that every rank evaluates and saves the same network. (After
+      // backward: BatchNorm's backward reads the running statistics it saved.)
+      if (comm && !buffers.empty()) comm->broadcast(buffers);
       if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, o.grad_clip);
       {
         // torch.optim.SGD's single-tensor step, operation for operation.
@@ -524,10 +710,13 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
       }
       ++step;
       const std::int64_t n = b.labels.size(0);
-      running.loss_sum += loss.item<double>() * static_cast<double>(n);
-      count_batch(logits.detach(), b.labels, n, running);
-      window_images += n;
+      Counts& counts = comm ? local : running;
+      counts.loss_sum += loss.item<double>() * static_cast<double>(n);
+      count_batch(logits.detach(), b.labels, n, counts);
+      window_images += n * world;
       const bool last = batch + 1 == per_epoch;
+      const bool checkpoint = !last && o.checkpoint_every > 0 && step % o.checkpoint_every == 0;
+      if (last || step % o.log_every == 0 || checkpoint) gather_counts();
       if (last || step % o.log_every == 0) {
         const double window =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
@@ -544,15 +733,14 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
         window_start = std::chrono::steady_clock::now();
         window_images = 0;
       }
-      if (!last && o.checkpoint_every > 0 && step % o.checkpoint_every == 0) {
+      if (checkpoint) {
         ++batch;  // the checkpoint resumes at the next batch
         save_checkpoint();
         --batch;
       }
     }
     if (has_validation) {
-      const EvalResult v =
-          evaluate(net, *data, Split::kValidation, eval_batch, o.eval_batches, o.device);
+      const EvalResult v = judge(Split::kValidation);
       TrainLogRow row;
       row.epoch = epoch + 1;
       row.step = step;
@@ -573,7 +761,7 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
     save_checkpoint();
   }
 
-  const EvalResult t = evaluate(net, *data, Split::kTest, eval_batch, o.eval_batches, o.device);
+  const EvalResult t = judge(Split::kTest);
   TrainLogRow row;
   row.epoch = o.epochs;
   row.step = step;
@@ -584,9 +772,18 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
   row.top5 = t.top5;
   write_row(row);
 
-  c10::impl::GenericDict weights(c10::StringType::get(), c10::TensorType::get());
-  for (auto& [name, tensor] : named_state(net)) weights.insert(name, tensor.detach().cpu());
-  save_bytes(dir + "/model.pt", pickle(weights));
+  if (comm) {
+    // Every rank must end with rank 0's weights, bit for bit.
+    at::Tensor hi = torch::tensor({state_hash(net)}, torch::kInt64);
+    at::Tensor lo_hash = hi.clone();
+    comm->all_reduce_max(hi);
+    comm->all_reduce_min(lo_hash);
+    if (hi.item<std::int64_t>() != lo_hash.item<std::int64_t>()) {
+      throw Error("rank " + std::to_string(comm->rank()) +
+                  ": the ranks' weights differ after training (a bug: data-parallel ranks must "
+                  "stay identical)");
+    }
+  }
 
   TrainMetrics m;
   m.test_top1 = t.top1;
@@ -598,6 +795,13 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
   m.epochs = o.epochs;
   m.steps = step;
   m.seconds = seconds();
+  m.world_size = world;
+  if (!lead) return m;
+
+  c10::impl::GenericDict weights(c10::StringType::get(), c10::TensorType::get());
+  for (auto& [name, tensor] : named_state(net)) weights.insert(name, tensor.detach().cpu());
+  save_bytes(dir + "/model.pt", pickle(weights));
+
   json j;
   j["test_top1"] = m.test_top1;
   j["test_top5"] = m.test_top5;
@@ -608,6 +812,7 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
   j["epochs"] = m.epochs;
   j["steps"] = m.steps;
   j["seconds"] = m.seconds;
+  if (world > 1) j["world_size"] = world;
   detail::write_file_atomic(metrics_path, j.dump(2) + "\n");
   return m;
 }

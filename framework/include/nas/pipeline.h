@@ -31,6 +31,8 @@
 
 namespace nas {
 
+class Communicator;
+
 enum class LogFormat { kText, kJsonLines };
 
 // One of `count` deterministic shards of a score stage, counted from 0 (so that a Slurm job
@@ -55,6 +57,9 @@ struct RunOptions {
   bool progress = true;    // a progress bar when stderr is a terminal
   bool force_new = false;  // a changed configuration starts over in a new directory
   std::optional<Shard> shard;  // score one shard of the score stage only
+  // A distributed run (nas/distributed.h): rank 0 runs the pipeline and writes the run
+  // directory; the other ranks only train with it (the `train` stage) and write nothing.
+  Communicator* communicator = nullptr;
 };
 
 struct PipelineConfig;  // the validated configuration (internal)
@@ -65,6 +70,10 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
 std::string pipeline_out_dir(const PipelineConfig& config);
 // Runs the stages; returns the run directory.
 std::string run_pipeline(const PipelineConfig& config, const RunOptions& options);
+
+// The train stage's device ("cpu" without a train stage): what a distributed run's process
+// group must serve (Gloo, or NCCL for cuda).
+std::string training_device(const PipelineConfig& config);
 
 // A commented pipeline file with every section, for `nas config template`.
 std::string pipeline_template();

@@ -39,6 +39,24 @@
 //   parameters, FLOPs, epochs, steps, wall seconds). Every write is checked; a failure throws
 //   nas::Error naming the file.
 // * Accuracies are percentages over the samples seen (padding excluded).
+// * Data-parallel (a nas::Communicator, nas/distributed.h, over W processes): batch_size is the
+//   global batch; each rank trains on its shard of every epoch's order (nas::EpochOrder with
+//   rank and world size), batch_size / W samples a step (indivisible: nas::UsageError), so a
+//   step sees the samples one process would. Rank 0's initial weights, BatchNorm statistics
+//   and (on resume) momentum buffers and position are broadcast to every rank first.
+//   Gradients are averaged over ranks by nas::GradientReducer (bucketed, overlapped with the
+//   backward pass) before clipping and the SGD step, so every rank holds the same weights bit
+//   for bit; at the end the ranks check that with a hash of their weights (nas::Error if not).
+//   BatchNorm as torch's DistributedDataParallel by default: batch statistics per rank over its
+//   local batch, running statistics broadcast from rank 0 after every forward (DDP's
+//   broadcast_buffers), so all ranks hold rank 0's. The logged train loss and accuracy are the
+//   sums over ranks (exactly the global batch's means); validation and test are sharded over
+//   the ranks (contiguous runs of the evaluated samples, in batches of eval_batch_size per
+//   rank) and summed, so accuracies equal one process's on the same weights. Rank 0 alone
+//   reads and writes DIR (train.json, which then also records world_size so that a resume with
+//   another process count is refused, train_log.csv, checkpoint.pt, model.pt,
+//   final_metrics.json, which records world_size); the other ranks pass an empty `dir` and
+//   write nothing. The observer is called on rank 0 only.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +66,7 @@
 
 namespace nas {
 
+class Communicator;
 class Dataset;
 class Network;
 enum class Split;  // nas/dataset.h
@@ -86,6 +105,7 @@ struct TrainMetrics {
   std::int64_t params = 0, flops = 0;
   std::int64_t epochs = 0, steps = 0;
   double seconds = 0;
+  std::int64_t world_size = 1;  // processes that trained it
 };
 
 // One row of train_log.csv, also given to the observer as it is written.
@@ -105,9 +125,11 @@ void validate(const TrainOptions& options);
 
 // Trains `net` (its initial weights as given) on `data` into `dir` (created if missing), as the
 // contract above says. `flops` is recorded in final_metrics.json as given (the space's count).
+// With `comm` (a distributed run), every rank calls train() together (see above).
 TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const TrainOptions& options,
                    const std::string& dir, std::int64_t flops = 0,
-                   const std::function<void(const TrainLogRow&)>& observer = {});
+                   const std::function<void(const TrainLogRow&)>& observer = {},
+                   Communicator* comm = nullptr);
 
 // Reads a final_metrics.json; throws nas::Error naming the file.
 TrainMetrics read_train_metrics(const std::string& path);
