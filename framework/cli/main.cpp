@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "nas/error.h"
 #include "nas/eval_command.h"
@@ -187,6 +188,9 @@ int main(int argc, char** argv) {
       options.progress = !quiet;
       options.force_new = force_new;
       auto cfg = nas::load_pipeline(pipeline, overrides);
+      // One of several ranks (mpirun): a worker serves the coordinator and never runs the
+      // pipeline itself, so only the coordinator opens the run directory.
+      if (const std::optional<int> status = nas::serve_if_worker(*cfg)) return *status;
       nas::run_pipeline(*cfg, options);
       return 0;
     }
