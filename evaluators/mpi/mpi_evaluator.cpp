@@ -534,14 +534,16 @@ class MpiEvaluator final : public nas::Evaluator {
         }
         if (status.MPI_TAG != kResult || !w) continue;
         const auto id = j.at("id").get<std::uint64_t>();
+        {
+          std::lock_guard<std::timed_mutex> lock(world_.mutex);
+          w->outstanding.erase(id);
+          ++w->scored;
+        }
         const auto it = index.find(id);
-        if (it == index.end()) continue;
+        if (it == index.end()) continue;  // of an earlier call that failed
         out[it->second].arch = archs[it->second];
         out[it->second].scores = records_from(j.at("scores"));
         have[it->second] = true;
-        std::lock_guard<std::timed_mutex> lock(world_.mutex);
-        w->outstanding.erase(id);
-        ++w->scored;
       }
       if (local.valid() && local.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
         progressed = true;
