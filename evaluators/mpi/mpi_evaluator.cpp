@@ -28,6 +28,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -146,7 +147,8 @@ struct World {
   std::vector<WorkerInfo> workers;  // rank 0: ranks 1..size-1, once ready
   std::int64_t coordinator_scored = 0;
   std::size_t largest_batch = 0;
-  bool failed = false;  // a worker died or erred: finish() aborts instead of waiting for it
+  // A worker died or erred (and that was said): finish() aborts instead of waiting for it.
+  std::atomic<bool> failed{false};
   // Held while the coordinator changes `workers` or calls the listener; the SIGTERM watcher
   // takes it so the message is consistent and scores.csv ends on a whole row.
   std::timed_mutex mutex;
@@ -193,7 +195,25 @@ struct World {
     return dead;
   }
   std::string death_message(const std::vector<const WorkerInfo*>& dead) const;
+  // Says which workers died (once: the SIGTERM watcher stays quiet after it) and ends the job.
+  [[noreturn]] void abort_for(const std::vector<const WorkerInfo*>& dead);
+  std::atomic<bool> reported{false};
 };
+
+void World::abort_for(const std::vector<const WorkerInfo*>& dead) {
+  {
+    std::unique_lock<std::timed_mutex> lock(mutex, std::defer_lock);
+    // Shared with the SIGTERM watcher: one message, not two interleaved.
+    const bool locked = lock.try_lock_for(std::chrono::milliseconds(300));
+    std::fprintf(stderr, "error: %s\n", death_message(dead).c_str());
+    std::fflush(stderr);
+    reported = true;
+    failed = true;
+    (void)locked;
+  }
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  _exit(1);
+}
 
 std::string World::death_message(const std::vector<const WorkerInfo*>& dead) const {
   std::string text;
@@ -254,11 +274,8 @@ void World::stop_workers() {
       }
       if (Clock::now() - checked > std::chrono::milliseconds(500)) {
         checked = Clock::now();
-        if (!dead_workers().empty()) {
-          std::fprintf(stderr, "%s\n", death_message(dead_workers()).c_str());
-          failed = true;
-          break;
-        }
+        const auto dead = dead_workers();
+        if (!dead.empty()) abort_for(dead);
       }
       idle.wait();
     }
@@ -280,6 +297,8 @@ void watch_termination() {
   World& world = World::get();
   // mpirun's SIGKILL follows in a second: do not wait long for the main thread.
   const bool locked = world.mutex.try_lock_for(std::chrono::milliseconds(300));
+  // The main thread found the dead rank first and said so: once is enough.
+  if (world.reported) _exit(1);
   const auto dead = world.dead_workers();
   std::string text;
   if (!dead.empty()) {
@@ -565,10 +584,9 @@ class MpiEvaluator final : public nas::Evaluator {
       if (Clock::now() - checked > std::chrono::milliseconds(250)) {
         checked = Clock::now();
         const auto dead = world_.dead_workers();
-        if (!dead.empty()) {
-          world_.failed = true;
-          throw nas::Error(world_.death_message(dead));
-        }
+        // Not an exception: unwinding waits for rank 0's own scoring, and mpirun's SIGKILL
+        // may come first. Every row recorded is already written (notify runs on this thread).
+        if (!dead.empty()) world_.abort_for(dead);
       }
       idle.wait();
     }
