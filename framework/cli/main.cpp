@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "nas/distributed.h"
 #include "nas/error.h"
@@ -246,6 +247,9 @@ int main(int argc, char** argv) {
         throw nas::UsageError("--shard scores one shard in one process; it does not combine with "
                               "a distributed launch (RANK/WORLD_SIZE are set)");
       }
+      // One of several ranks (mpirun): a worker serves the coordinator and never runs the
+      // pipeline itself, so only the coordinator opens the run directory.
+      if (const std::optional<int> status = nas::serve_if_worker(*cfg)) return *status;
       std::unique_ptr<nas::Communicator> comm;
       if (dist) {
         comm = nas::Communicator::connect(*dist, nas::training_device(*cfg));

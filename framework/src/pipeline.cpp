@@ -1,13 +1,50 @@
 // Orchestration: a pipeline's stages, in order, over one Run (see stages.h).
 #include "nas/pipeline.h"
 
+#include <cstdlib>
+
 #include "config.h"
 #include "nas/distributed.h"
 #include "nas/error.h"
+#include "nas/evaluator.h"
+#include "nas/registry.h"
 #include "progress.h"
 #include "stages.h"
 
 namespace nas {
+
+namespace {
+// The rank count a launcher announces (Open MPI's mpirun; PMI for MPICH, Slurm and others).
+int launched_ranks() {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
+    if (const char* v = std::getenv(var)) return std::atoi(v);
+  }
+  return 1;
+}
+}  // namespace
+
+std::optional<int> serve_if_worker(const PipelineConfig& cfg) {
+  const int ranks = launched_ranks();
+  if (ranks > 1 && cfg.run.evaluator.type == "local") {
+    throw UsageError(
+        "nas run is one of " + std::to_string(ranks) +
+        " ranks (started by mpirun or another MPI launcher), but " + cfg.path +
+        " scores with the `local` evaluator, which would run the whole pipeline " +
+        std::to_string(ranks) +
+        " times into one directory: set `run.evaluator: {type: mpi}` in the pipeline (or add "
+        "the override run.evaluator.type=mpi), or run it without mpirun");
+  }
+  const Component<EvaluatorBackend>& c = Registry::global().evaluators.get(cfg.run.evaluator.type);
+  std::shared_ptr<EvaluatorBackend> backend;
+  try {
+    backend = c.create(cfg.run.evaluator.params);
+  } catch (const std::exception& e) {
+    throw UsageError(cfg.run.evaluator.where + ": evaluator '" + cfg.run.evaluator.type +
+                     "': " + e.what());
+  }
+  return backend->serve_if_worker();
+}
+
 
 std::string pipeline_out_dir(const PipelineConfig& cfg) { return cfg.run.out_dir; }
 
@@ -117,7 +154,8 @@ run:
   # device: cpu           # cpu | cuda | cuda:N
   # plugin_paths: [path/to/more/plugins]      # relative to this file
   # reuse_scores: [runs/earlier]              # matching scores of other runs are reused
-  # evaluator: {type: local}                  # how architectures are scored
+  # evaluator: {type: local}                  # how architectures are scored (mpi: on the
+                                              # ranks of `mpirun -np K nas run ...`)
   # dedup: auto           # one network per class of equivalent architectures: auto (each
                           # proxy at its declared level) | structure | none
 data:

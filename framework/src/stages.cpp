@@ -472,7 +472,9 @@ void score_stage(Run& r) {
   r.progress->start("score", static_cast<std::int64_t>(archs.size()));
   const std::size_t before = r.evaluator->answered_from_cache();
   r.evaluator->set_listener([&](const Evaluation&) { r.progress->advance(1); });
-  const std::size_t step = 16;
+  // Chunks big enough to keep many ranks of a distributed evaluator busy; rows are persisted
+  // as they arrive either way.
+  const std::size_t step = 64;
   for (std::size_t i = 0; i < archs.size(); i += step) {
     std::vector<Arch> chunk(
         archs.begin() + static_cast<std::ptrdiff_t>(i),

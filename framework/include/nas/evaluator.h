@@ -16,11 +16,29 @@
 // an Evaluator. A backend that scores elsewhere (other ranks, other machines) rebuilds the
 // components from the job there. Caching, resume and scores.csv are the pipeline's, around any
 // backend: a backend only computes.
+//
+// Worker processes (EvaluatorBackend::serve_if_worker). A backend that spreads scoring over
+// several processes started alike (every rank of `mpirun -np K nas run PIPELINE.yaml` runs the
+// same command) decides which process coordinates and which serve. `nas run` reads the pipeline,
+// loads the plugins and creates the configured backend, then calls serve_if_worker() before it
+// creates any other component or opens the run directory. A backend returns nullopt in the one
+// process that runs the pipeline (and the default does, always): that process goes on, and its
+// create() returns the evaluator that hands work to the others. In every other process it
+// serves: it waits for the job the coordinator's evaluator sends, rebuilds the components from
+// it (typically through the `local` backend of this process's registry), scores what it is sent
+// until told to stop, and returns the process's exit status; `nas run` then exits with it
+// without touching the run directory, so only the coordinator writes files. A worker whose job
+// cannot be built (a missing dataset on its machine) reports that to the coordinator, which
+// fails naming the worker. The coordinator owns the end of the run: when it exits, normally or
+// on an error, the workers are told to stop, so a bad pipeline never leaves them waiting. When
+// a worker dies, the coordinator names it and exits non-zero; the rows recorded stay in
+// scores.csv, and running the same command again resumes.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +95,9 @@ class EvaluatorBackend {
   // Creates the evaluator for `job`; a bad job (an unknown component, bad params) throws
   // nas::Error naming it.
   virtual std::unique_ptr<Evaluator> create(const EvaluationJob& job) const = 0;
+  // In a worker process: serves the coordinator until told to stop and returns this process's
+  // exit status. In the process that runs the pipeline: nullopt. See the contract above.
+  virtual std::optional<int> serve_if_worker() const { return std::nullopt; }
 };
 
 }  // namespace nas

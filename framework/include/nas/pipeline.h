@@ -74,6 +74,15 @@ std::string run_pipeline(const PipelineConfig& config, const RunOptions& options
 // The train stage's device ("cpu" without a train stage): what a distributed run's process
 // group must serve (Gloo, or NCCL for cuda).
 std::string training_device(const PipelineConfig& config);
+// Call before run_pipeline() in a process a launcher may have started as one of several
+// (`mpirun -np K nas run ...`). Creates the configured evaluator backend and lets it decide
+// (EvaluatorBackend::serve_if_worker, nas/evaluator.h): in a worker process it serves the
+// coordinator and returns the exit status, and the caller must exit with it without running
+// the pipeline; in the process that runs the pipeline it returns nullopt. Under a launcher with
+// more than one rank (OMPI_COMM_WORLD_SIZE or PMI_SIZE above 1), a pipeline whose evaluator
+// runs everything in-process (`local`) would run K copies into one directory: that is a
+// UsageError saying to set `run.evaluator: {type: mpi}`.
+std::optional<int> serve_if_worker(const PipelineConfig& config);
 
 // A commented pipeline file with every section, for `nas config template`.
 std::string pipeline_template();

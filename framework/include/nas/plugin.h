@@ -49,7 +49,8 @@ namespace nas {
 // 2: the descriptor gained layout_fingerprint.
 // 3: ParamSpec gained a range (schema-checked bounds); ParamSpec, Range and ParamValue joined
 //    the layout fingerprint.
-inline constexpr int kPluginApiVersion = 3;
+// 4: EvaluatorBackend gained serve_if_worker (a virtual: the vtable changed).
+inline constexpr int kPluginApiVersion = 4;
 
 class PluginRegistrar;
 

@@ -1,0 +1,168 @@
+// The `mpi` evaluator through `mpirun ... nas run`: the same scores.csv (all but timings),
+// search_trace.csv (all but seconds) and best_arch.txt for 1, 2 and 3 ranks as the local
+// evaluator, and clear reports for bad input and faults: the local evaluator under mpirun, more
+// ranks than work, and a rank killed mid-run (named, everything recorded kept, re-run resumes).
+// Skipped only where mpirun is absent; CI installs Open MPI, so there they run.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "nas/csv.h"
+#include "test_support.h"
+
+namespace {
+
+using nas::test::CommandResult;
+using nas::test::run_command;
+using nas::test::TempDir;
+
+bool have_mpirun() { return run_command("command -v mpirun").status == 0; }
+
+// Loopback only, root allowed (CI runs as root), more ranks than cores allowed.
+std::string mpirun(int ranks) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+         "OMPI_MCA_rmaps_base_oversubscribe=1 "
+         "timeout -k 5 150 mpirun -np " +
+         std::to_string(ranks) +
+         " --oversubscribe --mca btl self,tcp --mca btl_tcp_if_include lo --mca oob_tcp_if_include "
+         "lo "
+         "-x NAS_PLUGIN_PATH ";
+}
+
+CommandResult nas_run(const std::string& yaml, int ranks, const std::string& extra = "") {
+  const std::string cmd = "'" + nas::test::cli() + "' -q run '" + yaml + "' " + extra;
+  return run_command(ranks == 0 ? cmd : mpirun(ranks) + cmd);
+}
+
+// Network proxies of different costs on synthetic inputs, a score stage and a small aging
+// evolution (its population in one batch, then one mutation at a time).
+std::string pipeline(const std::string& out, const std::string& evaluator, int count = 12,
+                     bool search = true) {
+  return "run: {name: t, out_dir: '" + out +
+         "', seed: 7, torch_threads: 1, evaluator: {type: " + evaluator +
+         "}}\n"
+         "data: {type: synthetic, batch_size: 8}\n"
+         "search_space: {type: nb201}\n"
+         "proxies: [nwot, synflow]\n"
+         "score: {archs: sample, count: " +
+         std::to_string(count) + "}\n" +
+         (search ? "strategy: {type: regularized_evolution, budget: 24, params: {population: 8, "
+                   "sample: 3, cycles: 16}}\n"
+                 : "");
+}
+
+std::vector<std::vector<std::string>> without_seconds(const std::string& path) {
+  return nas::test::rows_without_seconds(path);
+}
+
+std::vector<std::vector<std::string>> sorted_rows(const std::string& path) {
+  auto rows = without_seconds(path);
+  std::sort(rows.begin() + 1, rows.end());
+  return rows;
+}
+
+#define REQUIRE_MPIRUN() \
+  if (!have_mpirun()) GTEST_SKIP() << "mpirun is not installed (Debian: openmpi-bin)"
+
+}  // namespace
+
+TEST(MpiRun, SameResultsAsLocalForOneTwoAndThreeRanks) {
+  REQUIRE_MPIRUN();
+  TempDir t;
+  const std::string local = t.file("local");
+  auto r = nas_run(t.write("local.yaml", pipeline(local, "local")), 0);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto scores = without_seconds(local + "/scores.csv");
+  const auto trace = without_seconds(local + "/search_trace.csv");
+  const std::string best = nas::test::read_file(local + "/best_arch.txt");
+  ASSERT_GT(scores.size(), 40u);
+  ASSERT_FALSE(best.empty());
+  for (int ranks : {1, 2, 3}) {
+    const std::string out = t.file("mpi" + std::to_string(ranks));
+    r = nas_run(t.write("mpi" + std::to_string(ranks) + ".yaml", pipeline(out, "mpi")), ranks);
+    ASSERT_EQ(r.status, 0) << ranks << " ranks:\n" << r.output;
+    EXPECT_EQ(without_seconds(out + "/scores.csv"), scores) << ranks << " ranks";
+    EXPECT_EQ(without_seconds(out + "/search_trace.csv"), trace) << ranks << " ranks";
+    EXPECT_EQ(nas::test::read_file(out + "/best_arch.txt"), best) << ranks << " ranks";
+    if (ranks > 1) {
+      EXPECT_NE(r.output.find("mpi: " + std::to_string(ranks) + " ranks (rank 0 on"), std::string::npos)
+          << r.output;
+    }
+  }
+}
+
+TEST(MpiFaults, LocalEvaluatorUnderMpirunSaysWhatToChange) {
+  REQUIRE_MPIRUN();
+  TempDir t;
+  const std::string out = t.file("o");
+  auto r = nas_run(t.write("p.yaml", pipeline(out, "local", 4, false)), 2);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("`run.evaluator: {type: mpi}`"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("run.evaluator.type=mpi"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out)) << "nothing may be written";
+}
+
+TEST(MpiFaults, MoreRanksThanWorkStillScoresAndSaysSo) {
+  REQUIRE_MPIRUN();
+  TempDir t;
+  const std::string local = t.file("local");
+  ASSERT_EQ(nas_run(t.write("l.yaml", pipeline(local, "local", 1, false)), 0).status, 0);
+  const std::string out = t.file("o");
+  auto r = nas_run(t.write("p.yaml", pipeline(out, "mpi", 1, false)), 3);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("scored nothing"), std::string::npos) << r.output;
+  EXPECT_EQ(without_seconds(out + "/scores.csv"), without_seconds(local + "/scores.csv"));
+}
+
+// kill -9 of worker rank 1 once a few architectures are recorded: the coordinator names the
+// rank, the job exits non-zero with whole rows kept, and the same command resumes to exactly
+// the rows of an uninterrupted run.
+TEST(MpiFaults, KilledRankIsNamedAndRerunResumes) {
+  REQUIRE_MPIRUN();
+  TempDir t;
+  const int count = 40;
+  const std::string local = t.file("local");
+  ASSERT_EQ(nas_run(t.write("l.yaml", pipeline(local, "local", count, false)), 0).status, 0);
+  const std::string out = t.file("o");
+  const std::string yaml = t.write("p.yaml", pipeline(out, "mpi", count, false));
+  const std::string cmd = mpirun(3) + "'" + nas::test::cli() + "' -q run '" + yaml + "'";
+  // In the background; once scores.csv has 9 lines (4 architectures), kill rank 1: the rank's
+  // process is the one whose command line names this pipeline and whose environment says rank 1.
+  const std::string script =
+      "(" + cmd + ") > '" + t.file("log") + "' 2>&1 & job=$!\n" +
+      "for i in $(seq 1 1200); do\n"
+      "  n=$(cat '" +
+      out +
+      "/scores.csv' 2>/dev/null | wc -l)\n"
+      "  [ \"$n\" -ge 9 ] && break; sleep 0.1\n"
+      "done\n"
+      "for p in $(pgrep -f '" +
+      yaml +
+      "'); do\n"
+      "  if tr '\\0' '\\n' < /proc/$p/environ 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1; then\n"
+      "    grep -q 'nas' /proc/$p/cmdline && kill -9 $p && echo killed $p\n"
+      "  fi\n"
+      "done\n"
+      "wait $job; echo \"job status $?\"\n";
+  const std::string script_path = t.write("kill.sh", script);
+  CommandResult killed = run_command("bash '" + script_path + "'");
+  const std::string log = nas::test::read_file(t.file("log"));
+  ASSERT_NE(killed.output.find("killed"), std::string::npos) << killed.output << log;
+  EXPECT_EQ(killed.output.find("job status 0"), std::string::npos) << killed.output << log;
+  EXPECT_NE(log.find("rank 1 (pid"), std::string::npos) << log;
+  EXPECT_NE(log.find("died"), std::string::npos) << log;
+  EXPECT_NE(log.find("run the same command again to resume"), std::string::npos) << log;
+  // Every row kept is whole and belongs to the uninterrupted run.
+  const auto partial = sorted_rows(out + "/scores.csv");
+  const auto full = sorted_rows(local + "/scores.csv");
+  ASSERT_GE(partial.size(), 9u);
+  for (std::size_t i = 1; i < partial.size(); ++i) {
+    EXPECT_TRUE(std::binary_search(full.begin() + 1, full.end(), partial[i])) << i;
+  }
+  auto r = run_command(cmd);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(sorted_rows(out + "/scores.csv"), full);
+}
