@@ -35,7 +35,7 @@
 // On NAS-Bench-201 with `none` excluded each edge has 4 candidates, so three rounds score
 // (1 + 24) + (1 + 18) + (1 + 12) = 57 supernets. On DARTS with prune_number 3 (TE-NAS's for
 // CIFAR-10) two op rounds and the edge groups score (1 + 28 x 7) + (1 + 28 x 4) +
-// 2 ((1 + 3) + (1 + 4) + (1 + 5)) = 340.
+// 2 ((1 + 3) + (1 + 4) + (1 + 5)) = 340 (338 distinct).
 //
 // Departures from the reference, each deliberate:
 // * Each supernet is scored once, by the pipeline's proxies, with the seeds of its own name
