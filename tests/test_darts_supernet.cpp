@@ -219,8 +219,8 @@ TEST(DartsSupernet, FullyPrunedSupernetIsTheDiscreteNetwork) {
 //     edges from inputs 0 and 1 stride 2, their skip a FactorizedReduce 2 (4 x 2) = 16;
 //     14 x 504 + 8 x 16 = 7184                                                   7256
 //   classifier 16 x 10 + 10                                                       170
-// Together 10,824. Without sep_conv_5x5 on edge normal.n2.i0: 10,716; a dead reduction edge
-// normal... reduce.n5.i4 (stride 1: 504): 10,320.
+// Together 10,824. Without sep_conv_5x5 on edge normal.n2.i0: 10,716; with the dead edge
+// reduce.n5.i4 (stride 1: 504 fewer): 10,320.
 TEST(DartsSupernet, ParameterCountByHandAtTeNasSize) {
   auto space = make_space();
   EXPECT_EQ(tensor_count(*space->build_supernet(all_alive(), tenas_spec())), 10824);
