@@ -63,14 +63,26 @@ std::shared_ptr<Network> SearchSpace::build_supernet(const std::vector<std::vect
 }
 
 void SearchSpace::require_valid_alive(const std::vector<std::vector<bool>>& alive) const {
-  const std::vector<Decision> slots = decisions();
-  const std::string where = "search space '" + name() + "': supernet: ";
+  check_supernet_alive(*this, alive);
+}
+
+void check_supernet_alive(const SearchSpace& space, const std::vector<std::vector<bool>>& alive) {
+  const std::vector<Decision> slots = space.supernet_decisions();
+  const std::vector<SupernetGroup> groups = space.supernet_groups();
+  const std::string where = "search space '" + space.name() + "': supernet: ";
   if (alive.size() != slots.size()) {
     std::string names;
     for (const Decision& d : slots) names += (names.empty() ? "" : ", ") + d.name;
     throw Error(where + "alive has " + std::to_string(alive.size()) + " rows, expected " +
                 std::to_string(slots.size()) + " (one per decision: " + names + ")");
   }
+  std::vector<int> group_of(slots.size(), -1);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    for (std::size_t d : groups[g].slots) {
+      if (d < group_of.size()) group_of[d] = static_cast<int>(g);
+    }
+  }
+  std::vector<int> live(groups.size(), 0);
   for (std::size_t d = 0; d < slots.size(); ++d) {
     const std::string row = "alive[" + std::to_string(d) + "] (slot " + slots[d].name + ")";
     if (alive[d].size() != slots[d].choices.size()) {
@@ -80,11 +92,45 @@ void SearchSpace::require_valid_alive(const std::vector<std::vector<bool>>& aliv
     }
     bool any = false;
     for (bool a : alive[d]) any = any || a;
-    if (!any) {
+    if (group_of[d] >= 0) {
+      live[static_cast<std::size_t>(group_of[d])] += any ? 1 : 0;
+    } else if (!any) {
       throw Error(where + row + " keeps no choice; every slot needs at least one survivor of " +
                   join(slots[d].choices));
     }
   }
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (live[g] < groups[g].keep) {
+      throw Error(where + "group " + groups[g].name + " keeps " + std::to_string(live[g]) +
+                  " live slots, fewer than the " + std::to_string(groups[g].keep) +
+                  " it must keep");
+    }
+  }
+}
+
+Arch SearchSpace::decode_supernet(const std::vector<std::vector<bool>>& alive) const {
+  check_supernet_alive(*this, alive);
+  const std::vector<Decision> slots = supernet_decisions();
+  if (!supernet_groups().empty()) {
+    throw Error("search space '" + name() +
+                "' has supernet groups but does not define decode_supernet");
+  }
+  std::vector<int> choices;
+  for (std::size_t d = 0; d < alive.size(); ++d) {
+    int survivor = -1, count = 0;
+    for (std::size_t c = 0; c < alive[d].size(); ++c) {
+      if (alive[d][c]) {
+        survivor = static_cast<int>(c);
+        ++count;
+      }
+    }
+    if (count != 1) {
+      throw Error("search space '" + name() + "': decode_supernet: slot " + slots[d].name +
+                  " keeps " + std::to_string(count) + " choices, expected exactly one");
+    }
+    choices.push_back(survivor);
+  }
+  return decode(choices);
 }
 
 void require_default_shape(const NetSpec& spec, const std::string& space) {

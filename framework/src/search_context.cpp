@@ -76,17 +76,7 @@ std::vector<double> PipelineSearchContext::evaluate_supernet(
                 "' has no supernet (a pruning strategy needs one)");
   }
   // Checked here so that a malformed `alive` is the strategy's error, not a row of statuses.
-  const std::vector<Decision> slots = space_.decisions();
-  bool fits = alive.size() == slots.size();
-  for (std::size_t d = 0; fits && d < slots.size(); ++d) {
-    fits = alive[d].size() == slots[d].choices.size() &&
-           std::find(alive[d].begin(), alive[d].end(), true) != alive[d].end();
-  }
-  if (!fits) {
-    throw Error("supernet of '" + space_.name() + "': `alive` needs one row per decision (" +
-                std::to_string(slots.size()) +
-                "), one flag per choice, and a surviving choice in every row");
-  }
+  check_supernet_alive(space_, alive);
   const Arch net = supernet_arch(space_, alive);
   std::vector<double> out(table_.proxies().size(), std::numeric_limits<double>::quiet_NaN());
   for (const auto& e : evaluator_.evaluate({net})) {

@@ -49,6 +49,18 @@
 // (the ImageNet stem's taps are in block 0 with cell 0); num_blocks() is the number of cells
 // built. ReLU -> Conv -> BN units (network.h) are declared for the ReLUConvBN preprocessing
 // only, the one class whose name contains "ReLU" in the reference.
+//
+// The supernet (build_supernet_network) is built in the same order with one change: a cell's
+// _ops.0-7 are replaced by TE-NAS's 14 edges (NASNetSearchCell), edges.<e> for node 2 <- 0, 1,
+// node 3 <- 0, 1, 2, ... (the order of darts::edge_index), each holding all eight ops of
+// TE-NAS's DARTS_SPACE created in its order (none, skip_connect, sep_conv_3x3, sep_conv_5x5,
+// dil_conv_3x3, dil_conv_5x5, avg_pool_3x3, max_pool_3x3; the edge's stride as the discrete
+// network's), pruned or not, so that an op draws the same weights whatever else survives.
+// Pruned ops are then dropped: their taps are never listed and they own nothing in the
+// network; the survivors are registered as edges.<e>._ops.<op index>, and an edge without
+// survivors is not registered at all (it adds nothing to its node). `none` is a Zero op (x*0,
+// strided x[::2, ::2]*0 in a reduction edge), TE-NAS's. Node n + 2 sums its live edges in input
+// order. tests/oracle/darts_supernet.py builds the TE-NAS supernet in this order.
 #include <array>
 #include <exception>
 #include <memory>
@@ -146,11 +158,60 @@ class PoolImpl : public OpImpl {
   nn::BatchNorm2d bn{nullptr};
 };
 
+// `none` of the supernet (TE-NAS's Zero): zeros of the op's output shape that stay in the
+// graph, as the reference computes them.
+class ZeroImpl : public OpImpl {
+ public:
+  explicit ZeroImpl(int stride) : OpImpl("Zero"), stride_(stride) {}
+  at::Tensor forward(const at::Tensor& x) override {
+    if (stride_ == 1) return x.mul(0.0);
+    using at::indexing::None;
+    using at::indexing::Slice;
+    return x.index({Slice(), Slice(), Slice(None, None, stride_), Slice(None, None, stride_)})
+        .mul(0.0);
+  }
+  int stride_;
+};
+
+// A supernet edge: the mean of its surviving ops, as TE-NAS's MixedOp computes
+// sum(w * op(x) for ops with w > 0.01), w = softmax(alpha) = 1/k for each of k survivors (the
+// float32 1/k), summed in op order. One survivor is the op alone (w = 1 exactly).
+class MixedEdgeImpl : public OpImpl {
+ public:
+  MixedEdgeImpl() : OpImpl("MixedOp") {}
+  at::Tensor forward(const at::Tensor& x) override {
+    if (ops.size() == 1) return ops.front()->forward(x);
+    const double weight = static_cast<float>(1.0 / static_cast<double>(ops.size()));
+    at::Tensor sum;
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      at::Tensor term = ops[i]->forward(x).mul(weight);
+      sum = i == 0 ? term : sum + term;
+    }
+    return sum;
+  }
+  std::vector<std::shared_ptr<OpImpl>> ops;  // survivors in supernet op order
+};
+
 class CellImpl : public nn::Module {
  public:
   CellImpl() : nn::Module("Cell") {}
   at::Tensor forward(const at::Tensor& s0, const at::Tensor& s1) {
     std::vector<at::Tensor> states{preprocess0->forward(s0), preprocess1->forward(s1)};
+    if (!edges.empty()) {
+      // Supernet: node n sums its live edges in input order (TE-NAS: sum(clist), a dead edge
+      // adds 0).
+      for (int node = 2; node < kNumSteps + 2; ++node) {
+        at::Tensor sum;
+        for (int in = 0; in < node; ++in) {
+          const auto& edge = edges[static_cast<std::size_t>(edge_index(node, in))];
+          if (!edge) continue;
+          at::Tensor term = edge->forward(states[static_cast<std::size_t>(in)]);
+          sum = sum.defined() ? sum + term : term;
+        }
+        states.push_back(sum);
+      }
+      return at::cat({states[2], states[3], states[4], states[5]}, 1);
+    }
     for (int k = 0; k < kNumSteps; ++k) {
       at::Tensor h1 = ops[2 * k]->forward(states[inputs[2 * k]]);
       at::Tensor h2 = ops[2 * k + 1]->forward(states[inputs[2 * k + 1]]);
@@ -161,6 +222,8 @@ class CellImpl : public nn::Module {
   std::shared_ptr<OpImpl> preprocess0, preprocess1;
   std::vector<std::shared_ptr<OpImpl>> ops;
   std::array<int, kNumEntries> inputs{};
+  // Supernet cells: one mixed edge per edge index, null for a dead edge (ops unused).
+  std::vector<std::shared_ptr<MixedEdgeImpl>> edges;
 };
 
 class StemImpl : public nn::Module {
@@ -190,8 +253,10 @@ class StemImpl : public nn::Module {
 
 class DartsNetwork : public nas::Network {
  public:
-  DartsNetwork(const Genotype& genotype, const nas::NetSpec& spec, const Options& options,
-               const Shape& shape)
+  // `super`: build the supernet of these survivors (the genotype is unused), else the
+  // discrete network of `genotype`.
+  DartsNetwork(const Genotype& genotype, const SuperAlive* super, const nas::NetSpec& spec,
+               const Options& options, const Shape& shape)
       : options_(options) {
     const std::int64_t c = shape.width;
     std::int64_t c_pp = spec.in_channels, c_p = spec.in_channels;
@@ -229,9 +294,13 @@ class DartsNetwork : public nas::Network {
                               ? make_factorized(*cell, "preprocess0", c_pp, c_curr, true, k)
                               : make_relu_conv_bn(*cell, "preprocess0", c_pp, c_curr, k);
       cell->preprocess1 = make_relu_conv_bn(*cell, "preprocess1", c_p, c_curr, k);
-      auto ops = cell->register_module("_ops", nn::ModuleList());
+      if (super != nullptr) {
+        add_mixed_edges(*cell, reduction ? super->reduce : super->normal, reduction, c_curr, k);
+      }
+      nn::ModuleList ops{nullptr};
+      if (super == nullptr) ops = cell->register_module("_ops", nn::ModuleList());
       const Cell& entries = reduction ? genotype.reduce : genotype.normal;
-      for (int e = 0; e < kNumEntries; ++e) {
+      for (int e = 0; super == nullptr && e < kNumEntries; ++e) {
         const int stride = reduction && entries[e].input < 2 ? 2 : 1;
         cell->ops.push_back(make_op(entries[e].op, c_curr, stride, k));
         cell->inputs[e] = entries[e].input;
@@ -306,6 +375,49 @@ class DartsNetwork : public nas::Network {
     stem.bns.push_back(stem.register_module(name, nn::BatchNorm2d(c)));
   }
 
+  // The supernet edges of a cell, registered as edges.<e>._ops.<supernet op index>. Every op
+  // of every edge is created in supernet op order, alive or not, so that under one seed each op
+  // draws the same weights whatever else survives; pruned ops are dropped (their taps never
+  // listed) and a dead edge (no survivor) is not registered.
+  void add_mixed_edges(CellImpl& cell, const SuperCell& alive, bool reduction, std::int64_t c,
+                       int block) {
+    auto edges = cell.register_module("edges", std::make_shared<SlotsImpl>());
+    for (int node = 2; node < kNumSteps + 2; ++node) {
+      for (int in = 0; in < node; ++in) {
+        const auto& flags = alive[static_cast<std::size_t>(edge_index(node, in))];
+        const int stride = reduction && in < 2 ? 2 : 1;
+        auto edge = std::make_shared<MixedEdgeImpl>();
+        auto ops = edge->register_module("_ops", std::make_shared<SlotsImpl>());
+        for (int s = 0; s < kNumSuperOps; ++s) {
+          listing_ = flags[static_cast<std::size_t>(s)];
+          const int op = super_op_to_op(s);
+          std::shared_ptr<OpImpl> built;
+          if (op < 0) {
+            built = std::make_shared<ZeroImpl>(stride);
+          } else {
+            built = make_op(op, c, stride, block);
+          }
+          if (!listing_) continue;
+          edge->ops.push_back(built);
+          ops->register_module(std::to_string(s), built);
+        }
+        listing_ = true;
+        if (edge->ops.empty()) {
+          cell.edges.push_back(nullptr);
+        } else {
+          edges->register_module(std::to_string(edge_index(node, in)), edge);
+          cell.edges.push_back(edge);
+        }
+      }
+    }
+  }
+
+  // A tap listed among the network's taps, or (a pruned supernet op's) an unlisted one.
+  nas::Tap tap(nn::Module& owner, const std::string& name, int block) {
+    if (listing_) return make_tap(owner, name, block);
+    return owner.register_module(name, nas::Tap(block, name));
+  }
+
   std::shared_ptr<OpImpl> make_relu_conv_bn(nn::Module& owner, const std::string& name,
                                             std::int64_t in, std::int64_t out, int block) {
     auto op = owner.register_module(name, std::make_shared<ReLUConvBNImpl>());
@@ -323,7 +435,7 @@ class DartsNetwork : public nas::Network {
                                           int block) {
     auto op = std::make_shared<FactorizedReduceImpl>();
     if (!name.empty()) owner.register_module(name, op);
-    op->relu = make_tap(*op, "relu", block);
+    op->relu = tap(*op, "relu", block);
     op->conv_1 = op->register_module(
         "conv_1",
         nas::ProbedConv2d(nn::Conv2dOptions(in, out / 2, 1).stride(2).padding(0).bias(false)));
@@ -368,7 +480,7 @@ class DartsNetwork : public nas::Network {
         const int halves = sep ? 2 : 1;
         for (int h = 0; h < halves; ++h) {
           const int base = 4 * h;
-          op->relu.push_back(make_tap(*slots, std::to_string(base), block));
+          op->relu.push_back(tap(*slots, std::to_string(base), block));
           op->depthwise.push_back(slots->register_module(
               std::to_string(base + 1), nas::ProbedConv2d(nn::Conv2dOptions(c, c, k)
                                                               .stride(h == 0 ? stride : 1)
@@ -388,6 +500,7 @@ class DartsNetwork : public nas::Network {
   }
 
   Options options_;
+  bool listing_ = true;  // taps created now are listed (false: a pruned supernet op's)
   std::shared_ptr<StemImpl> stem_, stem0_, stem1_;
   nn::ModuleList cells_{nullptr};
   std::vector<std::shared_ptr<CellImpl>> cell_list_;
@@ -401,10 +514,11 @@ class DartsNetwork : public nas::Network {
 
 }  // namespace
 
-std::shared_ptr<nas::Network> build_network(const Genotype& genotype, const nas::NetSpec& spec,
-                                            const Options& options) {
-  const Shape shape = check_spec(spec, options);
-  auto net = std::make_shared<DartsNetwork>(genotype, spec, options, shape);
+namespace {
+
+// Built on the CPU, so that a seed draws the same weights for every device, then moved.
+std::shared_ptr<nas::Network> on_device(std::shared_ptr<nas::Network> net,
+                                        const nas::NetSpec& spec) {
   if (spec.device == "cpu") return net;
   try {
     net->to(torch::Device(spec.device));
@@ -413,6 +527,21 @@ std::shared_ptr<nas::Network> build_network(const Genotype& genotype, const nas:
                      "': " + error.what());
   }
   return net;
+}
+
+}  // namespace
+
+std::shared_ptr<nas::Network> build_network(const Genotype& genotype, const nas::NetSpec& spec,
+                                            const Options& options) {
+  const Shape shape = check_spec(spec, options);
+  return on_device(std::make_shared<DartsNetwork>(genotype, nullptr, spec, options, shape), spec);
+}
+
+std::shared_ptr<nas::Network> build_supernet_network(const SuperAlive& alive,
+                                                     const nas::NetSpec& spec,
+                                                     const Options& options) {
+  const Shape shape = check_spec(spec, options);
+  return on_device(std::make_shared<DartsNetwork>(Genotype{}, &alive, spec, options, shape), spec);
 }
 
 }  // namespace darts

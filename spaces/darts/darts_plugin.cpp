@@ -29,6 +29,18 @@ void register_darts(nas::PluginRegistrar& registrar) {
   schema.add_bool("pool_bn", true,
                   "a non-affine BatchNorm after each pooling op, as NASLib builds the "
                   "NAS-Bench-301 network (DARTS's eval net has none)");
+  schema.add_int("supernet_width", 0,
+                 "C of the supernet (pruning's view) where the NetSpec leaves the width at its "
+                 "default; 0: the network's (TE-NAS: C = 1, here 2 as the width must be even)",
+                 nas::between(0, 65536));
+  schema.add_int("supernet_depth", 0,
+                 "normal cells per stage N of the supernet (layers 3N + 2) where the NetSpec "
+                 "leaves the depth at its default; 0: the network's (TE-NAS: 1)",
+                 nas::between(0, 10000));
+  schema.add_int("supernet_cells", 0,
+                 "cells of the supernet (max_cells) where the NetSpec leaves max_cells at its "
+                 "default; 0: all (TE-NAS: 2, a normal and a reduction cell)",
+                 nas::between(0, 30002));
   registrar.add_space(
       darts::DartsSpace::kName,
       "DARTS cell space (NAS-Bench-301): normal and reduction cells, 4 nodes x 2 (op, input) "
@@ -41,6 +53,9 @@ void register_darts(nas::PluginRegistrar& registrar) {
         options.auxiliary = params.get_bool("auxiliary");
         options.cell_affine = params.get_bool("cell_affine");
         options.pool_bn = params.get_bool("pool_bn");
+        options.supernet_width = static_cast<int>(params.get_int("supernet_width"));
+        options.supernet_depth = static_cast<int>(params.get_int("supernet_depth"));
+        options.supernet_cells = static_cast<int>(params.get_int("supernet_cells"));
         return std::make_shared<darts::DartsSpace>(options);
       });
 

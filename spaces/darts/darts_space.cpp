@@ -194,6 +194,20 @@ const std::array<std::string, kNumOps>& op_names() {
   return names;
 }
 
+const std::array<std::string, kNumSuperOps>& super_op_names() {
+  static const std::array<std::string, kNumSuperOps> names = {
+      "none",         "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
+      "dil_conv_3x3", "dil_conv_5x5", "avg_pool_3x3", "max_pool_3x3"};
+  return names;
+}
+
+int super_op_to_op(int s) {
+  static const std::array<int, kNumSuperOps> ops = {-1,          kSkipConnect, kSepConv3x3,
+                                                    kSepConv5x5, kDilConv3x3,  kDilConv5x5,
+                                                    kAvgPool3x3, kMaxPool3x3};
+  return ops.at(static_cast<std::size_t>(s));
+}
+
 Genotype parse_genotype(const std::string& text) {
   Reader in(text);
   if (in.at_end()) in.fail(std::string("empty string, expected ") + kFormHint);
@@ -563,6 +577,104 @@ std::int64_t DartsSpace::params(const nas::Arch& arch, const nas::NetSpec& spec)
 
 std::int64_t DartsSpace::flops(const nas::Arch& arch, const nas::NetSpec& spec) const {
   return count_macs(genotype_of(arch), spec, options_);
+}
+
+std::vector<nas::Decision> DartsSpace::supernet_decisions() const {
+  std::vector<nas::Decision> slots;
+  const std::vector<std::string> ops(super_op_names().begin(), super_op_names().end());
+  for (bool reduce : {false, true}) {
+    for (int node = 2; node < kNumSteps + 2; ++node) {
+      for (int in = 0; in < node; ++in) {
+        slots.push_back(nas::Decision{std::string(cell_name(reduce)) + ".n" + std::to_string(node) +
+                                          ".i" + std::to_string(in),
+                                      ops});
+      }
+    }
+  }
+  return slots;
+}
+
+std::vector<nas::SupernetGroup> DartsSpace::supernet_groups() const {
+  std::vector<nas::SupernetGroup> groups;
+  for (bool reduce : {false, true}) {
+    for (int node = 2; node < kNumSteps + 2; ++node) {
+      nas::SupernetGroup g{std::string(cell_name(reduce)) + ".n" + std::to_string(node), {}, 2};
+      for (int in = 0; in < node; ++in) {
+        g.slots.push_back(
+            static_cast<std::size_t>((reduce ? kNumEdges : 0) + edge_index(node, in)));
+      }
+      groups.push_back(g);
+    }
+  }
+  return groups;
+}
+
+namespace {
+
+SuperAlive super_alive_of(const std::vector<std::vector<bool>>& alive) {
+  SuperAlive out;
+  for (int e = 0; e < 2 * kNumEdges; ++e) {
+    SuperCell& cell = e < kNumEdges ? out.normal : out.reduce;
+    for (int s = 0; s < kNumSuperOps; ++s) {
+      cell[static_cast<std::size_t>(e % kNumEdges)][static_cast<std::size_t>(s)] =
+          alive[static_cast<std::size_t>(e)][static_cast<std::size_t>(s)];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+nas::NetSpec DartsSpace::supernet_spec(const nas::NetSpec& spec) const {
+  nas::NetSpec out = spec;
+  if (out.width == 0) out.width = options_.supernet_width;
+  if (out.depth == 0) out.depth = options_.supernet_depth;
+  if (out.max_cells == 0) out.max_cells = options_.supernet_cells;
+  return out;
+}
+
+std::shared_ptr<nas::Network> DartsSpace::build_supernet(
+    const std::vector<std::vector<bool>>& alive, const nas::NetSpec& spec) const {
+  require_valid_alive(alive);
+  return build_supernet_network(super_alive_of(alive), supernet_spec(spec), options_);
+}
+
+nas::Arch DartsSpace::decode_supernet(const std::vector<std::vector<bool>>& alive) const {
+  require_valid_alive(alive);
+  const std::vector<nas::Decision> slots = supernet_decisions();
+  Genotype g;
+  for (bool reduce : {false, true}) {
+    Cell& cell = reduce ? g.reduce : g.normal;
+    for (int node = 2; node < kNumSteps + 2; ++node) {
+      int entry = 2 * (node - 2);
+      int live = 0;
+      for (int in = 0; in < node; ++in) {
+        const std::size_t d =
+            static_cast<std::size_t>((reduce ? kNumEdges : 0) + edge_index(node, in));
+        int survivor = -1, count = 0;
+        for (int s = 0; s < kNumSuperOps; ++s) {
+          if (alive[d][static_cast<std::size_t>(s)]) {
+            survivor = s;
+            ++count;
+          }
+        }
+        if (count == 0) continue;
+        if (count > 1 || survivor == 0) {
+          throw nas::Error("darts: decode_supernet: slot " + slots[d].name + " keeps " +
+                           (count > 1 ? std::to_string(count) + " ops" : std::string("none")) +
+                           "; a pruned edge keeps exactly one op that is not none");
+        }
+        if (++live <= 2)
+          cell[static_cast<std::size_t>(entry++)] = Entry{super_op_to_op(survivor), in};
+      }
+      if (live != 2) {
+        throw nas::Error("darts: decode_supernet: node " + std::to_string(node) + " of the " +
+                         cell_name(reduce) + " cell keeps " + std::to_string(live) +
+                         " live edges, expected 2");
+      }
+    }
+  }
+  return arch_of(g);
 }
 
 nas::Arch DartsSpace::representative(const nas::Arch& arch, nas::NetworkIdentity level) const {

@@ -97,7 +97,35 @@
 //   additions, concatenations and biases are not counted. The auxiliary head is counted when
 //   built.
 //
-// Not provided: enumerate() (the space has about 10^18 cells) and a supernet.
+// Supernet (TE-NAS's pruning view; build_supernet(), supernet_decisions(), supernet_groups(),
+// decode_supernet()). Its slots are not decisions(): TE-NAS mixes ops on every edge of the
+// cell's DAG. 28 slots, the normal then the reduction cell's 14 edges (node 2 <- 0, 1; node 3
+// <- 0, 1, 2; node 4 <- 0..3; node 5 <- 0..4), named `<cell>.n<node>.i<input>`, each with
+// TE-NAS's eight ops in TE-NAS's order (DARTS_SPACE): none, skip_connect, sep_conv_3x3,
+// sep_conv_5x5, dil_conv_3x3, dil_conv_5x5, avg_pool_3x3, max_pool_3x3 (this order fixes the
+// construction order and the pruning strategy's enumeration and tie order, as the
+// reference's). Groups: the incoming edges of each node (`<cell>.n<node>`), keep 2 (TE-NAS's
+// edge groups (0,2), (2,5), (5,9), (9,14), num_per_group 2). An edge may lose every op (a dead
+// edge contributes nothing; its group keeps at least 2 live edges). decode_supernet() takes one
+// survivor (not none) on each of the two live edges of every node: the entries in input order.
+// The supernet network is the discrete network's (stem, preprocessing, head, Options and the
+// NetSpec's shape as build() has them) with each cell's eight entries replaced by 14 mixed
+// edges: each edge the mean of its surviving ops (TE-NAS's softmax(alpha) with alpha 0 for a
+// survivor and -1000 for a pruned op), a node the sum of its live edges in input order
+// (darts_network.cpp has the construction order). A supernet with one survivor on exactly the
+// two edges of every node therefore has the discrete network's modules and parameter count;
+// under one seed its weights differ (every op of every edge draws its weights).
+// Size: TE-NAS's DARTS supernet is nasnet-super with C = 1, N = 1, depth 2 (a normal and a
+// reduction cell), stem multiplier 1. Here the size is the NetSpec's, as for build(), so
+// proxies that shrink the network (linear_regions' width/depth/max_cells) shrink the
+// supernet alike. Three space parameters resize the supernet where the NetSpec leaves a field
+// at its default: supernet_width (C), supernet_depth (N normal cells per stage, layers 3N + 2)
+// and supernet_cells (max_cells); TE-NAS's network is supernet_width 2 (C = 1 is refused: the
+// width must be even with a reduction cell), supernet_depth 1, supernet_cells 2. The stem keeps
+// DARTS's multiplier 3 and there is no lastact BN-ReLU before the pooling (TE-NAS's
+// nasnet-super has both), so that a fully pruned supernet is the discrete network.
+//
+// Not provided: enumerate() (the space has about 10^18 cells).
 #pragma once
 
 #include <array>
@@ -126,6 +154,22 @@ enum Op : int {
 };
 
 const std::array<std::string, kNumOps>& op_names();
+
+// The supernet's view: 14 edges per cell, TE-NAS's 8 ops per edge.
+inline constexpr int kNumEdges = 14;
+inline constexpr int kNumSuperOps = 8;
+// TE-NAS's op order (DARTS_SPACE): none, skip_connect, sep_conv_3x3, sep_conv_5x5,
+// dil_conv_3x3, dil_conv_5x5, avg_pool_3x3, max_pool_3x3.
+const std::array<std::string, kNumSuperOps>& super_op_names();
+// The genotype op of supernet op s; -1 for none.
+int super_op_to_op(int s);
+// The edge of node (2..5) <- input (0..node-1).
+inline int edge_index(int node, int input) { return (node - 2) * (node + 1) / 2 + input; }
+using SuperCell = std::array<std::array<bool, kNumSuperOps>, kNumEdges>;
+struct SuperAlive {
+  SuperCell normal{};
+  SuperCell reduce{};
+};
 
 // One entry of a cell: an op reading an input node.
 struct Entry {
@@ -164,6 +208,10 @@ struct Options {
   bool auxiliary = false;
   bool cell_affine = false;
   bool pool_bn = true;
+  // The supernet's size where the NetSpec leaves the field at 0 (0: as the NetSpec).
+  int supernet_width = 0;
+  int supernet_depth = 0;
+  int supernet_cells = 0;
 };
 
 // The network a NetSpec asks for, resolved against the options.
@@ -186,6 +234,9 @@ std::int64_t count_macs(const Genotype& genotype, const nas::NetSpec& spec, cons
 // Defined in darts_network.cpp (the only translation unit that sees torch).
 std::shared_ptr<nas::Network> build_network(const Genotype& genotype, const nas::NetSpec& spec,
                                             const Options& options);
+std::shared_ptr<nas::Network> build_supernet_network(const SuperAlive& alive,
+                                                     const nas::NetSpec& spec,
+                                                     const Options& options);
 
 class DartsSpace : public nas::SearchSpace {
  public:
@@ -208,6 +259,15 @@ class DartsSpace : public nas::SearchSpace {
                                       const nas::NetSpec& spec) const override;
   std::int64_t params(const nas::Arch& arch, const nas::NetSpec& spec) const override;
   std::int64_t flops(const nas::Arch& arch, const nas::NetSpec& spec) const override;
+
+  bool has_supernet() const override { return true; }
+  std::shared_ptr<nas::Network> build_supernet(const std::vector<std::vector<bool>>& alive,
+                                               const nas::NetSpec& spec) const override;
+  std::vector<nas::Decision> supernet_decisions() const override;
+  std::vector<nas::SupernetGroup> supernet_groups() const override;
+  nas::Arch decode_supernet(const std::vector<std::vector<bool>>& alive) const override;
+  // The NetSpec a supernet is built for: `spec` with the supernet_* options filled in.
+  nas::NetSpec supernet_spec(const nas::NetSpec& spec) const;
 
   std::string network_key(const nas::Arch& arch, nas::NetworkIdentity level) const override;
   nas::Arch representative(const nas::Arch& arch, nas::NetworkIdentity level) const override;

@@ -17,7 +17,15 @@
 //       equal values share a rank (pruning_rank.h has the exact rule)
 //     per slot, prune the min(prune_number, survivors - 1) candidates with the smallest rank
 //     sum (ties: the first proxy's sorted order)
-//   result <- space.decode(the survivor of each slot); evaluated, the best, one trace row
+//   for each group of space.supernet_groups() with more than `keep` live slots (DARTS: a
+//   node's incoming edges, keep 2; prune_func_rank_group, in group order):
+//     s0 <- scores of the supernet `alive`
+//     for each live slot of the group: s_e <- scores of `alive` with the slot emptied
+//     rank as above over the group's slots; all but the `keep` with the highest rank sums go
+//     at once (the reference's rankings_sum[:-num_per_group])
+//   result <- space.decode_supernet(alive); evaluated, the best, one trace row
+// The slots are the space's supernet_decisions() (NB201: its decisions(); DARTS: 14 edges x 8
+// ops per cell, not its (input, op) decision view).
 //
 // Rank 0 for proxy k goes to the op whose removal moves k most in k's better direction: that op
 // is the least important and goes first. Scores that are not finite (NaN, infinite, or a proxy
@@ -25,7 +33,9 @@
 // The strategy draws nothing at random: a killed run answers every supernet scored before from
 // the run directory (evaluate_supernet persists them) and ends where it would have ended.
 // On NAS-Bench-201 with `none` excluded each edge has 4 candidates, so three rounds score
-// (1 + 24) + (1 + 18) + (1 + 12) = 57 supernets.
+// (1 + 24) + (1 + 18) + (1 + 12) = 57 supernets. On DARTS with prune_number 3 (TE-NAS's for
+// CIFAR-10) two op rounds and the edge groups score (1 + 28 x 7) + (1 + 28 x 4) +
+// 2 ((1 + 3) + (1 + 4) + (1 + 5)) = 340 (338 distinct).
 //
 // Departures from the reference, each deliberate:
 // * Each supernet is scored once, by the pipeline's proxies, with the seeds of its own name
@@ -60,8 +70,15 @@
 // * `exclude` generalises the reference's removal of `none` before the first round to any
 //   list of choice names (default [none], which reproduces it).
 // * The result is evaluated like any architecture (one unit of budget, a row of the table and
-//   the trace, set as best); the reference looks it up in the benchmark. DARTS's final
-//   edge-group pruning (prune_func_rank_group, two inputs per node) is not offered.
+//   the trace, set as best); the reference looks it up in the benchmark.
+// * Edge groups (prune_func_rank_group): a round's current supernet is the one after the
+//   groups pruned before it, for every proxy. The reference's NTK compares against the
+//   network it set up before the first group (its alphas copied once, so later groups'
+//   "current" still holds the edges removed earlier), while its region count and the
+//   candidates use the current alphas. A candidate empties the whole slot (the reference
+//   removes its one remaining op, which after the op rounds is the same). The reference
+//   skips a group by its size (edges <= num_per_group); here by its live slots, the same
+//   after op rounds, which leave every edge alive.
 // * The supernets of a round are scored one after another (one evaluate_supernet call each),
 //   not side by side.
 #include <cmath>
@@ -125,7 +142,7 @@ class Pruning : public nas::Strategy {
       throw nas::UsageError("pruning: search space '" + space.name() +
                             "' has no supernet; pruning needs one");
     }
-    const std::vector<nas::Decision> slots = space.decisions();
+    const std::vector<nas::Decision> slots = space.supernet_decisions();
     if (slots.empty()) {
       throw nas::UsageError("pruning: search space '" + space.name() +
                             "' has an empty decision view; pruning needs decision slots");
@@ -156,50 +173,79 @@ class Pruning : public nas::Strategy {
         without.push_back(ctx.evaluate_supernet(less));
       }
 
-      std::vector<pr::Ranking> rankings;
-      for (std::size_t k = 0; k < columns.size(); ++k) {
-        const std::size_t col = columns[k];
-        bool any_finite = std::isfinite(current[col]);
-        for (const auto& s : without) any_finite = any_finite || std::isfinite(s[col]);
-        if (!any_finite) {
-          throw nas::Error("pruning: proxy '" + proxies_[k] + "' gave no finite score on any of " +
-                           "the " + std::to_string(without.size() + 1) + " supernets of round " +
-                           std::to_string(round) +
-                           " (it does not apply to a supernet, or it failed: scores.csv has "
-                           "each status and message)");
-        }
-        const double s0 = finite_or_nan_score(current[col]);
-        const bool numpy = numpy_rounding_.count(proxies_[k]) > 0;
-        std::vector<double> change;
-        for (const auto& s : without) {
-          const double c = pr::relative_change(s0, finite_or_nan_score(s[col]));
-          const double v = numpy ? pr::numpy_round(c, precision_) : pr::python_round(c, precision_);
-          if (!std::isfinite(v)) {
-            throw nas::Error("pruning: proxy '" + proxies_[k] + "': the change of score in round " +
-                             std::to_string(round) + " is not a finite number");
-          }
-          change.push_back(v);
-        }
-        rankings.push_back(pr::rank_changes(change, precision_, !ctx.higher_is_better(col)));
-      }
+      const std::vector<pr::Ranking> rankings =
+          rank(ctx, columns, current, without, "round " + std::to_string(round));
       for (std::size_t i : pr::choose_pruned(slot_of, rankings, quota)) {
         alive[slot_of[i]][choice_of[i]] = false;
       }
     }
 
-    std::vector<int> choices;
-    for (const auto& slot : alive) {
-      for (std::size_t c = 0; c < slot.size(); ++c) {
-        if (slot[c]) choices.push_back(static_cast<int>(c));
+    // TE-NAS's prune_func_rank_group: per group in order, each live slot removed in turn (the
+    // whole edge), ranked as above over the group's slots; all but the `keep` with the highest
+    // rank sums go at once.
+    for (const nas::SupernetGroup& group : space.supernet_groups()) {
+      std::vector<std::size_t> live;
+      for (std::size_t d : group.slots) {
+        if (d < alive.size() && survivors(alive[d]) > 0) live.push_back(d);
+      }
+      if (static_cast<int>(live.size()) <= group.keep) continue;
+      const std::vector<double> current = ctx.evaluate_supernet(alive);
+      std::vector<std::vector<double>> without;
+      for (std::size_t d : live) {
+        Alive less = alive;
+        less[d].assign(less[d].size(), false);
+        without.push_back(ctx.evaluate_supernet(less));
+      }
+      const std::vector<pr::Ranking> rankings =
+          rank(ctx, columns, current, without, "group " + group.name);
+      const std::vector<std::size_t> one_slot(live.size(), 0);
+      const std::vector<int> quota{static_cast<int>(live.size()) - group.keep};
+      for (std::size_t i : pr::choose_pruned(one_slot, rankings, quota)) {
+        alive[live[i]].assign(alive[live[i]].size(), false);
       }
     }
-    const std::vector<nas::Candidate> answer = ctx.evaluate({space.decode(choices)});
+
+    const std::vector<nas::Candidate> answer = ctx.evaluate({space.decode_supernet(alive)});
     if (answer.empty()) throw nas::Error("pruning: no budget left to evaluate the result");
     ctx.set_best(answer.front().row);
   }
 
  private:
   double finite_or_nan_score(double x) const { return std::isfinite(x) ? x : nan_score_; }
+
+  // Per proxy, the ranking of the candidates' rounded relative changes against `current`.
+  std::vector<pr::Ranking> rank(const nas::SearchContext& ctx,
+                                const std::vector<std::size_t>& columns,
+                                const std::vector<double>& current,
+                                const std::vector<std::vector<double>>& without,
+                                const std::string& where) const {
+    std::vector<pr::Ranking> rankings;
+    for (std::size_t k = 0; k < columns.size(); ++k) {
+      const std::size_t col = columns[k];
+      bool any_finite = std::isfinite(current[col]);
+      for (const auto& s : without) any_finite = any_finite || std::isfinite(s[col]);
+      if (!any_finite) {
+        throw nas::Error("pruning: proxy '" + proxies_[k] + "' gave no finite score on any of " +
+                         "the " + std::to_string(without.size() + 1) + " supernets of " + where +
+                         " (it does not apply to a supernet, or it failed: scores.csv has "
+                         "each status and message)");
+      }
+      const double s0 = finite_or_nan_score(current[col]);
+      const bool numpy = numpy_rounding_.count(proxies_[k]) > 0;
+      std::vector<double> change;
+      for (const auto& s : without) {
+        const double c = pr::relative_change(s0, finite_or_nan_score(s[col]));
+        const double v = numpy ? pr::numpy_round(c, precision_) : pr::python_round(c, precision_);
+        if (!std::isfinite(v)) {
+          throw nas::Error("pruning: proxy '" + proxies_[k] + "': the change of score in " + where +
+                           " is not a finite number");
+        }
+        change.push_back(v);
+      }
+      rankings.push_back(pr::rank_changes(change, precision_, !ctx.higher_is_better(col)));
+    }
+    return rankings;
+  }
 
   // The table column of each proxy in `proxies`.
   std::vector<std::size_t> proxy_columns(const nas::SearchContext& ctx) const {

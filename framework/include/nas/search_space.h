@@ -30,6 +30,7 @@
 //   every architecture in a class of its own.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -111,6 +112,14 @@ struct Decision {
   std::vector<std::string> choices;
 };
 
+// Slots of the pruning view (indices into SearchSpace::supernet_decisions()) of which only
+// `keep` stay live in the end.
+struct SupernetGroup {
+  std::string name;
+  std::vector<std::size_t> slots;
+  int keep = 1;
+};
+
 class SearchSpace {
  public:
   virtual ~SearchSpace();
@@ -146,16 +155,36 @@ class SearchSpace {
   // surviving ops' outputs (summed in choice order), pruned ops not evaluated at all. A slot
   // with one survivor is that op alone, so a supernet with one survivor per slot computes
   // exactly the discrete network of that architecture (given the same weights; each space
-  // documents how its construction order relates the two under one seed).
+  // documents how its construction order relates the two under one seed). `alive` indexes
+  // supernet_decisions() (below; decisions() unless the space says otherwise).
   // The supernet honours the NetSpec as build() does, has taps and ReLU → Conv → BN units as
   // the discrete network has them (one set per surviving op), and draws its initial weights
   // from torch's global generator in a fixed, documented order, like build(). `alive` must
-  // have one row per decision, each row one entry per choice, and at least one survivor per
-  // row; anything else throws nas::Error naming the slot. The default throws "search space
-  // 'X' has no supernet".
+  // pass check_supernet_alive() (one row per slot, one entry per choice, a survivor in every
+  // row outside a group); anything else throws nas::Error naming the slot. The default throws
+  // "search space 'X' has no supernet".
   virtual bool has_supernet() const { return false; }
   virtual std::shared_ptr<Network> build_supernet(const std::vector<std::vector<bool>>& alive,
                                                   const NetSpec& spec) const;
+
+  // The pruning view, optional parts. A space whose supernet is not "one mix per decision
+  // slot" (DARTS: decisions() are (input, op) per node entry, while TE-NAS mixes ops on every
+  // edge) gives it its own slots:
+  // * supernet_decisions() lists the slots and choices that `alive` indexes (for
+  //   build_supernet, supernet_arch, evaluate_supernet and a pruning strategy). The default is
+  //   decisions(), which keeps a space such as NB201 exactly as it was.
+  // * supernet_groups() lists sets of slots of which only `keep` stay in the end (DARTS: the
+  //   incoming edges of a node, keep 2; TE-NAS's edge groups). A slot of a group may lose
+  //   every choice (a dead edge, which contributes nothing), as long as its group keeps at
+  //   least `keep` live slots; a slot outside every group keeps a choice. A slot belongs to at
+  //   most one group. The default is no groups.
+  // * decode_supernet(alive) is the discrete architecture of a fully pruned supernet: one
+  //   survivor per live slot and exactly `keep` live slots per group. Anything else throws
+  //   nas::Error naming the slot or group. The default (no groups) decodes the survivor of
+  //   each slot with decode().
+  virtual std::vector<Decision> supernet_decisions() const { return decisions(); }
+  virtual std::vector<SupernetGroup> supernet_groups() const { return {}; }
+  virtual Arch decode_supernet(const std::vector<std::vector<bool>>& alive) const;
 
   // Optional: equivalence classes of architectures (nas/network_identity.h). network_key(a, l)
   // equals network_key(b, l) exactly when a and b are one network at level l; at kArch the key
@@ -172,16 +201,20 @@ class SearchSpace {
  protected:
   // Checks that `arch` belongs to this space; throws nas::Error otherwise.
   void require_own(const Arch& arch) const;
-  // Checks the shape of a supernet's `alive` against decisions() and that every slot keeps a
-  // choice; throws nas::Error naming the slot (and its choices) otherwise.
+  // check_supernet_alive(*this, alive).
   void require_valid_alive(const std::vector<std::vector<bool>>& alive) const;
 };
+
+// Checks the shape of a supernet's `alive` against space.supernet_decisions(), that every slot
+// outside a group keeps a choice and every group keeps at least `keep` live slots; throws
+// nas::Error naming the slot (and its choices) or the group otherwise.
+void check_supernet_alive(const SearchSpace& space, const std::vector<std::vector<bool>>& alive);
 
 // A supernet named as an Arch, so that evaluators, the score cache and scores.csv handle it
 // like any architecture (its seeds derive from its string; a killed pruning search resumes
 // without rescoring): the space's name, and as text "supernet:" followed by one group of 0/1
-// flags per decision (choice order), groups separated by '/'. It is never a row of the score
-// table or a ground-truth key.
+// flags per slot of supernet_decisions() (choice order), groups separated by '/'. It is never a row
+// of the score table or a ground-truth key.
 Arch supernet_arch(const SearchSpace& space, const std::vector<std::vector<bool>>& alive);
 bool is_supernet_arch(const Arch& arch);
 // The flags of a supernet_arch(); throws nas::Error when the text is not one.

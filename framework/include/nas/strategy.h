@@ -58,10 +58,10 @@ class SearchContext {
   virtual std::vector<Candidate> evaluate(const std::vector<Arch>& archs) = 0;
 
   // Scores the space's supernet (SearchSpace::build_supernet) with the given survivors per
-  // decision slot on every proxy of the pipeline: one score per table() column, in its order,
-  // NaN where a proxy failed or does not apply to a supernet (an analytic count of a discrete
-  // cell, say). It costs no budget and adds no row to table(); its scores are persisted and
-  // answered from the run directory on resume like any architecture's. Throws nas::Error when
+  // slot of supernet_decisions() on every proxy of the pipeline: one score per table() column, in
+  // its order, NaN where a proxy failed or does not apply to a supernet (an analytic count of a
+  // discrete cell, say). It costs no budget and adds no row to table(); its scores are persisted
+  // and answered from the run directory on resume like any architecture's. Throws nas::Error when
   // the space has no supernet or `alive` does not fit its decisions.
   virtual std::vector<double> evaluate_supernet(const std::vector<std::vector<bool>>& alive) = 0;
 
