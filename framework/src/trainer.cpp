@@ -122,6 +122,31 @@ void count_batch(const at::Tensor& logits, const at::Tensor& labels, std::int64_
   c.seen += real;
 }
 
+// Judges samples [begin, end) of `split` in index order, in batches of batch_size, without
+// augmentation, in eval mode and without gradient, adding to `c`.
+void count_samples(Network& net, const Dataset& data, Split split, std::int64_t begin,
+                   std::int64_t end, std::int64_t batch_size, const c10::Device& dev, Counts& c) {
+  const auto normalization = data.normalization();
+  const bool was_training = net.is_training();
+  net.eval();
+  torch::NoGradGuard no_grad;
+  for (std::int64_t start = begin; start < end; start += batch_size) {
+    std::vector<std::int64_t> idx;
+    for (std::int64_t i = start; i < std::min(end, start + batch_size); ++i) idx.push_back(i);
+    Batch batch = data.samples(split, idx);
+    if (normalization) {
+      batch.inputs = normalization->apply(batch.inputs, std::vector<std::uint64_t>(idx.size(), 0));
+    }
+    const at::Tensor x = batch.inputs.to(dev);
+    const at::Tensor y = batch.labels.to(dev);
+    const at::Tensor logits = net.forward(x);
+    c.loss_sum += torch::nn::functional::cross_entropy(logits, y).item<double>() *
+                  static_cast<double>(idx.size());
+    count_batch(logits, y, static_cast<std::int64_t>(idx.size()), c);
+  }
+  net.train(was_training);
+}
+
 double percent(double correct, std::int64_t seen) {
   return seen == 0 ? 0.0 : 100.0 * correct / static_cast<double>(seen);
 }
@@ -260,29 +285,10 @@ double lr_at(const TrainOptions& o, std::int64_t step, std::int64_t total_steps,
 EvalResult evaluate(Network& net, const Dataset& data, Split split, std::int64_t batch_size,
                     std::int64_t batches, const std::string& device) {
   const c10::Device dev = resolve_device(device, "train.device");
-  const std::int64_t size = data.size(split);
-  const auto normalization = data.normalization();
-  const bool was_training = net.is_training();
-  net.eval();
-  torch::NoGradGuard no_grad;
+  std::int64_t end = data.size(split);
+  if (batches > 0) end = std::min(end, batches * batch_size);
   Counts c;
-  std::int64_t b = 0;
-  for (std::int64_t start = 0; start < size && (batches == 0 || b < batches);
-       start += batch_size, ++b) {
-    std::vector<std::int64_t> idx;
-    for (std::int64_t i = start; i < std::min(size, start + batch_size); ++i) idx.push_back(i);
-    Batch batch = data.samples(split, idx);
-    if (normalization) {
-      batch.inputs = normalization->apply(batch.inputs, std::vector<std::uint64_t>(idx.size(), 0));
-    }
-    const at::Tensor x = batch.inputs.to(dev);
-    const at::Tensor y = batch.labels.to(dev);
-    const at::Tensor logits = net.forward(x);
-    c.loss_sum += torch::nn::functional::cross_entropy(logits, y).item<double>() *
-                  static_cast<double>(idx.size());
-    count_batch(logits, y, static_cast<std::int64_t>(idx.size()), c);
-  }
-  net.train(was_training);
+  count_samples(net, data, split, 0, end, batch_size, dev, c);
   EvalResult r;
   r.samples = c.seen;
   r.loss = c.seen ? c.loss_sum / static_cast<double>(c.seen) : 0.0;
@@ -332,26 +338,8 @@ EvalResult evaluate_sharded(Network& net, const Dataset& data, Split split, std:
   if (batches > 0) n = std::min(n, batches * batch_size);
   const std::int64_t w = comm.world_size(), r = comm.rank();
   const std::int64_t begin = n * r / w, end = n * (r + 1) / w;
-  const auto normalization = data.normalization();
-  const bool was_training = net.is_training();
-  net.eval();
-  torch::NoGradGuard no_grad;
   Counts c;
-  for (std::int64_t start = begin; start < end; start += batch_size) {
-    std::vector<std::int64_t> idx;
-    for (std::int64_t i = start; i < std::min(end, start + batch_size); ++i) idx.push_back(i);
-    Batch batch = data.samples(split, idx);
-    if (normalization) {
-      batch.inputs = normalization->apply(batch.inputs, std::vector<std::uint64_t>(idx.size(), 0));
-    }
-    const at::Tensor x = batch.inputs.to(dev);
-    const at::Tensor y = batch.labels.to(dev);
-    const at::Tensor logits = net.forward(x);
-    c.loss_sum += torch::nn::functional::cross_entropy(logits, y).item<double>() *
-                  static_cast<double>(idx.size());
-    count_batch(logits, y, static_cast<std::int64_t>(idx.size()), c);
-  }
-  net.train(was_training);
+  count_samples(net, data, split, begin, end, batch_size, dev, c);
   at::Tensor sums = torch::tensor({c.loss_sum, c.correct1, c.correct5, static_cast<double>(c.seen)},
                                   torch::kFloat64);
   comm.all_reduce_sum(sums);
