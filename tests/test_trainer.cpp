@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <torch/script.h>
 #include <torch/torch.h>
 #include <chrono>
 #include <cmath>
@@ -17,6 +18,7 @@
 #include "nas/epoch_loader.h"
 #include "nas/error.h"
 #include "nas/network.h"
+#include "nas/teacher.h"
 #include "nas/trainer.h"
 #include "test_support.h"
 
@@ -284,6 +286,84 @@ TEST(Trainer, PythonReadsTheSavedWeights) {
   EXPECT_THROW(nas::load_weights(fresh, t.file("run/train_log.csv")), nas::Error);
 }
 
+// --- Distillation ----------------------------------------------------------------------------
+
+// A TorchScript teacher whose logits are all zero: its softmax is uniform over `classes`.
+std::string save_uniform_teacher(const TempDir& t, const std::string& name, int classes) {
+  torch::jit::Module m("UniformTeacher");
+  m.define("def forward(self, x):\n    return torch.zeros([x.size(0), " + std::to_string(classes) +
+           "])\n");
+  const std::string path = t.file(name);
+  m.save(path);
+  return path;
+}
+
+// A uniform teacher makes the distillation term ε-smoothing's uniform part: CE + 1·U equals
+// 2 · ((1 - 0.5)·CE + 0.5·U), label smoothing 0.5 doubled. With weight decay off, SGD with
+// momentum at half the learning rate on the doubled loss takes the same steps.
+TEST(Distillation, UniformTeacherEqualsLabelSmoothingOfOneHalfAtTwiceTheLoss) {
+  TempDir t;
+  auto data = std::make_shared<MemoryDataset>();
+  nas::TrainOptions o;
+  o.epochs = 2;
+  o.batch_size = 8;
+  o.weight_decay = 0;
+  o.log_every = 1;
+  o.seed = 5;
+  nas::TrainOptions distilled = o;
+  distilled.lr = 0.05;
+  distilled.teacher = save_uniform_teacher(t, "uniform.pt", 3);
+  distilled.kd_ratio = 1.0;
+  nas::TrainOptions smoothed = o;
+  smoothed.lr = 0.1;
+  smoothed.label_smoothing = 0.5;
+
+  torch::manual_seed(3);
+  TinyNet a;
+  torch::manual_seed(3);
+  TinyNet b;
+  nas::train(a, data, distilled, t.file("distilled"));
+  nas::train(b, data, smoothed, t.file("smoothed"));
+  const auto wa = state_of(a), wb = state_of(b);
+  for (const auto& e : wa) {
+    EXPECT_TRUE(torch::allclose(e.value(), wb.at(e.key()), 1e-5, 1e-6)) << e.key();
+  }
+  // The logged train loss is the loss optimised: twice the smoothed run's.
+  const nas::CsvTable la = nas::read_csv(t.file("distilled/train_log.csv"));
+  const nas::CsvTable lb = nas::read_csv(t.file("smoothed/train_log.csv"));
+  ASSERT_EQ(la.rows.size(), lb.rows.size());
+  const std::size_t split = 2, loss = 4;
+  ASSERT_EQ(la.header[loss], "loss");
+  for (std::size_t i = 0; i < la.rows.size(); ++i) {
+    if (la.rows[i][split] != "train") continue;
+    EXPECT_NEAR(std::stod(la.rows[i][loss]), 2 * std::stod(lb.rows[i][loss]), 1e-5) << i;
+  }
+  // train.json records the teacher, so a resume under another teacher is refused.
+  EXPECT_NE(read_file(t.file("distilled/train.json")).find("\"kd_ratio\""), std::string::npos);
+  EXPECT_EQ(read_file(t.file("smoothed/train.json")).find("teacher"), std::string::npos);
+}
+
+TEST(Distillation, TeachersThatDoNotFitTheStudentAreRefusedByName) {
+  TempDir t;
+  auto data = std::make_shared<MemoryDataset>();
+  nas::TrainOptions o;
+  o.teacher = save_uniform_teacher(t, "five.pt", 5);
+  TinyNet net;
+  try {
+    nas::train(net, data, o, t.file("run"));
+    FAIL() << "a teacher of 5 classes was accepted for a 3-class student";
+  } catch (const nas::UsageError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(o.teacher), std::string::npos) << what;
+    EXPECT_NE(what.find("[1 x 5]"), std::string::npos) << what;
+    EXPECT_NE(what.find("expected [1 x 3]"), std::string::npos) << what;
+  }
+  o.teacher = t.write("not_a_module.pt", "plain text");
+  EXPECT_THROW(nas::train(net, data, o, t.file("run2")), nas::UsageError);
+  o.teacher = t.file("missing");
+  EXPECT_THROW(nas::load_teacher(o.teacher, data->shape()), nas::UsageError);
+}
+
 // --- The train stage through the CLI -------------------------------------------------------
 
 const char* kCell =
@@ -398,6 +478,34 @@ TEST(TrainStage, KilledTwiceEndsWithTheSameWeightsBitForBit) {
   EXPECT_NE(r.output.find("colour"), std::string::npos) << r.output;
 }
 
+// A trained run directory teaches a student of another cell; a teacher directory whose weights
+// do not fit its recorded cell is refused naming model.pt, with exit status 2.
+TEST(TrainStage, DistilsFromARunDirectoryOfAnotherCell) {
+  TempDir t;
+  const std::string teacher = t.file("teacher");
+  auto r = nas::test::nas_run(t.write("teacher.yaml", train_pipeline(teacher)));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const char* student_cell =
+      "|nor_conv_1x1~0|+|skip_connect~0|nor_conv_3x3~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|";
+  r = nas::test::nas_run(t.write(
+      "student.yaml", train_pipeline(t.file("student"), ", teacher: teacher", student_cell)));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(std::string("distilling from teacher network ") + kCell),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(read_file(t.file("student/train/train.json")).find(teacher), std::string::npos);
+
+  // Swap the teacher's recorded cell for one with other weights.
+  std::string network = read_file(teacher + "/train/network.json");
+  network.replace(network.find(kCell), std::string(kCell).size(), student_cell);
+  std::ofstream(teacher + "/train/network.json") << network;
+  r = nas::test::nas_run(
+      t.write("bad.yaml", train_pipeline(t.file("bad"), ", teacher: teacher", student_cell)));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("`train.teacher`"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("model.pt"), std::string::npos) << r.output;
+}
+
 TEST(TrainStage, BadSettingsAreClearErrors) {
   TempDir t;
   struct Case {
@@ -405,7 +513,9 @@ TEST(TrainStage, BadSettingsAreClearErrors) {
   };
   const std::vector<Case> cases = {
       {train_pipeline(t.file("a"), ", momentum: 1"), "train.momentum must be in [0, 1)"},
-      {train_pipeline(t.file("b"), ", teacher: x"), "valid keys"},
+      {train_pipeline(t.file("b"), ", teacher: nowhere"),
+       "`train.teacher`: teacher " + t.file("nowhere") + ": no such file or directory"},
+      {train_pipeline(t.file("b2"), ", kd_ratio: -1"), "train.kd_ratio must be >= 0"},
       {train_pipeline(t.file("c"), ", schedule: step"), "cosine, constant"},
       {train_pipeline(t.file("d"), "", "nonsense"), "train.arch"},
       {"run: {out_dir: '" + t.file("e") +

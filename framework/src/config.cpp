@@ -185,6 +185,10 @@ YAML::Node PipelineConfig::resolved() const {
     t["label_smoothing"] = o.label_smoothing;
     t["mixup"] = o.mixup;
     t["grad_clip"] = o.grad_clip;
+    if (!o.teacher.empty()) {
+      t["teacher"] = o.teacher;
+      t["kd_ratio"] = o.kd_ratio;
+    }
     t["steps_per_epoch"] = o.steps_per_epoch;
     t["eval_batches"] = o.eval_batches;
     t["eval_batch_size"] = o.eval_batch_size;
@@ -409,6 +413,8 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
                         "label_smoothing",
                         "mixup",
                         "grad_clip",
+                        "teacher",
+                        "kd_ratio",
                         "steps_per_epoch",
                         "eval_batches",
                         "eval_batch_size",
@@ -435,6 +441,9 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
     o.label_smoothing = detail::get_double(f, t, "label_smoothing", "train", o.label_smoothing);
     o.mixup = detail::get_double(f, t, "mixup", "train", o.mixup);
     o.grad_clip = detail::get_double(f, t, "grad_clip", "train", o.grad_clip);
+    if (t["teacher"])
+      o.teacher = resolve_input(path, detail::get_string(f, t, "teacher", "train", ""));
+    o.kd_ratio = detail::get_double(f, t, "kd_ratio", "train", o.kd_ratio);
     o.steps_per_epoch = get_bounded(f, t, "steps_per_epoch", "train", 0, 0, 1'000'000'000);
     o.eval_batches = get_bounded(f, t, "eval_batches", "train", 0, 0, 1'000'000'000);
     o.eval_batch_size = get_bounded(f, t, "eval_batch_size", "train", 0, 0, 1 << 20);

@@ -13,6 +13,7 @@
 #include "nas/error.h"
 #include "nas/network.h"
 #include "nas/seed.h"
+#include "nas/teacher.h"
 #include "nas/trainer.h"
 #include "nas/training_report.h"
 #include "stages.h"
@@ -57,6 +58,17 @@ std::shared_ptr<Network> training_network(Run& r, const Arch& arch, std::int64_t
   return net;
 }
 
+// The distillation teacher of train.teacher, or null; a bad one names the pipeline's key.
+std::unique_ptr<Teacher> training_teacher(Run& r) {
+  const TrainStage& t = *r.cfg.train;
+  if (t.options.teacher.empty()) return nullptr;
+  try {
+    return load_teacher(t.options.teacher, r.train_data->shape(), r.cfg.run.plugin_paths);
+  } catch (const UsageError& e) {
+    throw UsageError(t.where + ": `train.teacher`: " + e.what());
+  }
+}
+
 }  // namespace
 
 void release_followers(Communicator& comm, const std::exception* why) {
@@ -88,7 +100,8 @@ void follow_train_stage(Run& r, Communicator& comm) {
   const Arch arch = r.space->parse(m.value("arch", std::string()));
   std::int64_t flops = 0;
   std::shared_ptr<Network> net = training_network(r, arch, &flops);
-  train(*net, r.train_data, r.cfg.train->options, "", flops, {}, &comm);
+  std::unique_ptr<Teacher> teacher = training_teacher(r);
+  train(*net, r.train_data, r.cfg.train->options, "", flops, {}, &comm, teacher.get());
 }
 
 void train_stage(Run& r, Communicator* comm) {
@@ -141,6 +154,8 @@ void train_stage(Run& r, Communicator* comm) {
 
     std::int64_t flops = 0;
     std::shared_ptr<Network> net = training_network(r, arch, &flops);
+    std::unique_ptr<Teacher> teacher = training_teacher(r);
+    if (teacher) r.progress->message("distilling from " + teacher->description());
 
     if (comm) {
       nlohmann::json m;
@@ -160,7 +175,7 @@ void train_stage(Run& r, Communicator* comm) {
                                 percent_text(row.top1));
           }
         },
-        comm);
+        comm, teacher.get());
     r.notes.push_back("trained " + arch.str() + ": test top-1 " + percent_text(m.test_top1) +
                       ", top-5 " + percent_text(m.test_top5) +
                       (m.best_validation_epoch > 0

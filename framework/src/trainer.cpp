@@ -22,6 +22,7 @@
 #include "nas/error.h"
 #include "nas/network.h"
 #include "nas/seed.h"
+#include "nas/teacher.h"
 #include "nas/transform.h"
 #include "run_files.h"
 
@@ -230,6 +231,10 @@ std::string TrainOptions::to_json() const {
   j["label_smoothing"] = label_smoothing;
   j["mixup"] = mixup;
   j["grad_clip"] = grad_clip;
+  if (!teacher.empty()) {
+    j["teacher"] = teacher;
+    j["kd_ratio"] = kd_ratio;
+  }
   j["steps_per_epoch"] = steps_per_epoch;
   j["eval_batches"] = eval_batches;
   j["eval_batch_size"] = eval_batch_size;
@@ -263,6 +268,7 @@ void validate(const TrainOptions& o) {
   need(std::isfinite(o.mixup) && o.mixup >= 0,
        "mixup (the Beta distribution's alpha) must be >= 0");
   need(std::isfinite(o.grad_clip) && o.grad_clip >= 0, "grad_clip must be >= 0 (0: off)");
+  need(std::isfinite(o.kd_ratio) && o.kd_ratio >= 0, "kd_ratio must be >= 0");
   need(o.steps_per_epoch >= 0, "steps_per_epoch must be >= 0 (0: the whole split)");
   need(o.eval_batches >= 0, "eval_batches must be >= 0 (0: the whole split)");
   need(o.eval_batch_size >= 0, "eval_batch_size must be >= 0 (0: batch_size)");
@@ -368,8 +374,15 @@ std::int64_t state_hash(Network& net) {
 
 TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const TrainOptions& o,
                    const std::string& dir, std::int64_t flops,
-                   const std::function<void(const TrainLogRow&)>& observer, Communicator* comm) {
+                   const std::function<void(const TrainLogRow&)>& observer, Communicator* comm,
+                   Teacher* teacher) {
   validate(o);
+  std::unique_ptr<Teacher> own_teacher;
+  if (!o.teacher.empty() && !teacher) {
+    own_teacher = load_teacher(o.teacher, data->shape());
+    teacher = own_teacher.get();
+  }
+  if (o.teacher.empty()) teacher = nullptr;
   const std::int64_t world = comm ? comm->world_size() : 1;
   const bool lead = comm == nullptr || comm->rank() == 0;  // reads and writes DIR
   if (o.batch_size % world != 0) {
@@ -665,6 +678,10 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
       } else {
         logits = net.forward(x);
         loss = F::cross_entropy(logits, b.labels, ce);
+      }
+      if (teacher && o.kd_ratio > 0) {
+        const at::Tensor soft = torch::softmax(teacher->logits(x), 1);
+        loss = loss - (soft * torch::log_softmax(logits, 1)).sum(1).mean() * o.kd_ratio;
       }
       for (auto& p : params) {
         if (p.grad().defined()) p.mutable_grad().zero_();

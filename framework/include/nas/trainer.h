@@ -15,6 +15,13 @@
 //   the batch, both drawn from nas::Rng under derive_seed(seed, "mixup", "", step); inputs
 //   λ·x + (1-λ)·x[perm], loss λ·L(y) + (1-λ)·L(y[perm]). Gradient clipping by total L2 norm
 //   when grad_clip > 0.
+// * Distillation with a `teacher` (a path, nas/teacher.h: a run directory of this tool or a
+//   TorchScript module): the loss gains kd_ratio · soft cross-entropy to the teacher's softmax
+//   at temperature 1, -mean over the batch of Σ_k softmax(t)_k · log softmax(s)_k, where t are
+//   the teacher's logits for the very input the student sees (after mixup, as the WRCor
+//   reference does) and s the student's. The teacher runs in eval mode without gradient.
+//   train.json records teacher and kd_ratio only when there is a teacher, so a resume under
+//   another teacher is refused like any other change of options.
 // * Data: nas::EpochLoader over the train split (shuffled by (seed, epoch), augmented with the
 //   dataset's augmentation, last partial batch dropped); `steps_per_epoch` > 0 trains on the
 //   first that many batches of each epoch's order (a quick run); `eval_batches` > 0 judges on
@@ -69,6 +76,7 @@ namespace nas {
 class Communicator;
 class Dataset;
 class Network;
+class Teacher;
 enum class Split;  // nas/dataset.h
 
 struct TrainOptions {
@@ -85,6 +93,8 @@ struct TrainOptions {
   double label_smoothing = 0.0;
   double mixup = 0.0;                 // Beta(α, α); 0: off
   double grad_clip = 0.0;             // max total gradient norm; 0: off
+  std::string teacher;                // distillation teacher (nas/teacher.h); empty: none
+  double kd_ratio = 1.0;              // weight of the distillation term when there is a teacher
   std::int64_t steps_per_epoch = 0;   // 0: every full batch of the train split
   std::int64_t eval_batches = 0;      // 0: the whole validation / test split
   std::int64_t eval_batch_size = 0;   // 0: batch_size
@@ -125,11 +135,14 @@ void validate(const TrainOptions& options);
 
 // Trains `net` (its initial weights as given) on `data` into `dir` (created if missing), as the
 // contract above says. `flops` is recorded in final_metrics.json as given (the space's count).
-// With `comm` (a distributed run), every rank calls train() together (see above).
+// With `comm` (a distributed run), every rank calls train() together (see above). When
+// options.teacher is set, `teacher` is that teacher already loaded (the train stage loads it
+// with the pipeline's plugin paths); null: train() loads options.teacher itself with
+// nas::load_teacher for the dataset's shape.
 TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const TrainOptions& options,
                    const std::string& dir, std::int64_t flops = 0,
                    const std::function<void(const TrainLogRow&)>& observer = {},
-                   Communicator* comm = nullptr);
+                   Communicator* comm = nullptr, Teacher* teacher = nullptr);
 
 // Reads a final_metrics.json; throws nas::Error naming the file.
 TrainMetrics read_train_metrics(const std::string& path);
