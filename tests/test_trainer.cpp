@@ -12,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <sstream>
 #include <thread>
 
 #include "nas/dataset.h"
@@ -504,6 +505,27 @@ TEST(TrainStage, DistilsFromARunDirectoryOfAnotherCell) {
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("`train.teacher`"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("model.pt"), std::string::npos) << r.output;
+}
+
+// With --log-format jsonl the train stage reports its steps as JSON progress events carrying
+// the running loss, accuracy and images/s; the stage's last event counts every step.
+TEST(TrainStage, JsonProgressCarriesLossAccuracyAndSpeed) {
+  TempDir t;
+  const std::string yaml = t.write("p.yaml", train_pipeline(t.file("p")));
+  const auto r = run_command("'" + nas::test::cli() + "' --log-format jsonl run '" + yaml + "'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::istringstream lines(r.output);
+  std::string line, last_train;
+  while (std::getline(lines, line)) {
+    if (line.find("\"stage\":\"train\"") != std::string::npos) last_train = line;
+  }
+  ASSERT_FALSE(last_train.empty()) << r.output;
+  EXPECT_NE(last_train.find("\"event\":\"stage_end\""), std::string::npos) << last_train;
+  EXPECT_NE(last_train.find("\"done\":36"), std::string::npos) << last_train;  // 3 x 12 steps
+  EXPECT_NE(last_train.find("\"total\":36"), std::string::npos) << last_train;
+  for (const char* key : {"\"loss\":", "\"top1\":", "\"images_per_second\":", "\"epoch\":3"}) {
+    EXPECT_NE(last_train.find(key), std::string::npos) << key << " in " << last_train;
+  }
 }
 
 TEST(TrainStage, BadSettingsAreClearErrors) {

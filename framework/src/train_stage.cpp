@@ -1,5 +1,6 @@
 // The train stage: builds the architecture to train (train.arch, or the search's best) for the
 // training data and trains it into DIR/train/ (nas/trainer.h).
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -167,6 +168,7 @@ void train_stage(Run& r, Communicator* comm) {
     r.progress->message(
         "training " + arch.str() + " (" + std::to_string(t.options.epochs) + " epochs" +
         (comm ? ", " + std::to_string(comm->world_size()) + " processes" : "") + ") into " + dir);
+    bool bar_started = false;
     const TrainMetrics m = train(
         *net, data, t.options, dir, flops,
         [&](const TrainLogRow& row) {
@@ -175,7 +177,24 @@ void train_stage(Run& r, Communicator* comm) {
                                 percent_text(row.top1));
           }
         },
-        comm, teacher.get());
+        comm, teacher.get(),
+        [&](const TrainStep& step) {
+          if (!bar_started) {
+            // JSON progress events every few seconds: a training step is short.
+            r.progress->start("train", step.total_steps, step.step - 1, 5.0);
+            bar_started = true;
+          }
+          char text[128];
+          std::snprintf(text, sizeof text, "epoch %lld  loss %.4f  top-1 %.2f%%  %.0f img/s",
+                        static_cast<long long>(step.epoch), step.loss, step.top1,
+                        step.images_per_second);
+          r.progress->update(step.step, text,
+                             {{"epoch", step.epoch},
+                              {"loss", step.loss},
+                              {"top1", step.top1},
+                              {"images_per_second", step.images_per_second}});
+        });
+    if (bar_started) r.progress->finish();
     r.notes.push_back("trained " + arch.str() + ": test top-1 " + percent_text(m.test_top1) +
                       ", top-5 " + percent_text(m.test_top5) +
                       (m.best_validation_epoch > 0

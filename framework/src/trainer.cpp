@@ -375,7 +375,7 @@ std::int64_t state_hash(Network& net) {
 TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const TrainOptions& o,
                    const std::string& dir, std::int64_t flops,
                    const std::function<void(const TrainLogRow&)>& observer, Communicator* comm,
-                   Teacher* teacher) {
+                   Teacher* teacher, const std::function<void(const TrainStep&)>& on_step) {
   validate(o);
   std::unique_ptr<Teacher> own_teacher;
   if (!o.teacher.empty() && !teacher) {
@@ -649,6 +649,9 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
 
   namespace F = torch::nn::functional;
   const auto ce = F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing);
+  // The progress display's counts: this process's batches since the epoch (or resume) began.
+  Counts shown;
+  const std::int64_t first_step = step;
   auto window_start = std::chrono::steady_clock::now();
   std::int64_t window_images = 0;
   while (epoch < o.epochs) {
@@ -718,6 +721,21 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
       Counts& counts = comm ? local : running;
       counts.loss_sum += loss.item<double>() * static_cast<double>(n);
       count_batch(logits.detach(), b.labels, n, counts);
+      if (on_step && lead) {
+        shown.loss_sum += loss.item<double>() * static_cast<double>(n);
+        count_batch(logits.detach(), b.labels, n, shown);
+        TrainStep shown_step;
+        shown_step.epoch = epoch + 1;
+        shown_step.step = step;
+        shown_step.total_steps = total_steps;
+        shown_step.loss = shown.loss_sum / static_cast<double>(shown.seen);
+        shown_step.top1 = percent(shown.correct1, shown.seen);
+        const double since =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        shown_step.images_per_second =
+            since > 0 ? static_cast<double>((step - first_step) * o.batch_size) / since : 0.0;
+        on_step(shown_step);
+      }
       window_images += n * world;
       const bool last = batch + 1 == per_epoch;
       const bool checkpoint = !last && o.checkpoint_every > 0 && step % o.checkpoint_every == 0;
@@ -763,6 +781,7 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
     ++epoch;
     batch = 0;
     running = Counts{};
+    shown = Counts{};
     save_checkpoint();
   }
 

@@ -126,6 +126,16 @@ struct TrainLogRow {
   double lr = 0, loss = 0, top1 = 0, top5 = 0, images_per_second = 0, seconds = 0;
 };
 
+// What a progress display shows after each training step (rank 0 only): the running means of
+// the epoch so far over this process's batches (in a distributed run, rank 0's share), and
+// the images per second of all processes since train() began or resumed.
+struct TrainStep {
+  std::int64_t epoch = 0;  // 1-based
+  std::int64_t step = 0;   // steps done so far
+  std::int64_t total_steps = 0;
+  double loss = 0, top1 = 0, images_per_second = 0;
+};
+
 // The learning rate of step `step` (0-based) of `total_steps`, `warmup_steps` of them warm-up.
 double lr_at(const TrainOptions& options, std::int64_t step, std::int64_t total_steps,
              std::int64_t warmup_steps);
@@ -138,11 +148,13 @@ void validate(const TrainOptions& options);
 // With `comm` (a distributed run), every rank calls train() together (see above). When
 // options.teacher is set, `teacher` is that teacher already loaded (the train stage loads it
 // with the pipeline's plugin paths); null: train() loads options.teacher itself with
-// nas::load_teacher for the dataset's shape.
+// nas::load_teacher for the dataset's shape. `on_step`, when given, is called on rank 0 after
+// every step (for a progress bar; it must be cheap).
 TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const TrainOptions& options,
                    const std::string& dir, std::int64_t flops = 0,
                    const std::function<void(const TrainLogRow&)>& observer = {},
-                   Communicator* comm = nullptr, Teacher* teacher = nullptr);
+                   Communicator* comm = nullptr, Teacher* teacher = nullptr,
+                   const std::function<void(const TrainStep&)>& on_step = {});
 
 // Reads a final_metrics.json; throws nas::Error naming the file.
 TrainMetrics read_train_metrics(const std::string& path);
