@@ -472,9 +472,10 @@ void score_stage(Run& r) {
   r.progress->start("score", static_cast<std::int64_t>(archs.size()));
   const std::size_t before = r.evaluator->answered_from_cache();
   r.evaluator->set_listener([&](const Evaluation&) { r.progress->advance(1); });
-  // Chunks big enough to keep many ranks of a distributed evaluator busy; rows are persisted
-  // as they arrive either way.
-  const std::size_t step = 64;
+  // Chunks big enough to keep every worker of a large distributed evaluator busy (64 nodes of
+  // 16 workers); evaluators bound the networks they hold themselves, and rows are persisted as
+  // they arrive either way.
+  const std::size_t step = 1024;
   for (std::size_t i = 0; i < archs.size(); i += step) {
     std::vector<Arch> chunk(
         archs.begin() + static_cast<std::ptrdiff_t>(i),
