@@ -1,6 +1,7 @@
 // The DARTS training recipe: the network's training-time parts (auxiliary head, drop-path)
-// against DARTS's own network rebuilt in Python (tests/oracle/darts_eval_net.py), and their
-// properties.
+// against DARTS's own network rebuilt in Python (tests/oracle/darts_eval_net.py), their
+// properties, and the trainer driving them through nas::Network without knowing the space
+// (auxiliary loss, drop-path schedule and seeds), down to a `nas run` of a train stage.
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -292,6 +293,269 @@ TEST(DartsTrainingOps, DropPathSparesIdentitiesAndTheSupernetHasNone) {
   std::vector<std::vector<bool>> alive;
   for (const auto& d : space->supernet_decisions()) alive.emplace_back(d.choices.size(), true);
   EXPECT_FALSE(space->build_supernet(alive, spec)->supports_drop_path());
+}
+
+// --- The trainer ------------------------------------------------------------------------------
+
+// 3x32x32 images in 10 classes, the class written into the image: 48 train, 8 validation, 8
+// test.
+class ImageDataset : public nas::Dataset {
+ public:
+  ImageDataset() {
+    torch::manual_seed(7);
+    x_ = torch::randn({64, 3, 32, 32});
+    y_ = torch::randint(0, 10, {64}, torch::kLong);
+    x_.add_(y_.to(torch::kFloat).view({64, 1, 1, 1}) * 0.3);
+  }
+  nas::DataShape shape() const override { return {3, 32, 10}; }
+  nas::Batch batch(std::int64_t, std::uint64_t, nas::Split) const override {
+    throw nas::Error("no probe batches");
+  }
+  std::int64_t size(nas::Split split) const override {
+    return split == nas::Split::kTrain ? 48 : 8;
+  }
+  nas::Batch samples(nas::Split split, const std::vector<std::int64_t>& indices) const override {
+    const std::int64_t offset = split == nas::Split::kTrain        ? 0
+                                : split == nas::Split::kValidation ? 48
+                                                                   : 56;
+    std::vector<std::int64_t> at;
+    for (auto i : indices) at.push_back(offset + i);
+    const at::Tensor index = torch::tensor(at, torch::kLong);
+    return {x_.index_select(0, index), y_.index_select(0, index)};
+  }
+
+ private:
+  at::Tensor x_, y_;
+};
+
+// A network that records what the trainer tells it.
+class RecordingNet : public nas::Network {
+ public:
+  RecordingNet() {
+    head_ = register_module("head", nas::ProbedLinear(3 * 32 * 32, 10));
+    set_num_blocks(1);
+  }
+  at::Tensor forward(const at::Tensor& x) override { return head_->forward(x.flatten(1)); }
+  bool supports_drop_path() const override { return true; }
+  void set_training_progress(const nas::TrainingProgress& p) override { calls.push_back(p); }
+  std::vector<nas::TrainingProgress> calls;
+
+ private:
+  nas::ProbedLinear head_{nullptr};
+};
+
+nas::TrainOptions quick_options() {
+  nas::TrainOptions o;
+  o.epochs = 4;
+  o.batch_size = 8;
+  o.lr = 0.025;
+  o.momentum = 0.9;
+  o.weight_decay = 3e-4;
+  o.steps_per_epoch = 2;
+  o.log_every = 1;
+  o.seed = 5;
+  return o;
+}
+
+TEST(DartsTrainer, EveryStepGetsItsEpochFractionAndSeed) {
+  TempDir t;
+  RecordingNet net;
+  nas::TrainOptions o = quick_options();
+  o.drop_path = 0.2;
+  nas::train(net, std::make_shared<ImageDataset>(), o, t.file("run"));
+  ASSERT_EQ(net.calls.size(), 8u);
+  for (std::size_t step = 0; step < 8; ++step) {
+    EXPECT_DOUBLE_EQ(net.calls[step].fraction, static_cast<double>(step / 2) / 4.0) << step;
+    EXPECT_EQ(net.calls[step].drop_path, 0.2);
+    EXPECT_EQ(net.calls[step].seed, nas::derive_seed(5, "drop_path", "0", step)) << step;
+  }
+  const auto options = nlohmann::json::parse(read_file(t.file("run/train.json")));
+  EXPECT_EQ(options.at("drop_path").get<double>(), 0.2);
+  EXPECT_FALSE(options.contains("auxiliary_weight"));  // unset options are not written
+}
+
+TEST(DartsTrainer, RefusesPartsTheNetworkLacks) {
+  TempDir t;
+  nas::TrainOptions o = quick_options();
+  o.auxiliary_weight = 0.4;
+  RecordingNet net;  // no auxiliary head
+  try {
+    nas::train(net, std::make_shared<ImageDataset>(), o, t.file("a"));
+    ADD_FAILURE() << "auxiliary_weight accepted without a head";
+  } catch (const nas::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("no auxiliary head"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(t.file("a/train.json")));
+  auto space = darts_eval_space(5);
+  std::vector<std::vector<bool>> alive;
+  for (const auto& d : space->supernet_decisions()) alive.emplace_back(d.choices.size(), true);
+  auto supernet = space->build_supernet(alive, width_spec(2));
+  o = quick_options();
+  o.drop_path = 0.2;
+  EXPECT_THROW(nas::train(*supernet, std::make_shared<ImageDataset>(), o, t.file("b")),
+               nas::UsageError);
+  for (double bad : {1.0, -0.1, std::nan("")}) {
+    o.drop_path = bad;
+    EXPECT_THROW(nas::validate(o), nas::UsageError) << bad;
+  }
+  o.drop_path = 0;
+  o.auxiliary_weight = -1;
+  EXPECT_THROW(nas::validate(o), nas::UsageError);
+}
+
+// The DARTS recipe on a small DARTS network: the logged loss of the first step is the main
+// cross entropy plus 0.4 times the auxiliary head's, computed here on the same batch and
+// weights; training lowers the loss; a second run gives the same weights bit for bit, and
+// drop-path (active from the second epoch) changes them.
+TEST(DartsTrainer, AuxiliaryLossAndDropPathTrainEndToEnd) {
+  auto data = std::make_shared<ImageDataset>();
+  auto space = darts_eval_space(5);
+  const nas::Arch arch = space->parse(kDartsV2);
+  auto build = [&] {
+    at::manual_seed(9);
+    return space->build(arch, width_spec(4));
+  };
+  nas::TrainOptions o = quick_options();
+  o.epochs = 6;
+  o.steps_per_epoch = 0;  // all 6 batches
+  o.lr = 0.05;
+  o.auxiliary_weight = 0.4;
+  o.drop_path = 0.2;
+  o.grad_clip = 5;
+  o.label_smoothing = 0.1;
+
+  // The first step's loss by hand.
+  nas::LoaderOptions lo;
+  lo.seed = o.seed;
+  lo.epoch.batch_size = o.batch_size;
+  lo.epoch.shuffle = true;
+  lo.epoch.drop_last = true;
+  nas::EpochLoader loader(data, lo);
+  const nas::Batch first = loader.batch(0, 0);
+  double expected_loss = 0;
+  {
+    auto net = build();
+    net->train();
+    const at::Tensor logits = net->forward(first.inputs);
+    namespace F = torch::nn::functional;
+    const auto ce = F::CrossEntropyFuncOptions().label_smoothing(0.1);
+    expected_loss =
+        F::cross_entropy(logits, first.labels, ce).item<double>() +
+        0.4 * F::cross_entropy(net->auxiliary_logits(), first.labels, ce).item<double>();
+  }
+
+  TempDir t;
+  auto net = build();
+  const nas::TrainMetrics m = nas::train(*net, data, o, t.file("run"));
+  EXPECT_EQ(m.steps, 36);
+  EXPECT_EQ(m.params, space->params(arch, width_spec(4)));
+  const nas::CsvTable log = nas::read_csv(t.file("run/train_log.csv"));
+  const std::size_t split = log.column("split"), loss = log.column("loss");
+  std::vector<double> train_loss;
+  for (const auto& row : log.rows) {
+    if (row[split] == "train") train_loss.push_back(std::stod(row[loss]));
+  }
+  ASSERT_EQ(train_loss.size(), 36u);
+  EXPECT_NEAR(train_loss.front(), expected_loss, 1e-5 * expected_loss);
+  // Lower at the end: the mean of the last epoch's running means against the first's.
+  double first_epoch = 0, last_epoch = 0;
+  for (int i = 0; i < 6; ++i) {
+    first_epoch += train_loss[static_cast<std::size_t>(i)];
+    last_epoch += train_loss[train_loss.size() - 6 + static_cast<std::size_t>(i)];
+  }
+  EXPECT_LT(last_epoch, 0.8 * first_epoch);
+  const auto options = nlohmann::json::parse(read_file(t.file("run/train.json")));
+  EXPECT_EQ(options.at("auxiliary_weight").get<double>(), 0.4);
+  EXPECT_EQ(options.at("drop_path").get<double>(), 0.2);
+
+  auto again = build();
+  nas::train(*again, data, o, t.file("again"));
+  EXPECT_EQ(read_file(t.file("run/model.pt")), read_file(t.file("again/model.pt")));
+  o.drop_path = 0;
+  auto undropped = build();
+  nas::train(*undropped, data, o, t.file("undropped"));
+  EXPECT_NE(read_file(t.file("run/model.pt")), read_file(t.file("undropped/model.pt")));
+}
+
+// Under mixup the first step sees the same mixed batch whatever the auxiliary weight, so its
+// logged loss is the main loss plus the weight times a fixed positive auxiliary loss.
+TEST(DartsTrainer, AuxiliaryTermUnderMixupScalesWithItsWeight) {
+  auto data = std::make_shared<ImageDataset>();
+  auto space = darts_eval_space(5);
+  const nas::Arch arch = space->parse(kDartsV2);
+  TempDir t;
+  auto first_loss = [&](double weight) {
+    at::manual_seed(9);
+    auto net = space->build(arch, width_spec(4));
+    nas::TrainOptions o = quick_options();
+    o.epochs = 1;
+    o.steps_per_epoch = 1;
+    o.eval_batches = 1;
+    o.mixup = 0.2;
+    o.auxiliary_weight = weight;
+    const std::string dir = t.file("w" + std::to_string(weight));
+    nas::train(*net, data, o, dir);
+    const nas::CsvTable log = nas::read_csv(dir + "/train_log.csv");
+    return std::stod(log.rows.at(0).at(log.column("loss")));
+  };
+  const double none = first_loss(0), some = first_loss(0.4), more = first_loss(0.8);
+  EXPECT_GT(some - none, 0.1);
+  EXPECT_NEAR(more - none, 2 * (some - none), 1e-5);
+}
+
+// The train stage reads the options from YAML, and the darts space's parameters build DARTS's
+// training network.
+TEST(DartsTrainStage, RunsTheRecipeFromYaml) {
+  TempDir t;
+  auto pipeline = [&](const std::string& out, const std::string& space_params,
+                      const std::string& extra) {
+    return "run: {out_dir: '" + out +
+           "', seed: 1, torch_threads: 1}\n"
+           "data: {type: synthetic, batch_size: 8, params: {train_size: 32, validation_size: "
+           "8, test_size: 8}}\n"
+           "search_space: {type: darts, params: {" +
+           space_params +
+           "}}\n"
+           "proxies: [params]\n"
+           "train: {arch: \"" +
+           kDartsV2 +
+           "\", epochs: 2, batch_size: 8, steps_per_epoch: 2, eval_batches: 1, width: 4, lr: "
+           "0.025, weight_decay: 3e-4, grad_clip: 5" +
+           extra + "}\n";
+  };
+  const std::string eval_net = "layers: 5, cell_affine: true, pool_bn: false, auxiliary: true";
+  const std::string out = t.file("ok");
+  auto r = nas::test::nas_run(
+      t.write("ok.yaml", pipeline(out, eval_net, ", auxiliary_weight: 0.4, drop_path: 0.2")));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto options = nlohmann::json::parse(read_file(out + "/train/train.json"));
+  EXPECT_EQ(options.at("auxiliary_weight").get<double>(), 0.4);
+  EXPECT_EQ(options.at("drop_path").get<double>(), 0.2);
+  const nas::TrainMetrics m = nas::read_train_metrics(out + "/train/final_metrics.json");
+  auto space = darts_eval_space(5);
+  EXPECT_EQ(m.params, space->params(space->parse(kDartsV2), width_spec(4)));
+  EXPECT_NE(read_file(out + "/config.resolved.yaml").find("auxiliary_weight: 0.4"),
+            std::string::npos);
+  // `nas eval` rebuilds the network, auxiliary head included, and loads model.pt.
+  r = run_command("'" + nas::test::cli() + "' eval '" + out + "' --batch-size 8 --batches 1");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("test (8 images)"), std::string::npos) << r.output;
+
+  struct Bad {
+    std::string space_params, extra, expect;
+  };
+  const std::vector<Bad> bad = {
+      {"layers: 5", ", auxiliary_weight: 0.4", "no auxiliary head"},
+      {eval_net, ", drop_path: 1", "train.drop_path must be in [0, 1)"},
+      {eval_net, ", auxiliary_weight: -0.4", "train.auxiliary_weight must be >= 0"},
+  };
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    const std::string name = "bad" + std::to_string(i);
+    r = nas::test::nas_run(
+        t.write(name + ".yaml", pipeline(t.file(name), bad[i].space_params, bad[i].extra)));
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find(bad[i].expect), std::string::npos) << i << ": " << r.output;
+  }
 }
 
 }  // namespace

@@ -185,6 +185,8 @@ YAML::Node PipelineConfig::resolved() const {
     t["label_smoothing"] = o.label_smoothing;
     t["mixup"] = o.mixup;
     t["grad_clip"] = o.grad_clip;
+    t["auxiliary_weight"] = o.auxiliary_weight;
+    t["drop_path"] = o.drop_path;
     t["steps_per_epoch"] = o.steps_per_epoch;
     t["eval_batches"] = o.eval_batches;
     t["eval_batch_size"] = o.eval_batch_size;
@@ -409,6 +411,8 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
                         "label_smoothing",
                         "mixup",
                         "grad_clip",
+                        "auxiliary_weight",
+                        "drop_path",
                         "steps_per_epoch",
                         "eval_batches",
                         "eval_batch_size",
@@ -435,6 +439,8 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
     o.label_smoothing = detail::get_double(f, t, "label_smoothing", "train", o.label_smoothing);
     o.mixup = detail::get_double(f, t, "mixup", "train", o.mixup);
     o.grad_clip = detail::get_double(f, t, "grad_clip", "train", o.grad_clip);
+    o.auxiliary_weight = detail::get_double(f, t, "auxiliary_weight", "train", o.auxiliary_weight);
+    o.drop_path = detail::get_double(f, t, "drop_path", "train", o.drop_path);
     o.steps_per_epoch = get_bounded(f, t, "steps_per_epoch", "train", 0, 0, 1'000'000'000);
     o.eval_batches = get_bounded(f, t, "eval_batches", "train", 0, 0, 1'000'000'000);
     o.eval_batch_size = get_bounded(f, t, "eval_batch_size", "train", 0, 0, 1 << 20);
