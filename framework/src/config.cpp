@@ -189,6 +189,8 @@ YAML::Node PipelineConfig::resolved() const {
       t["teacher"] = o.teacher;
       t["kd_ratio"] = o.kd_ratio;
     }
+    t["auxiliary_weight"] = o.auxiliary_weight;
+    t["drop_path"] = o.drop_path;
     t["steps_per_epoch"] = o.steps_per_epoch;
     t["eval_batches"] = o.eval_batches;
     t["eval_batch_size"] = o.eval_batch_size;
@@ -415,6 +417,8 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
                         "grad_clip",
                         "teacher",
                         "kd_ratio",
+                        "auxiliary_weight",
+                        "drop_path",
                         "steps_per_epoch",
                         "eval_batches",
                         "eval_batch_size",
@@ -444,6 +448,8 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
     if (t["teacher"])
       o.teacher = resolve_input(path, detail::get_string(f, t, "teacher", "train", ""));
     o.kd_ratio = detail::get_double(f, t, "kd_ratio", "train", o.kd_ratio);
+    o.auxiliary_weight = detail::get_double(f, t, "auxiliary_weight", "train", o.auxiliary_weight);
+    o.drop_path = detail::get_double(f, t, "drop_path", "train", o.drop_path);
     o.steps_per_epoch = get_bounded(f, t, "steps_per_epoch", "train", 0, 0, 1'000'000'000);
     o.eval_batches = get_bounded(f, t, "eval_batches", "train", 0, 0, 1'000'000'000);
     o.eval_batch_size = get_bounded(f, t, "eval_batch_size", "train", 0, 0, 1 << 20);

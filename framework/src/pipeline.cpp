@@ -188,6 +188,8 @@ ground_truth:             # optional: correlation report
 #   weight_decay: 5e-4    # decay_norm_and_bias: false exempts BatchNorm weights and biases
 #   label_smoothing: 0
 #   mixup: 0              # Beta(alpha, alpha); 0: off
+#   auxiliary_weight: 0   # weight of an auxiliary head's loss (DARTS: 0.4); 0: off
+#   drop_path: 0          # drop-path probability, linear from 0 over the epochs (DARTS: 0.2)
 #   checkpoint_every: 0   # steps between checkpoints (every epoch end always)
 )";
 }

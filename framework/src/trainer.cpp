@@ -235,6 +235,9 @@ std::string TrainOptions::to_json() const {
     j["teacher"] = teacher;
     j["kd_ratio"] = kd_ratio;
   }
+  // Written only when set: train.json of runs made before these options still matches.
+  if (auxiliary_weight > 0) j["auxiliary_weight"] = auxiliary_weight;
+  if (drop_path > 0) j["drop_path"] = drop_path;
   j["steps_per_epoch"] = steps_per_epoch;
   j["eval_batches"] = eval_batches;
   j["eval_batch_size"] = eval_batch_size;
@@ -269,6 +272,10 @@ void validate(const TrainOptions& o) {
        "mixup (the Beta distribution's alpha) must be >= 0");
   need(std::isfinite(o.grad_clip) && o.grad_clip >= 0, "grad_clip must be >= 0 (0: off)");
   need(std::isfinite(o.kd_ratio) && o.kd_ratio >= 0, "kd_ratio must be >= 0");
+  need(std::isfinite(o.auxiliary_weight) && o.auxiliary_weight >= 0,
+       "auxiliary_weight must be >= 0 (0: off)");
+  need(std::isfinite(o.drop_path) && o.drop_path >= 0 && o.drop_path < 1,
+       "drop_path must be in [0, 1) (0: off)");
   need(o.steps_per_epoch >= 0, "steps_per_epoch must be >= 0 (0: the whole split)");
   need(o.eval_batches >= 0, "eval_batches must be >= 0 (0: the whole split)");
   need(o.eval_batch_size >= 0, "eval_batch_size must be >= 0 (0: batch_size)");
@@ -383,6 +390,15 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
     teacher = own_teacher.get();
   }
   if (o.teacher.empty()) teacher = nullptr;
+  if (o.auxiliary_weight > 0 && !net.has_auxiliary_head()) {
+    throw UsageError("train.auxiliary_weight is " + json(o.auxiliary_weight).dump() +
+                     ", but the network has no auxiliary head (a space parameter builds one, "
+                     "e.g. darts's `auxiliary: true`)");
+  }
+  if (o.drop_path > 0 && !net.supports_drop_path()) {
+    throw UsageError("train.drop_path is " + json(o.drop_path).dump() +
+                     ", but the network has no drop-path");
+  }
   const std::int64_t world = comm ? comm->world_size() : 1;
   const bool lead = comm == nullptr || comm->rank() == 0;  // reads and writes DIR
   if (o.batch_size % world != 0) {
@@ -652,12 +668,23 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
   // The progress display's counts: this process's batches since the epoch (or resume) began.
   Counts shown;
   const std::int64_t first_step = step;
+  // The auxiliary head's logits of the step's forward (checked: a head that computed nothing in
+  // training mode is a bug of its network).
+  auto auxiliary_logits = [&net] {
+    at::Tensor aux = net.auxiliary_logits();
+    if (!aux.defined()) throw Error("the network's auxiliary head gave no logits in training");
+    return aux;
+  };
   auto window_start = std::chrono::steady_clock::now();
   std::int64_t window_images = 0;
   while (epoch < o.epochs) {
     for (; batch < per_epoch; ++batch) {
       Batch b = loader.batch(static_cast<std::uint64_t>(epoch), batch);
       const double lr = lr_at(o, step, total_steps, warmup_steps);
+      net.set_training_progress(
+          {static_cast<double>(epoch) / static_cast<double>(o.epochs), o.drop_path,
+           derive_seed(o.seed, "drop_path", std::to_string(comm ? comm->rank() : 0),
+                       static_cast<std::uint64_t>(step))});
       at::Tensor x = b.inputs;
       at::Tensor logits;
       at::Tensor loss;
@@ -678,9 +705,19 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
         logits = net.forward(x);
         loss = F::cross_entropy(logits, b.labels, ce) * lambda +
                F::cross_entropy(logits, b.labels.index_select(0, index), ce) * (1.0 - lambda);
+        if (o.auxiliary_weight > 0) {
+          const at::Tensor aux = auxiliary_logits();
+          const at::Tensor aux_loss =
+              F::cross_entropy(aux, b.labels, ce) * lambda +
+              F::cross_entropy(aux, b.labels.index_select(0, index), ce) * (1.0 - lambda);
+          loss = loss + aux_loss * o.auxiliary_weight;
+        }
       } else {
         logits = net.forward(x);
         loss = F::cross_entropy(logits, b.labels, ce);
+        if (o.auxiliary_weight > 0) {
+          loss = loss + F::cross_entropy(auxiliary_logits(), b.labels, ce) * o.auxiliary_weight;
+        }
       }
       if (teacher && o.kd_ratio > 0) {
         const at::Tensor soft = torch::softmax(teacher->logits(x), 1);

@@ -37,8 +37,18 @@
 // ops[2k+1](state[in 2k+1]) (in entry order), and outputs cat(node 2..5) on channels. The
 // network returns classifier(flatten(global average pool(last cell))). There is no ReLU
 // before the pooling, hence no head tap (proxies that need one, Zen, refuse the network).
-// The auxiliary head runs only in training mode; its logits are kept in aux_logits() of the
-// network class here for a trainer (forward returns the main logits). Drop-path is not built.
+// The auxiliary head runs only in training mode; its logits are kept for a trainer
+// (nas::Network::auxiliary_logits(); forward returns the main logits).
+//
+// Drop-path (nas::Network::set_training_progress; discrete networks only, the supernet has
+// none): in training mode with p = drop_path · fraction > 0, each op output of a cell except a
+// stride-1 skip_connect (DARTS's Identity) becomes x / (1 - p) · mask, as DARTS's
+// utils.drop_path computes it (x.div_(keep_prob), then x.mul_(mask)), with one mask value per
+// sample: 1 when nas::Rng::uniform() < 1 - p, else 0. The Rng is nas::Rng(seed) of the last
+// set_training_progress() and draws in forward order: cell by cell, node by node, the node's
+// first then second entry, samples in batch order; identities draw nothing. The masks are drawn
+// on the CPU whatever the device, so a seed drops the same samples everywhere.
+// tests/oracle/darts_eval_net.py draws them alike in DARTS's own network.
 //
 // tools/darts_oracle.py is an independent PyTorch model of the default network built in this
 // order under these names; tests/test_darts.cpp checks that both give the same parameter names,
@@ -79,6 +89,7 @@
 #include "darts_space.h"
 #include "nas/error.h"
 #include "nas/network.h"
+#include "nas/seed.h"
 
 namespace darts {
 namespace {
@@ -192,10 +203,27 @@ class MixedEdgeImpl : public OpImpl {
   std::vector<std::shared_ptr<OpImpl>> ops;  // survivors in supernet op order
 };
 
+// DARTS's drop_path: x / keep · mask, one mask value per sample drawn from `rng` (see above).
+at::Tensor drop_path(const at::Tensor& x, double probability, nas::Rng& rng) {
+  const double keep = 1.0 - probability;
+  const std::int64_t n = x.size(0);
+  at::Tensor mask = at::empty({n, 1, 1, 1}, at::kFloat);
+  float* m = mask.data_ptr<float>();
+  for (std::int64_t i = 0; i < n; ++i) m[i] = rng.uniform() < keep ? 1.0f : 0.0f;
+  return x.div(keep).mul(mask.to(x.options()));
+}
+
+// The drop-path state of a training step: the probability now and the step's generator.
+struct DropPathState {
+  double probability = 0;
+  nas::Rng rng{0};
+};
+
 class CellImpl : public nn::Module {
  public:
   CellImpl() : nn::Module("Cell") {}
-  at::Tensor forward(const at::Tensor& s0, const at::Tensor& s1) {
+  // `drop`: drop-path op outputs with drop->probability (null: none).
+  at::Tensor forward(const at::Tensor& s0, const at::Tensor& s1, DropPathState* drop = nullptr) {
     std::vector<at::Tensor> states{preprocess0->forward(s0), preprocess1->forward(s1)};
     if (!edges.empty()) {
       // Supernet: node n sums its live edges in input order (TE-NAS: sum(clist), a dead edge
@@ -215,6 +243,10 @@ class CellImpl : public nn::Module {
     for (int k = 0; k < kNumSteps; ++k) {
       at::Tensor h1 = ops[2 * k]->forward(states[inputs[2 * k]]);
       at::Tensor h2 = ops[2 * k + 1]->forward(states[inputs[2 * k + 1]]);
+      if (drop != nullptr) {
+        if (!is_identity[2 * k]) h1 = drop_path(h1, drop->probability, drop->rng);
+        if (!is_identity[2 * k + 1]) h2 = drop_path(h2, drop->probability, drop->rng);
+      }
       states.push_back(h1 + h2);
     }
     return at::cat({states[2], states[3], states[4], states[5]}, 1);
@@ -222,6 +254,8 @@ class CellImpl : public nn::Module {
   std::shared_ptr<OpImpl> preprocess0, preprocess1;
   std::vector<std::shared_ptr<OpImpl>> ops;
   std::array<int, kNumEntries> inputs{};
+  // DARTS never drops the output of an Identity (a stride-1 skip_connect).
+  std::array<bool, kNumEntries> is_identity{};
   // Supernet cells: one mixed edge per edge index, null for a dead edge (ops unused).
   std::vector<std::shared_ptr<MixedEdgeImpl>> edges;
 };
@@ -257,7 +291,7 @@ class DartsNetwork : public nas::Network {
   // discrete network of `genotype`.
   DartsNetwork(const Genotype& genotype, const SuperAlive* super, const nas::NetSpec& spec,
                const Options& options, const Shape& shape)
-      : options_(options) {
+      : options_(options), is_supernet_(super != nullptr) {
     const std::int64_t c = shape.width;
     std::int64_t c_pp = spec.in_channels, c_p = spec.in_channels;
     bool reduction_prev = false;
@@ -304,6 +338,7 @@ class DartsNetwork : public nas::Network {
         const int stride = reduction && entries[e].input < 2 ? 2 : 1;
         cell->ops.push_back(make_op(entries[e].op, c_curr, stride, k));
         cell->inputs[e] = entries[e].input;
+        cell->is_identity[e] = entries[e].op == kSkipConnect && stride == 1;
         ops->push_back(cell->ops.back());
       }
       cells_->push_back(cell);
@@ -348,8 +383,9 @@ class DartsNetwork : public nas::Network {
       s0 = s1 = stem_->forward(input);
     }
     aux_logits_ = at::Tensor();
+    DropPathState* drop = is_training() && drop_path_.probability > 0 ? &drop_path_ : nullptr;
     for (std::size_t k = 0; k < cell_list_.size(); ++k) {
-      at::Tensor next = cell_list_[k]->forward(s0, s1);
+      at::Tensor next = cell_list_[k]->forward(s0, s1, drop);
       s0 = s1;
       s1 = next;
       if (static_cast<int>(k) == aux_cell_ && is_training()) {
@@ -361,8 +397,14 @@ class DartsNetwork : public nas::Network {
     return classifier_->forward(x.view({x.size(0), -1}));
   }
 
+  bool supports_drop_path() const override { return !is_supernet_; }
+  void set_training_progress(const nas::TrainingProgress& progress) override {
+    drop_path_.probability = is_supernet_ ? 0.0 : progress.drop_path * progress.fraction;
+    drop_path_.rng = nas::Rng(progress.seed);
+  }
+  bool has_auxiliary_head() const override { return aux_cell_ >= 0; }
   // The auxiliary head's logits of the last forward in training mode (undefined otherwise).
-  const at::Tensor& aux_logits() const { return aux_logits_; }
+  at::Tensor auxiliary_logits() const override { return aux_logits_; }
 
  private:
   void add_stem_conv(StemImpl& stem, const std::string& name, std::int64_t in, std::int64_t out,
@@ -500,6 +542,8 @@ class DartsNetwork : public nas::Network {
   }
 
   Options options_;
+  bool is_supernet_ = false;
+  DropPathState drop_path_;
   bool listing_ = true;  // taps created now are listed (false: a pruned supernet op's)
   std::shared_ptr<StemImpl> stem_, stem0_, stem1_;
   nn::ModuleList cells_{nullptr};

@@ -63,12 +63,17 @@
 //   (CIFAR: ReLU, AvgPool 5/3, conv1x1 -> 128, BN, ReLU, conv2x2 -> 768, BN, ReLU, Linear;
 //   ImageNet: AvgPool 5/2 and no BN after the 2x2 conv, as DARTS's code). It counts in
 //   params() and flops(); forward() returns the main logits only and, in training mode,
-//   keeps the auxiliary logits for a trainer (darts_network.cpp). Its ReLUs are no taps.
+//   keeps the auxiliary logits for a trainer (nas::Network::auxiliary_logits(), which the
+//   trainer weighs by train.auxiliary_weight). Its ReLUs are no taps.
 // * cell_affine (default false): affine BatchNorm in the cell ops (sep/dil conv, the
 //   FactorizedReduce of a reduction skip). NASLib builds them non-affine; DARTS's eval net
 //   affine. Stem and preprocessing BN are always affine; the pooling BN never is.
-// * Drop-path (DARTS/NB301 train with drop_path_prob 0.2) is a training-time op and is not
-//   built here.
+// * Drop-path (DARTS and NB301 train with drop_path_prob 0.2) has no parameters and is no space
+//   parameter: the discrete network supports it (nas::Network::supports_drop_path()) and
+//   drops with the probability the trainer passes (train.drop_path, scaled by epoch / epochs as
+//   DARTS does); darts_network.cpp documents how. The supernet has none.
+// DARTS's own CIFAR-10 eval net is `layers: 20, cell_affine: true, pool_bn: false` at width
+// 36, with `auxiliary: true` for its training (configs/darts-cifar10-train.yaml).
 // The input size must be a multiple of 2^r for the r halvings built (two per the CIFAR
 // net's reductions; three more with the ImageNet stem), as FactorizedReduce needs even sizes.
 //

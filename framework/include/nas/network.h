@@ -18,9 +18,24 @@
 //   proxy code (proxy_kit.h) recognises them.
 // * Taps are listed in forward execution order. A tap whose module is skipped in a forward
 //   pass (none in the spaces shipped) records nothing and has_response() is false.
+// * Training-time parts (optional; the defaults have none). A network may compute something
+//   only while it trains, which a trainer drives without knowing the space:
+//   - Drop-path (Larsson et al.'s FractalNet regulariser, as DARTS trains its cells): in
+//     training mode, op outputs are zeroed per sample with probability p and the kept ones
+//     divided by 1 - p. A network that has it says so with supports_drop_path(); it uses
+//     p = drop_path · fraction of the last set_training_progress() (DARTS's linear schedule)
+//     and draws its masks only from nas::Rng(seed) of that call, in its documented order, so a
+//     training step is a function of the progress it was given. In eval mode, or at p = 0, it
+//     draws nothing and computes exactly what it computes without drop-path.
+//   - An auxiliary head (DARTS, NASNet, Inception): extra logits computed from an inner layer in
+//     training mode only. A network that has one says so with has_auxiliary_head(), and
+//     auxiliary_logits() returns those of its last forward() in training mode (undefined after
+//     a forward in eval mode); forward() itself returns the main logits only. The head's
+//     parameters are parameters of the network like any other.
 // This is a torch-level header: include it only in .cpp files that build or probe networks.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -97,10 +112,27 @@ at::Tensor apply_activation(Activation a, const at::Tensor& x);
 void set_layer_recording(torch::nn::Module& net, bool on);
 std::vector<at::Tensor> layer_outputs(torch::nn::Module& net);
 
+// What a trainer tells a network before each training step (see the contract above).
+struct TrainingProgress {
+  // Fraction of the training done: epoch / epochs, with the 0-based epoch of the step, so 0
+  // throughout the first epoch (DARTS sets drop_path_prob · epoch / epochs per epoch).
+  double fraction = 0;
+  // Drop-path probability at fraction 1 (train.drop_path).
+  double drop_path = 0;
+  // Seeds the random choices of the training-mode forward passes until the next call.
+  std::uint64_t seed = 0;
+};
+
 class Network : public torch::nn::Module {
  public:
   ~Network() override;
   virtual at::Tensor forward(const at::Tensor& input) = 0;
+
+  // Training-time parts (see the contract above). The defaults: none.
+  virtual bool supports_drop_path() const { return false; }
+  virtual void set_training_progress(const TrainingProgress& progress) { (void)progress; }
+  virtual bool has_auxiliary_head() const { return false; }
+  virtual at::Tensor auxiliary_logits() const { return {}; }
 
   // Taps in forward execution order.
   const std::vector<Tap>& taps() const { return taps_; }

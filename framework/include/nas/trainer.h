@@ -22,6 +22,14 @@
 //   reference does) and s the student's. The teacher runs in eval mode without gradient.
 //   train.json records teacher and kd_ratio only when there is a teacher, so a resume under
 //   another teacher is refused like any other change of options.
+// * Training-time parts of the network (nas/network.h), as DARTS trains: with
+//   auxiliary_weight w > 0 the loss gains w times the same criterion (label smoothing, mixup's
+//   pair) on the auxiliary head's logits of the step's forward; the logged train loss includes
+//   it, as DARTS logs it. Before every step the network gets set_training_progress() with
+//   fraction epoch / epochs (0-based epoch), drop_path, and seed derive_seed(seed, "drop_path",
+//   rank, step) (rank "0" without a communicator), so that a resumed run drops what an
+//   uninterrupted one drops. auxiliary_weight > 0 on a network without an auxiliary head, or
+//   drop_path > 0 on one without drop-path, is a nas::UsageError before anything is written.
 // * Data: nas::EpochLoader over the train split (shuffled by (seed, epoch), augmented with the
 //   dataset's augmentation, last partial batch dropped); `steps_per_epoch` > 0 trains on the
 //   first that many batches of each epoch's order (a quick run); `eval_batches` > 0 judges on
@@ -37,10 +45,11 @@
 //   and images/s differ). A checkpoint made under other options is refused with nas::UsageError
 //   naming the options that differ. A directory whose final_metrics.json exists is complete:
 //   train() returns its metrics without training.
-// * Files in DIR: train.json (the options), train_log.csv (epoch, step, split, lr, loss,
-//   top1, top5, images_per_second, seconds; a `train` row every `log_every` steps and at each
-//   epoch's end with the running means since the epoch began, a `validation` row after each
-//   epoch, a `test` row at the end), checkpoint.pt, model.pt (the trained weights: a pickled
+// * Files in DIR: train.json (the options; auxiliary_weight and drop_path only when set, so that
+//   directories trained before these options existed still resume), train_log.csv (epoch, step,
+//   split, lr, loss, top1, top5, images_per_second, seconds; a `train` row every `log_every` steps
+//   and at each epoch's end with the running means since the epoch began, a `validation` row after
+//   each epoch, a `test` row at the end), checkpoint.pt, model.pt (the trained weights: a pickled
 //   dict of named tensors that Python reads with torch.load and nas with load_weights) and
 //   final_metrics.json (test_top1, test_top5 in percent, best validation top-1 and its epoch,
 //   parameters, FLOPs, epochs, steps, wall seconds). Every write is checked; a failure throws
@@ -95,6 +104,8 @@ struct TrainOptions {
   double grad_clip = 0.0;             // max total gradient norm; 0: off
   std::string teacher;                // distillation teacher (nas/teacher.h); empty: none
   double kd_ratio = 1.0;              // weight of the distillation term when there is a teacher
+  double auxiliary_weight = 0.0;      // weight of the auxiliary head's loss; 0: off
+  double drop_path = 0.0;             // drop-path probability at the end of training; 0: off
   std::int64_t steps_per_epoch = 0;   // 0: every full batch of the train split
   std::int64_t eval_batches = 0;      // 0: the whole validation / test split
   std::int64_t eval_batch_size = 0;   // 0: batch_size
