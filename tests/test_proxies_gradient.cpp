@@ -142,7 +142,7 @@ class TinyNet : public nas::Network {
       const nas::Activation a = kind == "conv_relu6"    ? nas::Activation::kReLU6
                                 : kind == "conv_hswish" ? nas::Activation::kHardSwish
                                                         : nas::Activation::kReLU;
-      relu = make_tap(*this, "relu", 0, a);
+      if (kind != "conv_bare") relu = make_tap(*this, "relu", 0, a);
       fc = register_module("fc", nas::ProbedLinear(2 * (s - 1) * (s - 1), k));
       assign(conv->weight, kConvW);
       assign(fc->weight, formula(fc->weight.numel(), 0.7, 0.2));
@@ -164,6 +164,7 @@ class TinyNet : public nas::Network {
   at::Tensor forward(const at::Tensor& x) override {
     const std::int64_t n = x.size(0);
     if (kind_ == "linear") return fc->forward(x.reshape({n, -1}));
+    if (kind_ == "conv_bare") return fc->forward(pooled_features(x).reshape({n, -1}));
     if (is_conv())
       return fc->forward(relu->forward(bn->forward(conv->forward(x))).reshape({n, -1}));
     if (kind_ == "res") {
@@ -173,8 +174,16 @@ class TinyNet : public nas::Network {
     return fc->forward(relu->forward(fc1->forward(x.reshape({n, -1}))));
   }
 
+  // "conv_bare" has no tap at all: like DARTS, its head reads BN's output without a
+  // nonlinearity, which it offers as its pooled features.
+  at::Tensor pooled_features(const at::Tensor& x) override {
+    if (kind_ != "conv_bare") return {};
+    return bn->forward(conv->forward(x));
+  }
+
   bool is_conv() const {
-    return kind_ == "conv" || kind_ == "conv_relu6" || kind_ == "conv_hswish";
+    return kind_ == "conv" || kind_ == "conv_relu6" || kind_ == "conv_hswish" ||
+           kind_ == "conv_bare";
   }
 
   std::string kind_;
@@ -546,6 +555,12 @@ TEST(ProxiesGradientTiny, ZenReadsTheHeadThroughItsOwnActivation) {
   // BN output in (-3, 3), i.e. on nearly all of them.
   expect_zen_by_hand("conv_hswish",
                      [](double x) { return x * std::min(std::max(x + 3.0, 0.0), 6.0) / 6.0; });
+}
+
+TEST(ProxiesGradientTiny, ZenReadsThePooledFeaturesOfANetworkWithoutAHeadTap) {
+  // DARTS and NAS-Bench-101 pool the last cell's output with no nonlinearity between: F is
+  // that map itself (Network::pooled_features), here BN's output.
+  expect_zen_by_hand("conv_bare", [](double x) { return x; });
 }
 
 TEST(ProxiesGradientTiny, ReluOnlyProxiesRefuseAReLU6Tap) {

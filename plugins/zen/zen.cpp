@@ -12,7 +12,9 @@
 // * F: the network's head tap is the last nonlinearity before pooling (network.h); F is its
 //   output, the head's activation of its response (relu for NAS-Bench-201's lastact = BN,
 //   ReLU, the map the global pooling reads). Taps of any kind: only the head is read, through
-//   its own activation. A network without a head tap is refused with an error.
+//   its own activation. A network without a head tap (DARTS, NAS-Bench-101: a bare pooling of
+//   the last cell) gives F through Network::pooled_features(), the map its pooling reads, as
+//   NASLib's zen takes the output before global pooling; one that offers neither is refused.
 // * Both forwards run in train mode (fresh modules are in train mode in the reference and
 //   nothing calls eval()), so BN normalises with batch statistics and updates running_var
 //   with the default momentum 0.1. The BN term reads running_var after the two forwards,
@@ -68,9 +70,6 @@ class Zen : public nas::Proxy {
     for (const auto& tap : net->taps()) {
       if (tap->is_head()) head = &tap;
     }
-    if (head == nullptr) {
-      throw nas::Error("zen: the network has no head tap, so there is no pre-pooling feature map");
-    }
     at::NoGradGuard no_grad;
     net->train();
     // Start from a freshly built network's statistics even if score() runs twice on one context.
@@ -89,12 +88,20 @@ class Zen : public nas::Proxy {
       at::Tensor mixed = x + gamma_ * e;
 
       at::Tensor f1, f2;
-      {
+      if (head) {
         nas::TapRecording recording(*net);
         net->forward(x);
         f1 = nas::apply_activation((*head)->activation(), (*head)->response());
         net->forward(mixed);
         f2 = nas::apply_activation((*head)->activation(), (*head)->response());
+      } else {
+        f1 = net->pooled_features(x);
+        if (!f1.defined()) {
+          throw nas::Error(
+              "zen: the network has no head tap and offers no pooled_features(), so there is no "
+              "pre-pooling feature map");
+        }
+        f2 = net->pooled_features(mixed);
       }
 
       at::Tensor diff = (f1 - f2).abs().to(at::kDouble);

@@ -36,7 +36,7 @@
 // Forward: a cell preprocesses its inputs, then node k + 2 = ops[2k](state[in 2k]) +
 // ops[2k+1](state[in 2k+1]) (in entry order), and outputs cat(node 2..5) on channels. The
 // network returns classifier(flatten(global average pool(last cell))). There is no ReLU
-// before the pooling, hence no head tap (proxies that need one, Zen, refuse the network).
+// before the pooling, hence no head tap; pooled_features() gives Zen the last cell's output.
 // The auxiliary head runs only in training mode; its logits are kept for a trainer
 // (nas::Network::auxiliary_logits(); forward returns the main logits).
 //
@@ -375,6 +375,12 @@ class DartsNetwork : public nas::Network {
   }
 
   at::Tensor forward(const at::Tensor& input) override {
+    at::Tensor x = pooling_->forward(pooled_features(input));
+    return classifier_->forward(x.view({x.size(0), -1}));
+  }
+
+  // The last cell's output (and, in training mode, the auxiliary head's logits on the way).
+  at::Tensor pooled_features(const at::Tensor& input) override {
     at::Tensor s0 = input, s1 = input;
     if (stem0_) {
       s0 = stem0_->forward(input);
@@ -393,8 +399,7 @@ class DartsNetwork : public nas::Network {
         aux_logits_ = aux_classifier_->forward(a.view({a.size(0), -1}));
       }
     }
-    at::Tensor x = pooling_->forward(s1);
-    return classifier_->forward(x.view({x.size(0), -1}));
+    return s1;
   }
 
   bool supports_drop_path() const override { return !is_supernet_; }

@@ -34,8 +34,9 @@
 // block is the index in `layers` of the entry it sits in (stem 0, modules 1-3, 5-7, 9-11 by
 // default), the weights WRCor gives the port's ReLUs (2^index); the max-pool entries hold no
 // tap. num_blocks() is the length of `layers`. The network has no head tap (the head is
-// pooling and a dense layer, without a nonlinearity; zen, which needs one, refuses it) and
-// no ReLU -> Conv -> BN units (its ops are Conv -> BN -> ReLU).
+// pooling and a dense layer, without a nonlinearity; pooled_features() gives zen the last
+// module's output, the map the pooling reads) and no ReLU -> Conv -> BN units (its ops are
+// Conv -> BN -> ReLU).
 //
 // tools/nb101_oracle.py (`network`) builds the same network in PyTorch from model_builder.py's
 // description, in this order; tests/test_nb101.cpp checks that both give the same parameter
@@ -174,10 +175,13 @@ class Nb101Network : public nas::Network {
   }
 
   at::Tensor forward(const at::Tensor& input) override {
+    return classifier_->forward(pooled_features(input).mean({2, 3}));
+  }
+
+  at::Tensor pooled_features(const at::Tensor& input) override {
     at::Tensor x = stem_ ? stem_->forward(input) : input;
     for (const Step& step : steps_) x = step.pool ? step.pool->forward(x) : step.cell->forward(x);
-    x = x.mean({2, 3});
-    return classifier_->forward(x);
+    return x;
   }
 
  private:

@@ -134,6 +134,14 @@ class Network : public torch::nn::Module {
   virtual bool has_auxiliary_head() const { return false; }
   virtual at::Tensor auxiliary_logits() const { return {}; }
 
+  // The feature map the network's global pooling reads for `input` (a forward up to there),
+  // for proxies that need the pre-pooling features (Zen) of networks whose head has no
+  // nonlinearity, hence no head tap. Undefined (the default): the network does not offer it.
+  virtual at::Tensor pooled_features(const at::Tensor& input) {
+    (void)input;
+    return {};
+  }
+
   // Taps in forward execution order.
   const std::vector<Tap>& taps() const { return taps_; }
   // Number of distinct block indices (the head's block is num_blocks() - 1).
