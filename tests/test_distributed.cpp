@@ -116,6 +116,65 @@ TEST(DistributedEnv, TorchrunVariablesAreReadAndCheckedByName) {
             std::string::npos);
 }
 
+std::string mapped(const std::string& device, int local_rank, int count) {
+  try {
+    return nas::device_for_local_rank(device, local_rank, count);
+  } catch (const nas::UsageError& e) {
+    return std::string("UsageError: ") + e.what();
+  }
+}
+
+TEST(DeviceForRank, LocalRankPicksTheGpuModTheVisibleDevices) {
+  // cpu is every rank's.
+  EXPECT_EQ(mapped("cpu", 0, 0), "cpu");
+  EXPECT_EQ(mapped("cpu", 5, 8), "cpu");
+  // `cuda`: one GPU a process; more processes than GPUs share them round-robin.
+  EXPECT_EQ(mapped("cuda", 0, 4), "cuda:0");
+  EXPECT_EQ(mapped("cuda", 3, 4), "cuda:3");
+  EXPECT_EQ(mapped("cuda", 5, 4), "cuda:1");
+  EXPECT_EQ(mapped("cuda", 2, 1), "cuda:0");
+  // `cuda:K`: the index of a one-process run is replaced by the rank's.
+  EXPECT_EQ(mapped("cuda:0", 1, 2), "cuda:1");
+  EXPECT_EQ(mapped("cuda:3", 0, 8), "cuda:0");
+  EXPECT_EQ(mapped("cuda:1", 1, 2), "cuda:1");  // the old override train.device=cuda:$LOCAL_RANK
+  EXPECT_EQ(mapped("cuda:7", 6, 4), "cuda:2");
+  // No device, or a name that is none of the three spellings.
+  EXPECT_NE(mapped("cuda", 0, 0)
+                .find("UsageError: device 'cuda' was requested, but this "
+                      "process sees no CUDA device"),
+            std::string::npos)
+      << mapped("cuda", 0, 0);
+  EXPECT_NE(mapped("cuda:1", 1, -1).find("sees no CUDA device"), std::string::npos);
+  for (const char* bad : {"gpu", "cuda:", "cuda:x", "cuda:-1", "CUDA", "cuda:12345", ""}) {
+    EXPECT_NE(mapped(bad, 0, 2).find("UsageError: unknown device"), std::string::npos)
+        << bad << ": " << mapped(bad, 0, 2);
+  }
+  EXPECT_NE(mapped("cuda", -1, 2).find("LOCAL_RANK -1 is negative"), std::string::npos);
+}
+
+TEST(DeviceForRank, ThisLibTorchDecides) {
+  EXPECT_EQ(nas::device_for_rank("cpu", 3), "cpu");
+  if (torch::cuda::is_available()) {
+    const int n = static_cast<int>(torch::cuda::device_count());
+    EXPECT_EQ(nas::device_for_rank("cuda", 1), "cuda:" + std::to_string(1 % n));
+    return;
+  }
+  // This LibTorch (Debian's is CPU-only) or this machine has none: said at once, by name.
+  for (const char* device : {"cuda", "cuda:1"}) {
+    try {
+      nas::device_for_rank(device, 1);
+      FAIL() << device << " accepted without CUDA";
+    } catch (const nas::UsageError& e) {
+      const std::string what = e.what();
+      EXPECT_TRUE(what.find("this LibTorch has no CUDA") != std::string::npos ||
+                  what.find("sees no CUDA device") != std::string::npos)
+          << what;
+      EXPECT_NE(what.find(std::string("device '") + device + "' was requested"), std::string::npos)
+          << what;
+    }
+  }
+}
+
 nas::DistributedEnv local_env(int rank, int world, int port, double timeout = 30) {
   nas::DistributedEnv e;
   e.rank = rank;
@@ -165,6 +224,21 @@ TEST(Rendezvous, UnreachableStoreIsAClearErrorAfterTheTimeout) {
     EXPECT_NE(what.find("NAS_DIST_TIMEOUT"), std::string::npos) << what;
   }
   EXPECT_LT(seconds_since(start), 20.0);
+}
+
+TEST(Rendezvous, ACudaDeviceWithoutCudaIsRefusedBeforeTheRendezvous) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this LibTorch has CUDA";
+  const int port = nas::free_local_port();  // nobody serves it: no wait may happen
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    nas::Communicator::connect(local_env(1, 2, port, 30), "cuda");
+    FAIL() << "connected for cuda without CUDA";
+  } catch (const nas::UsageError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("rank 1: run.device: device 'cuda' was requested, but"), std::string::npos)
+        << what;
+  }
+  EXPECT_LT(seconds_since(start), 5.0);
 }
 
 TEST(Rendezvous, WorldSizeMismatchIsAClearErrorOnEveryRank) {
@@ -423,6 +497,27 @@ TEST(DataParallelTrainer, WithBatchNormRanksHoldIdenticalWeightsAndStatistics) {
   }
 }
 
+TEST(DataParallelTrainer, ACudaDeviceWithoutCudaIsRefusedOnEveryRank) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this LibTorch has CUDA";
+  TempDir t;
+  auto data = std::make_shared<MemoryDataset>();
+  const int port = nas::free_local_port();
+  const auto errors =
+      on_ranks({local_env(0, 2, port), local_env(1, 2, port)}, [&](const nas::DistributedEnv& e) {
+        auto comm = nas::Communicator::connect(e);
+        SmallNet net(false);
+        nas::TrainOptions o = small_options();
+        o.device = "cuda:0";
+        nas::train(net, data, o, e.rank == 0 ? t.file("cuda") : "", 0, {}, comm.get());
+      });
+  for (const auto& e : errors) {
+    EXPECT_NE(e.find("device 'cuda:0' was requested, but this LibTorch has no CUDA"),
+              std::string::npos)
+        << e;
+  }
+  EXPECT_FALSE(std::filesystem::exists(t.file("cuda/train.json")));
+}
+
 // --- `nas run --nproc 2`: processes, the launcher, faults ----------------------------------------
 
 const char* kCell =
@@ -571,6 +666,20 @@ TEST(DataParallelCli, RendezvousFaultsAreClearErrors) {
   }
   EXPECT_NE(r.output.find("WORLD_SIZE mismatch"), std::string::npos) << r.output;
   EXPECT_LT(seconds_since(start), 30.0);
+  // run.device=cuda on a LibTorch without CUDA: said at once by the rank, before any wait for
+  // the store (nobody serves this port).
+  if (!torch::cuda::is_available()) {
+    start = std::chrono::steady_clock::now();
+    r = run_command("WORLD_SIZE=2 RANK=1 LOCAL_RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=" +
+                    std::to_string(nas::free_local_port()) + " NAS_DIST_TIMEOUT=60 " + cli +
+                    " run.device=cuda");
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find("error: rank 1: run.device: device 'cuda' was requested, but this "
+                            "LibTorch has no CUDA"),
+              std::string::npos)
+        << r.output;
+    EXPECT_LT(seconds_since(start), 30.0);
+  }
   // Bad variables are usage errors.
   r = run_command("WORLD_SIZE=2 RANK=0 MASTER_PORT=1 " + cli);
   EXPECT_EQ(r.status, 2) << r.output;
