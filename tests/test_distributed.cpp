@@ -497,6 +497,38 @@ TEST(DataParallelTrainer, WithBatchNormRanksHoldIdenticalWeightsAndStatistics) {
   }
 }
 
+// More ranks than samples to judge: 3 ranks, 2 test samples (one batch of 2). A rank with no
+// sample adds nothing, and the accuracy is one process's on the same weights.
+TEST(DataParallelTrainer, MoreRanksThanEvaluatedSamplesJudgeEachSampleOnce) {
+  TempDir t;
+  auto data = std::make_shared<MemoryDataset>();
+  const int port = nas::free_local_port();
+  std::vector<nas::DistributedEnv> envs;
+  for (int r = 0; r < 3; ++r) envs.push_back(local_env(r, 3, port));
+  nas::TrainOptions o = small_options();
+  o.epochs = 1;
+  o.batch_size = 6;  // 2 a rank
+  o.checkpoint_every = 0;
+  o.eval_batches = 1;
+  o.eval_batch_size = 2;
+  std::vector<nas::TrainMetrics> metrics(3);
+  nas::EvalResult alone;
+  const auto errors = on_ranks(envs, [&](const nas::DistributedEnv& e) {
+    auto comm = nas::Communicator::connect(e);
+    SmallNet net(false);
+    metrics[e.rank] =
+        nas::train(net, data, o, e.rank == 0 ? t.file("three") : "", 0, {}, comm.get());
+    if (e.rank == 0) alone = nas::evaluate(net, *data, nas::Split::kTest, 2, 1, "cpu");
+  });
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(alone.samples, 2);
+  for (const auto& m : metrics) {
+    EXPECT_EQ(m.world_size, 3);
+    EXPECT_EQ(m.test_top1, alone.top1);
+    EXPECT_EQ(m.test_top5, alone.top5);
+  }
+}
+
 TEST(DataParallelTrainer, ACudaDeviceWithoutCudaIsRefusedOnEveryRank) {
   if (torch::cuda::is_available()) GTEST_SKIP() << "this LibTorch has CUDA";
   TempDir t;
@@ -636,6 +668,86 @@ TEST(DataParallelCli, TwoProcessesMatchOneAndSurviveAKilledRank) {
   r = nas::test::nas_run(yaml);
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("train.world_size: 2 -> (absent)"), std::string::npos) << r.output;
+}
+
+// `nas run` as one rank started the torchrun way (no launcher to stop the others), output in
+// `log`; returns its pid.
+pid_t spawn_rank(const std::string& yaml, int rank, int port, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    ::setenv("WORLD_SIZE", "2", 1);
+    ::setenv("RANK", std::to_string(rank).c_str(), 1);
+    ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
+    ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+    ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+    ::setenv("NAS_DIST_TIMEOUT", "60", 1);
+    FILE* f = std::freopen(log.c_str(), "w", stderr);
+    (void)f;
+    ::dup2(STDERR_FILENO, STDOUT_FILENO);
+    const std::string cli = nas::test::cli();
+    ::execl(cli.c_str(), cli.c_str(), "-q", "run", yaml.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits up to `seconds` for `pid`; kills it and returns -1 when it is still running then.
+int wait_bounded(pid_t pid, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return -1;
+}
+
+// Without a launcher to stop the others, a rank killed mid-training (SIGKILL, after the first
+// checkpoint) makes the survivor fail within bounded time, saying a peer died, and the
+// checkpoint rank 0 wrote stays whole. Either rank: rank 1 (rank 0 survives) or rank 0 (the
+// store's server: rank 1 survives).
+TEST(DataParallelCli, TorchrunStyleRankKilledMidRunStopsTheOther) {
+  namespace fs = std::filesystem;
+  for (const int victim : {1, 0}) {
+    TempDir t;
+    const std::string yaml = t.write("p.yaml", pipeline(t.file("p")));
+    const int port = nas::free_local_port();
+    const pid_t ranks[2] = {spawn_rank(yaml, 0, port, t.file("rank0.log")),
+                            spawn_rank(yaml, 1, port, t.file("rank1.log"))};
+    const std::string checkpoint = t.file("p/train/checkpoint.pt");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    while (std::chrono::steady_clock::now() < deadline && !fs::exists(checkpoint)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const bool reached = fs::exists(checkpoint);
+    ::kill(ranks[victim], SIGKILL);
+    ::waitpid(ranks[victim], nullptr, 0);
+    const int survivor = 1 - victim;
+    const auto killed_at = std::chrono::steady_clock::now();
+    const int status = wait_bounded(ranks[survivor], 90);
+    ASSERT_TRUE(reached) << "no checkpoint within 2 minutes:\n"
+                         << read_file(t.file("rank0.log")) << read_file(t.file("rank1.log"));
+    const std::string said = read_file(t.file("rank" + std::to_string(survivor) + ".log"));
+    ASSERT_NE(status, -1) << "rank " << survivor << " still ran 90 s after rank " << victim
+                          << " was killed:\n"
+                          << said;
+    EXPECT_LT(seconds_since(killed_at), 90.0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << "\n" << said;
+    EXPECT_NE(said.find("error: rank " + std::to_string(survivor) + ": "), std::string::npos)
+        << said;
+    // Rank 1 may notice rank 0's end as a failed collective or as the lost store.
+    EXPECT_TRUE(said.find("another rank died or stopped answering") != std::string::npos ||
+                said.find("rendezvous store") != std::string::npos)
+        << said;
+    EXPECT_FALSE(fs::exists(t.file("p/train/final_metrics.json")));
+    EXPECT_NO_THROW(torch::pickle_load([&] {
+      const std::string bytes = read_file(checkpoint);
+      return std::vector<char>(bytes.begin(), bytes.end());
+    }()))
+        << "victim " << victim;
+  }
 }
 
 TEST(DataParallelCli, RendezvousFaultsAreClearErrors) {
