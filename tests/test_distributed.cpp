@@ -116,6 +116,65 @@ TEST(DistributedEnv, TorchrunVariablesAreReadAndCheckedByName) {
             std::string::npos);
 }
 
+std::string mapped(const std::string& device, int local_rank, int count) {
+  try {
+    return nas::device_for_local_rank(device, local_rank, count);
+  } catch (const nas::UsageError& e) {
+    return std::string("UsageError: ") + e.what();
+  }
+}
+
+TEST(DeviceForRank, LocalRankPicksTheGpuModTheVisibleDevices) {
+  // cpu is every rank's.
+  EXPECT_EQ(mapped("cpu", 0, 0), "cpu");
+  EXPECT_EQ(mapped("cpu", 5, 8), "cpu");
+  // `cuda`: one GPU a process; more processes than GPUs share them round-robin.
+  EXPECT_EQ(mapped("cuda", 0, 4), "cuda:0");
+  EXPECT_EQ(mapped("cuda", 3, 4), "cuda:3");
+  EXPECT_EQ(mapped("cuda", 5, 4), "cuda:1");
+  EXPECT_EQ(mapped("cuda", 2, 1), "cuda:0");
+  // `cuda:K`: the index of a one-process run is replaced by the rank's.
+  EXPECT_EQ(mapped("cuda:0", 1, 2), "cuda:1");
+  EXPECT_EQ(mapped("cuda:3", 0, 8), "cuda:0");
+  EXPECT_EQ(mapped("cuda:1", 1, 2), "cuda:1");  // the old override train.device=cuda:$LOCAL_RANK
+  EXPECT_EQ(mapped("cuda:7", 6, 4), "cuda:2");
+  // No device, or a name that is none of the three spellings.
+  EXPECT_NE(mapped("cuda", 0, 0)
+                .find("UsageError: device 'cuda' was requested, but this "
+                      "process sees no CUDA device"),
+            std::string::npos)
+      << mapped("cuda", 0, 0);
+  EXPECT_NE(mapped("cuda:1", 1, -1).find("sees no CUDA device"), std::string::npos);
+  for (const char* bad : {"gpu", "cuda:", "cuda:x", "cuda:-1", "CUDA", "cuda:12345", ""}) {
+    EXPECT_NE(mapped(bad, 0, 2).find("UsageError: unknown device"), std::string::npos)
+        << bad << ": " << mapped(bad, 0, 2);
+  }
+  EXPECT_NE(mapped("cuda", -1, 2).find("LOCAL_RANK -1 is negative"), std::string::npos);
+}
+
+TEST(DeviceForRank, ThisLibTorchDecides) {
+  EXPECT_EQ(nas::device_for_rank("cpu", 3), "cpu");
+  if (torch::cuda::is_available()) {
+    const int n = static_cast<int>(torch::cuda::device_count());
+    EXPECT_EQ(nas::device_for_rank("cuda", 1), "cuda:" + std::to_string(1 % n));
+    return;
+  }
+  // This LibTorch (Debian's is CPU-only) or this machine has none: said at once, by name.
+  for (const char* device : {"cuda", "cuda:1"}) {
+    try {
+      nas::device_for_rank(device, 1);
+      FAIL() << device << " accepted without CUDA";
+    } catch (const nas::UsageError& e) {
+      const std::string what = e.what();
+      EXPECT_TRUE(what.find("this LibTorch has no CUDA") != std::string::npos ||
+                  what.find("sees no CUDA device") != std::string::npos)
+          << what;
+      EXPECT_NE(what.find(std::string("device '") + device + "' was requested"), std::string::npos)
+          << what;
+    }
+  }
+}
+
 nas::DistributedEnv local_env(int rank, int world, int port, double timeout = 30) {
   nas::DistributedEnv e;
   e.rank = rank;
@@ -165,6 +224,21 @@ TEST(Rendezvous, UnreachableStoreIsAClearErrorAfterTheTimeout) {
     EXPECT_NE(what.find("NAS_DIST_TIMEOUT"), std::string::npos) << what;
   }
   EXPECT_LT(seconds_since(start), 20.0);
+}
+
+TEST(Rendezvous, ACudaDeviceWithoutCudaIsRefusedBeforeTheRendezvous) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this LibTorch has CUDA";
+  const int port = nas::free_local_port();  // nobody serves it: no wait may happen
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    nas::Communicator::connect(local_env(1, 2, port, 30), "cuda");
+    FAIL() << "connected for cuda without CUDA";
+  } catch (const nas::UsageError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("rank 1: run.device: device 'cuda' was requested, but"), std::string::npos)
+        << what;
+  }
+  EXPECT_LT(seconds_since(start), 5.0);
 }
 
 TEST(Rendezvous, WorldSizeMismatchIsAClearErrorOnEveryRank) {
@@ -423,6 +497,59 @@ TEST(DataParallelTrainer, WithBatchNormRanksHoldIdenticalWeightsAndStatistics) {
   }
 }
 
+// More ranks than samples to judge: 3 ranks, 2 test samples (one batch of 2). A rank with no
+// sample adds nothing, and the accuracy is one process's on the same weights.
+TEST(DataParallelTrainer, MoreRanksThanEvaluatedSamplesJudgeEachSampleOnce) {
+  TempDir t;
+  auto data = std::make_shared<MemoryDataset>();
+  const int port = nas::free_local_port();
+  std::vector<nas::DistributedEnv> envs;
+  for (int r = 0; r < 3; ++r) envs.push_back(local_env(r, 3, port));
+  nas::TrainOptions o = small_options();
+  o.epochs = 1;
+  o.batch_size = 6;  // 2 a rank
+  o.checkpoint_every = 0;
+  o.eval_batches = 1;
+  o.eval_batch_size = 2;
+  std::vector<nas::TrainMetrics> metrics(3);
+  nas::EvalResult alone;
+  const auto errors = on_ranks(envs, [&](const nas::DistributedEnv& e) {
+    auto comm = nas::Communicator::connect(e);
+    SmallNet net(false);
+    metrics[e.rank] =
+        nas::train(net, data, o, e.rank == 0 ? t.file("three") : "", 0, {}, comm.get());
+    if (e.rank == 0) alone = nas::evaluate(net, *data, nas::Split::kTest, 2, 1, "cpu");
+  });
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(alone.samples, 2);
+  for (const auto& m : metrics) {
+    EXPECT_EQ(m.world_size, 3);
+    EXPECT_EQ(m.test_top1, alone.top1);
+    EXPECT_EQ(m.test_top5, alone.top5);
+  }
+}
+
+TEST(DataParallelTrainer, ACudaDeviceWithoutCudaIsRefusedOnEveryRank) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this LibTorch has CUDA";
+  TempDir t;
+  auto data = std::make_shared<MemoryDataset>();
+  const int port = nas::free_local_port();
+  const auto errors =
+      on_ranks({local_env(0, 2, port), local_env(1, 2, port)}, [&](const nas::DistributedEnv& e) {
+        auto comm = nas::Communicator::connect(e);
+        SmallNet net(false);
+        nas::TrainOptions o = small_options();
+        o.device = "cuda:0";
+        nas::train(net, data, o, e.rank == 0 ? t.file("cuda") : "", 0, {}, comm.get());
+      });
+  for (const auto& e : errors) {
+    EXPECT_NE(e.find("device 'cuda:0' was requested, but this LibTorch has no CUDA"),
+              std::string::npos)
+        << e;
+  }
+  EXPECT_FALSE(std::filesystem::exists(t.file("cuda/train.json")));
+}
+
 // --- `nas run --nproc 2`: processes, the launcher, faults ----------------------------------------
 
 const char* kCell =
@@ -543,6 +670,86 @@ TEST(DataParallelCli, TwoProcessesMatchOneAndSurviveAKilledRank) {
   EXPECT_NE(r.output.find("train.world_size: 2 -> (absent)"), std::string::npos) << r.output;
 }
 
+// `nas run` as one rank started the torchrun way (no launcher to stop the others), output in
+// `log`; returns its pid.
+pid_t spawn_rank(const std::string& yaml, int rank, int port, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    ::setenv("WORLD_SIZE", "2", 1);
+    ::setenv("RANK", std::to_string(rank).c_str(), 1);
+    ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
+    ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+    ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+    ::setenv("NAS_DIST_TIMEOUT", "60", 1);
+    FILE* f = std::freopen(log.c_str(), "w", stderr);
+    (void)f;
+    ::dup2(STDERR_FILENO, STDOUT_FILENO);
+    const std::string cli = nas::test::cli();
+    ::execl(cli.c_str(), cli.c_str(), "-q", "run", yaml.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits up to `seconds` for `pid`; kills it and returns -1 when it is still running then.
+int wait_bounded(pid_t pid, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return -1;
+}
+
+// Without a launcher to stop the others, a rank killed mid-training (SIGKILL, after the first
+// checkpoint) makes the survivor fail within bounded time, saying a peer died, and the
+// checkpoint rank 0 wrote stays whole. Either rank: rank 1 (rank 0 survives) or rank 0 (the
+// store's server: rank 1 survives).
+TEST(DataParallelCli, TorchrunStyleRankKilledMidRunStopsTheOther) {
+  namespace fs = std::filesystem;
+  for (const int victim : {1, 0}) {
+    TempDir t;
+    const std::string yaml = t.write("p.yaml", pipeline(t.file("p")));
+    const int port = nas::free_local_port();
+    const pid_t ranks[2] = {spawn_rank(yaml, 0, port, t.file("rank0.log")),
+                            spawn_rank(yaml, 1, port, t.file("rank1.log"))};
+    const std::string checkpoint = t.file("p/train/checkpoint.pt");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    while (std::chrono::steady_clock::now() < deadline && !fs::exists(checkpoint)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const bool reached = fs::exists(checkpoint);
+    ::kill(ranks[victim], SIGKILL);
+    ::waitpid(ranks[victim], nullptr, 0);
+    const int survivor = 1 - victim;
+    const auto killed_at = std::chrono::steady_clock::now();
+    const int status = wait_bounded(ranks[survivor], 90);
+    ASSERT_TRUE(reached) << "no checkpoint within 2 minutes:\n"
+                         << read_file(t.file("rank0.log")) << read_file(t.file("rank1.log"));
+    const std::string said = read_file(t.file("rank" + std::to_string(survivor) + ".log"));
+    ASSERT_NE(status, -1) << "rank " << survivor << " still ran 90 s after rank " << victim
+                          << " was killed:\n"
+                          << said;
+    EXPECT_LT(seconds_since(killed_at), 90.0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << "\n" << said;
+    EXPECT_NE(said.find("error: rank " + std::to_string(survivor) + ": "), std::string::npos)
+        << said;
+    // Rank 1 may notice rank 0's end as a failed collective or as the lost store.
+    EXPECT_TRUE(said.find("another rank died or stopped answering") != std::string::npos ||
+                said.find("rendezvous store") != std::string::npos)
+        << said;
+    EXPECT_FALSE(fs::exists(t.file("p/train/final_metrics.json")));
+    EXPECT_NO_THROW(torch::pickle_load([&] {
+      const std::string bytes = read_file(checkpoint);
+      return std::vector<char>(bytes.begin(), bytes.end());
+    }()))
+        << "victim " << victim;
+  }
+}
+
 TEST(DataParallelCli, RendezvousFaultsAreClearErrors) {
   TempDir t;
   const std::string yaml = t.write("p.yaml", pipeline(t.file("p")));
@@ -571,6 +778,20 @@ TEST(DataParallelCli, RendezvousFaultsAreClearErrors) {
   }
   EXPECT_NE(r.output.find("WORLD_SIZE mismatch"), std::string::npos) << r.output;
   EXPECT_LT(seconds_since(start), 30.0);
+  // run.device=cuda on a LibTorch without CUDA: said at once by the rank, before any wait for
+  // the store (nobody serves this port).
+  if (!torch::cuda::is_available()) {
+    start = std::chrono::steady_clock::now();
+    r = run_command("WORLD_SIZE=2 RANK=1 LOCAL_RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=" +
+                    std::to_string(nas::free_local_port()) + " NAS_DIST_TIMEOUT=60 " + cli +
+                    " run.device=cuda");
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find("error: rank 1: run.device: device 'cuda' was requested, but this "
+                            "LibTorch has no CUDA"),
+              std::string::npos)
+        << r.output;
+    EXPECT_LT(seconds_since(start), 30.0);
+  }
   // Bad variables are usage errors.
   r = run_command("WORLD_SIZE=2 RANK=0 MASTER_PORT=1 " + cli);
   EXPECT_EQ(r.status, 2) << r.output;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -94,15 +95,122 @@ TEST(MpiRun, SameResultsAsLocalForOneTwoAndThreeRanks) {
   }
 }
 
-TEST(MpiFaults, LocalEvaluatorUnderMpirunSaysWhatToChange) {
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// The error is rank 0's alone: said once, not once per rank; the other ranks fail quietly.
+TEST(MpiFaults, LocalEvaluatorUnderMpirunSaysWhatToChangeOnce) {
   REQUIRE_MPIRUN();
   TempDir t;
   const std::string out = t.file("o");
-  auto r = nas_run(t.write("p.yaml", pipeline(out, "local", 4, false)), 2);
+  const std::string yaml = t.write("p.yaml", pipeline(out, "local", 4, false));
+  const auto start = std::chrono::steady_clock::now();
+  auto r = nas_run(yaml, 3);
   EXPECT_EQ(r.status, 2) << r.output;
-  EXPECT_NE(r.output.find("`run.evaluator: {type: mpi}`"), std::string::npos) << r.output;
+  EXPECT_EQ(occurrences(r.output, "error: "), 1u) << r.output;
+  EXPECT_EQ(occurrences(r.output, "`run.evaluator: {type: mpi}`"), 1u) << r.output;
   EXPECT_NE(r.output.find("run.evaluator.type=mpi"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("is one of 3 ranks"), std::string::npos) << r.output;
+  EXPECT_LT(seconds_since(start), 60.0);
   EXPECT_FALSE(std::filesystem::exists(out)) << "nothing may be written";
+  // A rank other than 0, as mpirun starts it: exit status 2, not a word.
+  r = run_command("OMPI_COMM_WORLD_SIZE=3 OMPI_COMM_WORLD_RANK=2 '" + nas::test::cli() +
+                  "' -q run '" + yaml + "'");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_EQ(r.output, "");
+  EXPECT_FALSE(std::filesystem::exists(out)) << "nothing may be written";
+}
+
+// A pipeline whose data only rank 0 can read: Fashion-MNIST from $NAS_FASHION_MNIST_DIR.
+std::string fashion_pipeline(const std::string& out, int count) {
+  return "run: {name: t, out_dir: '" + out +
+         "', seed: 3, torch_threads: 1, evaluator: {type: mpi}}\n"
+         "data: {type: fashion_mnist, batch_size: 8, params: {resize: 32, channels: 3}}\n"
+         "search_space: {type: nb201}\n"
+         "proxies: [nwot, synflow]\n"
+         "score: {archs: sample, count: " +
+         std::to_string(count) + "}\n";
+}
+
+// mpirun with two app contexts: rank 0 runs `cmd`, rank 1 runs `cmd` under `env ENV`.
+CommandResult mpirun_rank1_env(const std::string& cmd, const std::string& env) {
+  return run_command(mpirun(1) + cmd + " : -np 1 env " + env + " " + cmd);
+}
+
+// Rank 1 cannot build the evaluation job (its Fashion-MNIST directory is empty): rank 0 names
+// the rank and its error, exits non-zero within bounded time having written nothing, keeps the
+// rows recorded before, and the same command with the data in place resumes.
+TEST(MpiFaults, WorkerThatCannotBuildTheJobIsNamed) {
+  REQUIRE_MPIRUN();
+  TempDir t;
+  const std::string out = t.file("o");
+  const std::string yaml = t.write("p.yaml", fashion_pipeline(out, 6));
+  const std::string cli = "'" + nas::test::cli() + "' -q run '" + yaml + "'";
+  // Rows recorded by an earlier run (in-process: the mpi evaluator without mpirun).
+  auto r = run_command(cli + " score.count=3");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string recorded = nas::test::read_file(out + "/scores.csv");
+  ASSERT_EQ(nas::test::lines_of(recorded).size(), 7u) << recorded;
+  const std::string empty = t.file("no-data");
+  std::filesystem::create_directories(empty);
+  const auto start = std::chrono::steady_clock::now();
+  r = mpirun_rank1_env(cli, "NAS_FASHION_MNIST_DIR='" + empty + "'");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_LT(seconds_since(start), 120.0) << r.output;
+  EXPECT_NE(r.output.find("worker ranks could not build the evaluation job: rank 1 (pid "),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(empty), std::string::npos) << "the worker's reason:\n" << r.output;
+  EXPECT_EQ(occurrences(r.output, "error: "), 1u) << r.output;
+  EXPECT_EQ(nas::test::read_file(out + "/scores.csv"), recorded);
+  // Data in place on both ranks: the run resumes from the rows kept.
+  r = nas_run(yaml, 2);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string done = nas::test::read_file(out + "/scores.csv");
+  EXPECT_EQ(nas::test::lines_of(done).size(), 13u) << done;
+  EXPECT_EQ(done.substr(0, recorded.size()), recorded);
+}
+
+// Rank 1 cannot even load the pipeline: it names a proxy of a plugin that only rank 0's
+// NAS_PLUGIN_PATH reaches (the template fixture). Rank 1 says so itself, naming its rank;
+// rank 0, waiting for it to join, is stopped by mpirun and says why; nothing recorded is lost,
+// and no rank hangs.
+TEST(MpiFaults, WorkerThatCannotLoadThePipelineIsNamed) {
+  REQUIRE_MPIRUN();
+  TempDir t;
+  const std::string out = t.file("o");
+  const std::string yaml = t.write(
+      "p.yaml", "run: {name: t, out_dir: '" + out +
+                    "', seed: 7, torch_threads: 1, evaluator: {type: mpi}}\n"
+                    "data: {type: synthetic, batch_size: 8}\n"
+                    "search_space: {type: nb201}\n"
+                    "proxies: [nwot, template_logit_std]\n"
+                    "score: {archs: sample, count: 4}\n");
+  const std::string cli = "'" + nas::test::cli() + "' -q run '" + yaml + "'";
+  const std::string with_template = "NAS_PLUGIN_PATH='" + nas::test::env_or("NAS_PLUGIN_PATH") +
+                                    ":" + nas::test::fixture_plugins("template") + "'";
+  auto r = run_command(with_template + " " + cli + " score.count=2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string recorded = nas::test::read_file(out + "/scores.csv");
+  ASSERT_EQ(nas::test::lines_of(recorded).size(), 5u) << recorded;
+  const auto start = std::chrono::steady_clock::now();
+  r = run_command(mpirun(1) + "env " + with_template + " " + cli + " : -np 1 " + cli);
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_LT(seconds_since(start), 120.0) << r.output;
+  EXPECT_NE(r.output.find("error: rank 1: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("template_logit_std"), std::string::npos) << r.output;
+  // Rank 0 waits for rank 1 in MPI_Init (or, past it, for its answer to the job) until mpirun
+  // stops it; it says so.
+  EXPECT_NE(r.output.find("The job stops; the run directory is as it was."), std::string::npos)
+      << r.output;
+  EXPECT_EQ(nas::test::read_file(out + "/scores.csv"), recorded);
 }
 
 TEST(MpiFaults, MoreRanksThanWorkStillScoresAndSaysSo) {

@@ -65,6 +65,15 @@ int launched_ranks() {
   }
   return 1;
 }
+// This process's rank as the launcher says it (known before MPI_Init).
+int launched_rank() {
+  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMI_RANK"}) {
+    if (const char* v = std::getenv(var)) return std::atoi(v);
+  }
+  return 0;
+}
+
+void install_termination_watcher();
 
 std::string hostname() {
   char host[256] = {0};
@@ -145,6 +154,7 @@ struct World {
   std::string host;
   std::uint64_t next_id = 0;
   std::vector<WorkerInfo> workers;  // rank 0: ranks 1..size-1, once ready
+  std::set<int> unanswered;         // rank 0: ranks sent the job that have not answered yet
   std::int64_t coordinator_scored = 0;
   std::size_t largest_batch = 0;
   // A worker died or erred (and that was said): finish() aborts instead of waiting for it.
@@ -153,13 +163,22 @@ struct World {
   // takes it so the message is consistent and scores.csv ends on a whole row.
   std::timed_mutex mutex;
 
-  static World& get() {
+  // The state, never initialising MPI (for the SIGTERM watcher, which may run during init()).
+  static World& raw() {
     static World* world = new World();  // never destroyed: finish() runs from atexit
-    if (!world->initialized && !world->finished && launched_ranks() > 1) world->init();
     return *world;
+  }
+  static World& get() {
+    World& world = raw();
+    if (!world.initialized && !world.finished && launched_ranks() > 1) world.init();
+    return world;
   }
 
   void init() {
+    // Rank 0 speaks for the job from here on, also while MPI_Init waits for every rank to join:
+    // a rank that stops before it joins makes mpirun stop the others with SIGTERM.
+    if (launched_rank() == 0) install_termination_watcher();
+    joining = true;
     // libmpi came in with this plugin, loaded RTLD_LOCAL; Open MPI's own components expect its
     // symbols global.
     for (const char* lib : {"libmpi.so.40", "libmpi.so"}) {
@@ -169,6 +188,7 @@ struct World {
     // FUNNELED: only the main thread calls MPI; rank 0 scores in another thread.
     check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
     initialized = true;
+    joining = false;
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -198,6 +218,7 @@ struct World {
   // Says which workers died (once: the SIGTERM watcher stays quiet after it) and ends the job.
   [[noreturn]] void abort_for(const std::vector<const WorkerInfo*>& dead);
   std::atomic<bool> reported{false};
+  std::atomic<bool> joining{false};  // in MPI_Init
 };
 
 void World::abort_for(const std::vector<const WorkerInfo*>& dead) {
@@ -294,15 +315,27 @@ void watch_termination() {
   char c;
   while (read(g_term_pipe[0], &c, 1) < 0 && errno == EINTR) {
   }
-  World& world = World::get();
+  World& world = World::raw();
   // mpirun's SIGKILL follows in a second: do not wait long for the main thread.
   const bool locked = world.mutex.try_lock_for(std::chrono::milliseconds(300));
   // The main thread found the dead rank first and said so: once is enough.
   if (world.reported) _exit(1);
   const auto dead = world.dead_workers();
   std::string text;
+  // A rank that stopped before it joined or answered the job: its own error, and mpirun's
+  // report of it, say which and why. Rank 0 has recorded nothing yet at these points.
+  const std::string before =
+      " stopped before it could (its own error above, and mpirun's report of it, say which and "
+      "why). The job stops; the run directory is as it was.";
   if (!dead.empty()) {
     text = world.death_message(dead);
+  } else if (world.joining) {
+    text = "mpi: a rank never joined the job (MPI_Init): it" + before;
+  } else if (!world.unanswered.empty()) {
+    std::vector<std::string> ranks;
+    for (int r : world.unanswered) ranks.push_back(std::to_string(r));
+    text = "mpi: rank(s) " + nas::join(ranks, ", ") + " never answered the evaluation job: each" +
+           before;
   } else {
     text =
         "mpi: the job was terminated (SIGTERM): a rank on another host died (mpirun names it "
@@ -442,6 +475,10 @@ class MpiEvaluator final : public nas::Evaluator {
     for (const auto& p : job.proxies) names_.push_back(p.name);
     install_termination_watcher();
     const std::string text = job.to_json();
+    {
+      std::lock_guard<std::timed_mutex> lock(world_.mutex);
+      for (int r = 1; r < world_.size; ++r) world_.unanswered.insert(r);
+    }
     for (int r = 1; r < world_.size; ++r) send_text(r, kJob, text);
     // Built while the workers build theirs.
     nas::EvaluationJob own = job;
@@ -455,6 +492,10 @@ class MpiEvaluator final : public nas::Evaluator {
     for (int answered = 0; answered < world_.size - 1; ++answered) {
       const MPI_Status status = wait_message(MPI_ANY_SOURCE);
       const json j = json::parse(receive(status));
+      {
+        std::lock_guard<std::timed_mutex> lock(world_.mutex);
+        world_.unanswered.erase(status.MPI_SOURCE);
+      }
       WorkerInfo w;
       w.rank = status.MPI_SOURCE;
       w.pid = j.value("pid", 0);

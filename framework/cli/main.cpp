@@ -238,6 +238,10 @@ int main(int argc, char** argv) {
       if (!shard_text.empty()) options.shard = nas::parse_shard(shard_text);
       const auto dist = nas::distributed_env_from_environment();
       if (dist) who = "rank " + std::to_string(dist->rank) + ": ";
+      // One of the ranks of mpirun (or another MPI launcher): its errors say which.
+      if (const auto launched = nas::launcher_rank(); launched && !dist) {
+        who = "rank " + std::to_string(launched->rank) + ": ";
+      }
       auto cfg = nas::load_pipeline(pipeline, overrides);
       if (print_out_dir) {
         std::printf("%s\n", nas::pipeline_out_dir(*cfg).c_str());

@@ -1,5 +1,8 @@
 #include "nas/distributed.h"
 
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <spdlog/spdlog.h>
+#include <torch/cuda.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -97,6 +100,40 @@ std::optional<DistributedEnv> distributed_env_from_environment() {
   return e;
 }
 
+std::string device_for_local_rank(const std::string& device, int local_rank, int device_count) {
+  if (device == "cpu") return device;
+  bool cuda = device == "cuda";
+  const std::string prefix = "cuda:";
+  if (!cuda && device.compare(0, prefix.size(), prefix) == 0) {
+    const std::string digits = device.substr(prefix.size());
+    cuda = !digits.empty() && digits.size() <= 4 &&
+           digits.find_first_not_of("0123456789") == std::string::npos;
+  }
+  if (!cuda) {
+    throw UsageError("unknown device '" + printable(device) + "' (valid: cpu, cuda, cuda:<index>)");
+  }
+  if (local_rank < 0) {
+    throw UsageError("LOCAL_RANK " + std::to_string(local_rank) + " is negative");
+  }
+  if (device_count < 1) {
+    throw UsageError("device '" + device +
+                     "' was requested, but this process sees no CUDA device (no GPU, or "
+                     "CUDA_VISIBLE_DEVICES names none); use cpu");
+  }
+  return "cuda:" + std::to_string(local_rank % device_count);
+}
+
+std::string device_for_rank(const std::string& device, int local_rank) {
+  // The spelling first (one pretend device), then what LibTorch has.
+  if (device_for_local_rank(device, local_rank, 1) == "cpu") return "cpu";
+  if (!at::detail::getCUDAHooks().hasCUDART()) {
+    throw UsageError("device '" + device +
+                     "' was requested, but this LibTorch has no CUDA (a CPU-only build, as "
+                     "Debian's libtorch-dev): train on cpu, or build nas against a CUDA LibTorch");
+  }
+  return device_for_local_rank(device, local_rank, static_cast<int>(torch::cuda::device_count()));
+}
+
 #if NAS_HAVE_C10D
 
 namespace {
@@ -126,6 +163,7 @@ std::string first_line(const std::string& s) {
 struct Communicator::Impl {
   DistributedEnv env;
   std::string backend;
+  std::string device;  // this rank's (device_for_rank)
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<Group> group;
 
@@ -168,9 +206,20 @@ std::unique_ptr<Communicator> Communicator::connect(const DistributedEnv& env,
                                                     const std::string& device) {
   auto impl = std::make_unique<Impl>();
   impl->env = env;
+  const std::string rank_text = "rank " + std::to_string(env.rank);
+  // Before the rendezvous: a CUDA device this process cannot have fails at once, not after
+  // NAS_DIST_TIMEOUT or at the first tensor.
+  try {
+    impl->device = device_for_rank(device, env.local_rank);
+  } catch (const UsageError& e) {
+    throw UsageError(rank_text + ": run.device: " + e.what());
+  }
+  if (impl->device != "cpu") {
+    spdlog::info("rank {} (LOCAL_RANK {}) trains on {} (run.device {})", env.rank, env.local_rank,
+                 impl->device, device);
+  }
   const auto timeout =
       std::chrono::milliseconds(static_cast<long long>(env.timeout_seconds * 1000));
-  const std::string rank_text = "rank " + std::to_string(env.rank);
   const std::string where = impl->where();
 
   // 1. The store: rank 0 serves it, every rank (rank 0 too) is its client.
@@ -269,7 +318,7 @@ std::unique_ptr<Communicator> Communicator::connect(const DistributedEnv& env,
   auto pg_store = c10::make_intrusive<c10d::PrefixStore>("nas/pg", impl->store);
   const auto op_timeout =
       std::chrono::milliseconds(static_cast<long long>(env.op_timeout_seconds * 1000));
-  const bool cuda = device.rfind("cuda", 0) == 0;
+  const bool cuda = impl->device != "cpu";
   try {
 #ifdef USE_C10D_NCCL
     if (cuda) {
@@ -309,7 +358,9 @@ std::unique_ptr<Communicator> Communicator::connect(const DistributedEnv& env,
 
 int Communicator::rank() const { return impl_->env.rank; }
 int Communicator::world_size() const { return impl_->env.world_size; }
+int Communicator::local_rank() const { return impl_->env.local_rank; }
 std::string Communicator::backend() const { return impl_->backend; }
+std::string Communicator::device() const { return impl_->device; }
 
 void Communicator::all_reduce_sum(at::Tensor& t) {
   impl_->all_reduce(t, c10d::ReduceOp::SUM, "all-reduce");
@@ -562,7 +613,9 @@ std::unique_ptr<Communicator> Communicator::connect(const DistributedEnv&, const
 }
 int Communicator::rank() const { return 0; }
 int Communicator::world_size() const { return 1; }
+int Communicator::local_rank() const { return 0; }
 std::string Communicator::backend() const { return "none"; }
+std::string Communicator::device() const { return "cpu"; }
 void Communicator::all_reduce_sum(at::Tensor&) {}
 void Communicator::all_reduce_max(at::Tensor&) {}
 void Communicator::all_reduce_min(at::Tensor&) {}

@@ -45,6 +45,23 @@ class LocalBackend final : public EvaluatorBackend {
       slot.info = slot.proxy->info();
       slots.push_back(std::move(slot));
     }
+    // The data must give a batch in this process too, as the pipeline checks it in its own: in
+    // a worker process (another rank, another machine) a dataset missing there fails the job
+    // at once, rather than every score with it.
+    bool needs_data = false;
+    for (const auto& slot : slots) {
+      const ProxyInfo& info = slot.info;
+      needs_data =
+          needs_data || (info.needs_network && (info.needs_data || info.passes != kPassNone));
+    }
+    if (data && needs_data) {
+      try {
+        data->batch(job.batch_size, derive_seed(job.seed, "data-check"), Split::kTrain);
+      } catch (const std::exception& e) {
+        throw Error("data '" + job.data->type + "' cannot give a batch of " +
+                    std::to_string(job.batch_size) + " here: " + e.what());
+      }
+    }
     ProbeOptions options;
     options.seed = job.seed;
     options.batch_size = job.batch_size;

@@ -1,7 +1,10 @@
 // Orchestration: a pipeline's stages, in order, over one Run (see stages.h).
 #include "nas/pipeline.h"
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
+#include <utility>
 
 #include "config.h"
 #include "nas/distributed.h"
@@ -13,19 +16,32 @@
 
 namespace nas {
 
-namespace {
-// The rank count a launcher announces (Open MPI's mpirun; PMI for MPICH, Slurm and others).
-int launched_ranks() {
-  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
-    if (const char* v = std::getenv(var)) return std::atoi(v);
+std::optional<LauncherRank> launcher_rank() {
+  // Open MPI's mpirun, else PMI (MPICH, Slurm and others): the rank count and this rank.
+  for (const auto& [size_var, rank_var] :
+       {std::pair{"OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"},
+        std::pair{"PMI_SIZE", "PMI_RANK"}}) {
+    if (const char* size = std::getenv(size_var)) {
+      LauncherRank r;
+      r.size = std::atoi(size);
+      const char* rank = std::getenv(rank_var);
+      r.rank = rank ? std::atoi(rank) : 0;
+      if (r.size <= 1) return std::nullopt;
+      return r;
+    }
   }
-  return 1;
+  return std::nullopt;
 }
-}  // namespace
 
 std::optional<int> serve_if_worker(const PipelineConfig& cfg) {
-  const int ranks = launched_ranks();
+  const std::optional<LauncherRank> launched = launcher_rank();
+  const int ranks = launched ? launched->size : 1;
   if (ranks > 1 && cfg.run.evaluator.type == "local") {
+    if (launched->rank != 0) {
+      // Rank 0 says why; the others fail quietly (see the contract for the wait).
+      std::this_thread::sleep_for(std::chrono::duration<double>(kLocalUnderLauncherQuietSeconds));
+      return 2;
+    }
     throw UsageError(
         "nas run is one of " + std::to_string(ranks) +
         " ranks (started by mpirun or another MPI launcher), but " + cfg.path +

@@ -399,6 +399,9 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
     throw UsageError("train.drop_path is " + json(o.drop_path).dump() +
                      ", but the network has no drop-path");
   }
+  // A rank's own GPU: cuda:LOCAL_RANK mod the visible devices (nas/distributed.h). Every rank
+  // fails here alike, before any collective, when it cannot have it.
+  const std::string device_name = comm ? device_for_rank(o.device, comm->local_rank()) : o.device;
   const std::int64_t world = comm ? comm->world_size() : 1;
   const bool lead = comm == nullptr || comm->rank() == 0;  // reads and writes DIR
   if (o.batch_size % world != 0) {
@@ -470,7 +473,7 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
   if (status == kComplete) return complete;
 
   at::set_num_threads(o.threads);
-  const c10::Device device = resolve_device(o.device, "train.device");
+  const c10::Device device = resolve_device(device_name, "train.device");
   net.to(device);
   net.train();
 
@@ -482,7 +485,7 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
   lo.epoch.world_size = world;
   lo.epoch.shuffle = true;
   lo.epoch.drop_last = true;
-  lo.device = o.device;
+  lo.device = device_name;
   EpochLoader loader(data, lo);
   std::int64_t per_epoch = loader.num_batches();
   if (per_epoch == 0) {
@@ -659,8 +662,9 @@ TrainMetrics train(Network& net, std::shared_ptr<const Dataset> data, const Trai
     local = Counts{};
   };
   auto judge = [&](Split split) {
-    return comm ? evaluate_sharded(net, *data, split, eval_batch, o.eval_batches, o.device, *comm)
-                : evaluate(net, *data, split, eval_batch, o.eval_batches, o.device);
+    return comm
+               ? evaluate_sharded(net, *data, split, eval_batch, o.eval_batches, device_name, *comm)
+               : evaluate(net, *data, split, eval_batch, o.eval_batches, device_name);
   };
 
   namespace F = torch::nn::functional;

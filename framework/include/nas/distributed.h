@@ -5,14 +5,21 @@
 // * Environment. A process is one rank of a distributed run when WORLD_SIZE is set and above 1,
 //   the way torchrun starts processes: MASTER_ADDR and MASTER_PORT (the rendezvous store,
 //   served by rank 0, or by torchrun's agent when TORCHELASTIC_USE_AGENT_STORE says so),
-//   RANK in [0, WORLD_SIZE), LOCAL_RANK (the index on this machine, default RANK; read but not
-//   used: a rank's CUDA device is its `train.device`, e.g. an override
-//   train.device=cuda:$LOCAL_RANK). NAS_DIST_TIMEOUT (seconds,
-//   default 300) bounds the rendezvous; NAS_DIST_OP_TIMEOUT (default 1800) bounds one
-//   collective. GLOO_SOCKET_IFNAME names the network interface Gloo uses; without it Gloo uses
-//   the loopback address when MASTER_ADDR is a loopback address, else this host's name. A
-//   missing or malformed variable is a nas::UsageError naming it. WORLD_SIZE unset or 1: one
-//   process, no communicator.
+//   RANK in [0, WORLD_SIZE), LOCAL_RANK (the index on this machine, default RANK: it picks the
+//   rank's GPU, see Devices). NAS_DIST_TIMEOUT (seconds, default 300) bounds the rendezvous;
+//   NAS_DIST_OP_TIMEOUT (default 1800) bounds one collective. GLOO_SOCKET_IFNAME names the network
+//   interface Gloo uses; without it Gloo uses the loopback address when MASTER_ADDR is a loopback
+//   address, else this host's name. A missing or malformed variable is a nas::UsageError naming it.
+//   WORLD_SIZE unset or 1: one process, no communicator.
+// * Devices, as torchrun users expect: a rank whose training device (`run.device`) is `cuda` or
+//   `cuda:K` uses cuda:J with J = LOCAL_RANK mod the CUDA devices this process sees
+//   (CUDA_VISIBLE_DEVICES applies), so the processes of one machine get a GPU each and, when
+//   there are more processes than GPUs, share them round-robin. The K of `cuda:K` is that of a
+//   one-process run and is replaced (to give the ranks other GPUs, set CUDA_VISIBLE_DEVICES);
+//   `cpu` stays `cpu`. device_for_local_rank is that mapping; connect() applies it (and refuses
+//   a CUDA device at once, before the rendezvous, when this LibTorch has no CUDA or this
+//   process sees no CUDA device) and Communicator::device() says the result, which the trainer
+//   uses.
 // * Rendezvous (Communicator::connect). Rank 0 serves a c10d TCPStore at MASTER_ADDR:
 //   MASTER_PORT; every rank connects, claims its RANK and states its WORLD_SIZE there, and
 //   waits until every rank of its world has done so. Each failure is a nas::Error within the
@@ -64,13 +71,25 @@ struct DistributedEnv {
 // nas::UsageError naming a missing or malformed variable.
 std::optional<DistributedEnv> distributed_env_from_environment();
 
+// The device that the process with `local_rank` trains on, when the configured device is
+// `device` and the process sees `device_count` CUDA devices (the Devices rule above): "cpu"
+// stays "cpu"; "cuda" and "cuda:K" give "cuda:<local_rank mod device_count>". A CUDA device
+// with device_count < 1, or a name that is none of cpu, cuda, cuda:<index>, throws
+// nas::UsageError naming it. Pure: it asks LibTorch nothing.
+std::string device_for_local_rank(const std::string& device, int local_rank, int device_count);
+
+// device_for_local_rank with the CUDA devices LibTorch sees in this process. A CUDA device on a
+// LibTorch without CUDA (Debian's is CPU-only) throws nas::UsageError saying so.
+std::string device_for_rank(const std::string& device, int local_rank);
+
 // Whether this build has c10d (the Gloo or NCCL process group). Without it connect() throws.
 bool distributed_available();
 
 class Communicator {
  public:
-  // The rendezvous and the process group (contract above). `device`: "cpu" (Gloo) or a CUDA
-  // device (NCCL when available, else Gloo).
+  // The rendezvous and the process group (contract above). `device`: the configured training
+  // device, "cpu" (Gloo) or a CUDA device (NCCL when available, else Gloo); this rank's own is
+  // device_for_rank(device, env.local_rank), checked before the rendezvous.
   static std::unique_ptr<Communicator> connect(const DistributedEnv& env,
                                                const std::string& device = "cpu");
   ~Communicator();
@@ -79,7 +98,10 @@ class Communicator {
 
   int rank() const;
   int world_size() const;
+  int local_rank() const;
   std::string backend() const;  // "gloo" | "nccl"
+  // The device this rank trains on: "cpu" or "cuda:<LOCAL_RANK mod visible devices>".
+  std::string device() const;
 
   void all_reduce_sum(at::Tensor& tensor);
   void all_reduce_max(at::Tensor& tensor);

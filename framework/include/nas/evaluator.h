@@ -92,8 +92,9 @@ class Evaluator {
 class EvaluatorBackend {
  public:
   virtual ~EvaluatorBackend();
-  // Creates the evaluator for `job`; a bad job (an unknown component, bad params) throws
-  // nas::Error naming it.
+  // Creates the evaluator for `job`; a bad job (an unknown component, bad params, data that
+  // cannot give a batch in this process when a proxy feeds batches) throws nas::Error naming
+  // it.
   virtual std::unique_ptr<Evaluator> create(const EvaluationJob& job) const = 0;
   // In a worker process: serves the coordinator until told to stop and returns this process's
   // exit status. In the process that runs the pipeline: nullopt. See the contract above.

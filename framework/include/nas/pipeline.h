@@ -80,8 +80,21 @@ std::string training_device(const PipelineConfig& config);
 // coordinator and returns the exit status, and the caller must exit with it without running
 // the pipeline; in the process that runs the pipeline it returns nullopt. Under a launcher with
 // more than one rank (OMPI_COMM_WORLD_SIZE or PMI_SIZE above 1), a pipeline whose evaluator
-// runs everything in-process (`local`) would run K copies into one directory: that is a
-// UsageError saying to set `run.evaluator: {type: mpi}`.
+// runs everything in-process (`local`) would run K copies into one directory: rank 0
+// (OMPI_COMM_WORLD_RANK or PMI_RANK 0) throws a UsageError saying to set
+// `run.evaluator: {type: mpi}`; every other rank returns 2 without a word, so the job prints
+// the error once. It returns after kLocalUnderLauncherQuietSeconds, which the launcher cuts
+// short when rank 0 exits with the error (mpirun then stops the other ranks), so that a rank
+// that is quicker than rank 0 cannot end the job before rank 0 has said why.
+inline constexpr double kLocalUnderLauncherQuietSeconds = 5;
+
+// This process's place under an MPI launcher (Open MPI's OMPI_COMM_WORLD_RANK and _SIZE, else
+// PMI_RANK and PMI_SIZE); nullopt when there is none or it started one rank.
+struct LauncherRank {
+  int rank = 0;
+  int size = 1;
+};
+std::optional<LauncherRank> launcher_rank();
 std::optional<int> serve_if_worker(const PipelineConfig& config);
 
 // A commented pipeline file with every section, for `nas config template`.

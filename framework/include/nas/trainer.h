@@ -58,7 +58,10 @@
 // * Data-parallel (a nas::Communicator, nas/distributed.h, over W processes): batch_size is the
 //   global batch; each rank trains on its shard of every epoch's order (nas::EpochOrder with
 //   rank and world size), batch_size / W samples a step (indivisible: nas::UsageError), so a
-//   step sees the samples one process would. Rank 0's initial weights, BatchNorm statistics
+//   step sees the samples one process would. A CUDA `device` (`cuda` or `cuda:K`) is the
+//   rank's own GPU, cuda:(LOCAL_RANK mod the visible CUDA devices), as torchrun users expect
+//   (nas::device_for_rank, nas/distributed.h); on a LibTorch without CUDA train() refuses it
+//   with nas::UsageError before any collective. Rank 0's initial weights, BatchNorm statistics
 //   and (on resume) momentum buffers and position are broadcast to every rank first.
 //   Gradients are averaged over ranks by nas::GradientReducer (bucketed, overlapped with the
 //   backward pass) before clipping and the SGD step, so every rank holds the same weights bit
