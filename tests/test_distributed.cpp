@@ -1,6 +1,7 @@
 // Data-parallel training over c10d (nas/distributed.h, nas/trainer.h): the torchrun variables,
-// the rendezvous and its failures, bucketed gradient averaging overlapped with backward, ranks
-// that end with identical weights, and equivalence with one process on the same global batch.
+// each rank's device (cuda:LOCAL_RANK), the rendezvous and its failures, bucketed gradient
+// averaging overlapped with backward, ranks that end with identical weights, equivalence with
+// one process on the same global batch, and ranks killed mid-run with and without a launcher.
 // Ranks run as threads of this test (each with its own store client and Gloo process group on
 // 127.0.0.1) or, for the CLI, as processes started by `nas run --nproc 2`.
 #include <gtest/gtest.h>

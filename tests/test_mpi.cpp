@@ -1,7 +1,9 @@
 // The `mpi` evaluator through `mpirun ... nas run`: the same scores.csv (all but timings),
 // search_trace.csv (all but seconds) and best_arch.txt for 1, 2 and 3 ranks as the local
-// evaluator, and clear reports for bad input and faults: the local evaluator under mpirun, more
-// ranks than work, and a rank killed mid-run (named, everything recorded kept, re-run resumes).
+// evaluator, and clear reports for bad input and faults: the local evaluator under mpirun (said
+// once), more ranks than work, a worker rank that cannot build the job or load the pipeline
+// (named, nothing written, bounded time), and a worker or the coordinator killed mid-run
+// (everything recorded kept, re-run resumes).
 // Skipped only where mpirun is absent; CI installs Open MPI, so there they run.
 #include <gtest/gtest.h>
 
@@ -9,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nas/csv.h"
@@ -186,13 +189,13 @@ TEST(MpiFaults, WorkerThatCannotLoadThePipelineIsNamed) {
   REQUIRE_MPIRUN();
   TempDir t;
   const std::string out = t.file("o");
-  const std::string yaml = t.write(
-      "p.yaml", "run: {name: t, out_dir: '" + out +
-                    "', seed: 7, torch_threads: 1, evaluator: {type: mpi}}\n"
-                    "data: {type: synthetic, batch_size: 8}\n"
-                    "search_space: {type: nb201}\n"
-                    "proxies: [nwot, template_logit_std]\n"
-                    "score: {archs: sample, count: 4}\n");
+  const std::string yaml =
+      t.write("p.yaml", "run: {name: t, out_dir: '" + out +
+                            "', seed: 7, torch_threads: 1, evaluator: {type: mpi}}\n"
+                            "data: {type: synthetic, batch_size: 8}\n"
+                            "search_space: {type: nb201}\n"
+                            "proxies: [nwot, template_logit_std]\n"
+                            "score: {archs: sample, count: 4}\n");
   const std::string cli = "'" + nas::test::cli() + "' -q run '" + yaml + "'";
   const std::string with_template = "NAS_PLUGIN_PATH='" + nas::test::env_or("NAS_PLUGIN_PATH") +
                                     ":" + nas::test::fixture_plugins("template") + "'";
@@ -225,6 +228,42 @@ TEST(MpiFaults, MoreRanksThanWorkStillScoresAndSaysSo) {
   EXPECT_EQ(without_seconds(out + "/scores.csv"), without_seconds(local + "/scores.csv"));
 }
 
+namespace {
+
+// Runs `cmd` (mpirun ... nas run `yaml`) in the background and, once scores.csv in `out` has 9
+// lines (4 architectures), kill -9's the given rank: the process whose command line names the
+// pipeline and whose environment says that rank. Returns the script's output ("killed PID",
+// "job status N") and the job's log.
+std::pair<std::string, std::string> kill_rank_when_recorded(const TempDir& t,
+                                                            const std::string& cmd,
+                                                            const std::string& yaml,
+                                                            const std::string& out, int rank) {
+  const std::string log = t.file("log-" + std::to_string(rank));
+  const std::string script =
+      "(" + cmd + ") > '" + log + "' 2>&1 & job=$!\n" +
+      "for i in $(seq 1 1200); do\n"
+      "  n=$(cat '" +
+      out +
+      "/scores.csv' 2>/dev/null | wc -l)\n"
+      "  [ \"$n\" -ge 9 ] && break; sleep 0.1\n"
+      "done\n"
+      "for p in $(pgrep -f '" +
+      yaml +
+      "'); do\n"
+      "  if tr '\\0' '\\n' < /proc/$p/environ 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=" +
+      std::to_string(rank) +
+      "; then\n"
+      "    grep -q 'nas' /proc/$p/cmdline && kill -9 $p && echo killed $p\n"
+      "  fi\n"
+      "done\n"
+      "wait $job; echo \"job status $?\"\n";
+  const std::string script_path = t.write("kill-" + std::to_string(rank) + ".sh", script);
+  const CommandResult killed = run_command("bash '" + script_path + "'");
+  return {killed.output, nas::test::read_file(log)};
+}
+
+}  // namespace
+
 // kill -9 of worker rank 1 once a few architectures are recorded: the coordinator names the
 // rank, the job exits non-zero with whole rows kept, and the same command resumes to exactly
 // the rows of an uninterrupted run.
@@ -237,29 +276,9 @@ TEST(MpiFaults, KilledRankIsNamedAndRerunResumes) {
   const std::string out = t.file("o");
   const std::string yaml = t.write("p.yaml", pipeline(out, "mpi", count, false));
   const std::string cmd = mpirun(3) + "'" + nas::test::cli() + "' -q run '" + yaml + "'";
-  // In the background; once scores.csv has 9 lines (4 architectures), kill rank 1: the rank's
-  // process is the one whose command line names this pipeline and whose environment says rank 1.
-  const std::string script =
-      "(" + cmd + ") > '" + t.file("log") + "' 2>&1 & job=$!\n" +
-      "for i in $(seq 1 1200); do\n"
-      "  n=$(cat '" +
-      out +
-      "/scores.csv' 2>/dev/null | wc -l)\n"
-      "  [ \"$n\" -ge 9 ] && break; sleep 0.1\n"
-      "done\n"
-      "for p in $(pgrep -f '" +
-      yaml +
-      "'); do\n"
-      "  if tr '\\0' '\\n' < /proc/$p/environ 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1; then\n"
-      "    grep -q 'nas' /proc/$p/cmdline && kill -9 $p && echo killed $p\n"
-      "  fi\n"
-      "done\n"
-      "wait $job; echo \"job status $?\"\n";
-  const std::string script_path = t.write("kill.sh", script);
-  CommandResult killed = run_command("bash '" + script_path + "'");
-  const std::string log = nas::test::read_file(t.file("log"));
-  ASSERT_NE(killed.output.find("killed"), std::string::npos) << killed.output << log;
-  EXPECT_EQ(killed.output.find("job status 0"), std::string::npos) << killed.output << log;
+  const auto [killed, log] = kill_rank_when_recorded(t, cmd, yaml, out, 1);
+  ASSERT_NE(killed.find("killed"), std::string::npos) << killed << log;
+  EXPECT_EQ(killed.find("job status 0"), std::string::npos) << killed << log;
   EXPECT_NE(log.find("rank 1 (pid"), std::string::npos) << log;
   EXPECT_NE(log.find("died"), std::string::npos) << log;
   EXPECT_NE(log.find("run the same command again to resume"), std::string::npos) << log;
@@ -273,4 +292,29 @@ TEST(MpiFaults, KilledRankIsNamedAndRerunResumes) {
   auto r = run_command(cmd);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(sorted_rows(out + "/scores.csv"), full);
+}
+
+// kill -9 of rank 0, the coordinator and the only writer: mpirun names it and stops the
+// workers (which ignore its SIGTERM, so they die by its SIGKILL: the job ends within bounded
+// time), and the same command resumes from the rows written to exactly the uninterrupted run's.
+TEST(MpiFaults, KilledCoordinatorLeavesAResumableRun) {
+  REQUIRE_MPIRUN();
+  TempDir t;
+  const int count = 40;
+  const std::string local = t.file("local");
+  ASSERT_EQ(nas_run(t.write("l.yaml", pipeline(local, "local", count, false)), 0).status, 0);
+  const std::string out = t.file("o");
+  const std::string yaml = t.write("p.yaml", pipeline(out, "mpi", count, false));
+  const std::string cmd = mpirun(3) + "'" + nas::test::cli() + "' -q run '" + yaml + "'";
+  const auto start = std::chrono::steady_clock::now();
+  const auto [killed, log] = kill_rank_when_recorded(t, cmd, yaml, out, 0);
+  EXPECT_LT(seconds_since(start), 140.0) << "mpirun's timeout ended it:\n" << log;
+  ASSERT_NE(killed.find("killed"), std::string::npos) << killed << log;
+  EXPECT_EQ(killed.find("job status 0"), std::string::npos) << killed << log;
+  EXPECT_EQ(killed.find("job status 124"), std::string::npos) << "hung:\n" << killed << log;
+  EXPECT_NE(log.find("rank 0"), std::string::npos) << log;  // mpirun's report
+  EXPECT_GE(nas::test::lines_of(nas::test::read_file(out + "/scores.csv")).size(), 9u);
+  auto r = run_command(cmd);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(sorted_rows(out + "/scores.csv"), sorted_rows(local + "/scores.csv"));
 }

@@ -16,10 +16,11 @@
 //   (CUDA_VISIBLE_DEVICES applies), so the processes of one machine get a GPU each and, when
 //   there are more processes than GPUs, share them round-robin. The K of `cuda:K` is that of a
 //   one-process run and is replaced (to give the ranks other GPUs, set CUDA_VISIBLE_DEVICES);
-//   `cpu` stays `cpu`. device_for_local_rank is that mapping; connect() applies it (and refuses
-//   a CUDA device at once, before the rendezvous, when this LibTorch has no CUDA or this
-//   process sees no CUDA device) and Communicator::device() says the result, which the trainer
-//   uses.
+//   `cpu` stays `cpu`. device_for_local_rank is that mapping and device_for_rank applies it
+//   with this process's devices. connect() applies it to the device it is given (refusing a
+//   CUDA device at once, before the rendezvous, when this LibTorch has no CUDA or this process
+//   sees no CUDA device) and Communicator::device() says the result; the trainer applies it to
+//   its `device` (nas/trainer.h).
 // * Rendezvous (Communicator::connect). Rank 0 serves a c10d TCPStore at MASTER_ADDR:
 //   MASTER_PORT; every rank connects, claims its RANK and states its WORLD_SIZE there, and
 //   waits until every rank of its world has done so. Each failure is a nas::Error within the
