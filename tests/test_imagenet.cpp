@@ -1,7 +1,9 @@
 // Dataset plugin `imagenet` on a small class-folder tree of JPEGs written here with TurboJPEG:
 // class indexing, split sizes, decoded colours within JPEG tolerance, the eval view's size and
-// centre, the train augmentation's determinism per seed, each error, and a decode rate
-// (printed, not asserted).
+// centre, the train augmentation's determinism per seed, the WRCor reference's stages
+// (random_crop, hue, lighting, erasing, bicubic resizing) against hand replays, each error,
+// and a decode rate (printed, not asserted).
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -11,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -311,6 +314,349 @@ TEST_F(ImagenetTree, EpochLoaderAugmentsTheTrainSplitBySampleSeeds) {
       at::equal(vloader.batch(0, 0).inputs,
                 data->normalization()->apply(data->samples(nas::Split::kValidation, vidx).inputs,
                                              std::vector<std::uint64_t>(vidx.size(), 0))));
+}
+
+// ---- The WRCor reference's train augmentation: random_crop, hue, lighting, erasing, bicubic.
+
+const Overrides kSmall = {{"resolution", std::int64_t{32}}, {"resize", std::int64_t{40}}};
+
+Overrides with(Overrides base, const Overrides& more) {
+  base.insert(base.end(), more.begin(), more.end());
+  return base;
+}
+
+nas::ParamValue names(std::vector<std::string> list) { return nas::ParamValue(std::move(list)); }
+
+// A (1, 3, h, w) image of one colour.
+at::Tensor solid(double r, double g, double b, std::int64_t h = 8, std::int64_t w = 8) {
+  at::Tensor x = at::empty({1, 3, h, w}, at::kFloat);
+  x.select(1, 0).fill_(r);
+  x.select(1, 1).fill_(g);
+  x.select(1, 2).fill_(b);
+  return x;
+}
+
+// random_crop: the train view resized to 40 x 40, then a 32 x 32 window at the row offset and
+// then the column offset nas::Rng draws uniformly in [0, 8], replayed here by hand.
+TEST_F(ImagenetTree, RandomCropOffsetsMatchAnIndependentReplay) {
+  auto data = make(with(kSmall, {{"augment", names({"random_crop"})}}));
+  ASSERT_NE(data->augmentation(), nullptr);
+  EXPECT_EQ(data->augmentation()->name(), "random_crop(40)");
+  // The un-augmented train view keeps the contract's size.
+  const at::Tensor x = data->samples(nas::Split::kTrain, {0}).inputs;
+  ASSERT_EQ(x.sizes(), (std::vector<std::int64_t>{1, 3, 32, 32}));
+  const at::Tensor big = at::upsample_bilinear2d(x, {40, 40}, false);
+  std::set<std::pair<std::int64_t, std::int64_t>> offsets;
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    nas::Rng rng(seed);
+    const std::int64_t top = rng.below(9), left = rng.below(9);
+    offsets.insert({top, left});
+    const at::Tensor got = data->augmentation()->apply(x, {seed});
+    EXPECT_TRUE(at::equal(got, big.narrow(2, top, 32).narrow(3, left, 32))) << "seed " << seed;
+    // One pixel by the bilinear formula itself: output (5, 7) of the crop is the 40 x 40
+    // image's (5 + top, 7 + left), i.e. the view at ((5 + top + 0.5) * 0.8 - 0.5, ...). The
+    // view is a gradient, red along columns and green along rows, so both offsets show.
+    const double sy = (5 + top + 0.5) * 0.8 - 0.5, sx = (7 + left + 0.5) * 0.8 - 0.5;
+    const auto y0 = static_cast<std::int64_t>(std::floor(sy));
+    const auto x0 = static_cast<std::int64_t>(std::floor(sx));
+    const double fy = sy - y0, fx = sx - x0;
+    for (int c = 0; c < 2; ++c) {
+      auto px = [&](std::int64_t yy, std::int64_t xx) { return x[0][c][yy][xx].item<double>(); };
+      const double want = (1 - fy) * ((1 - fx) * px(y0, x0) + fx * px(y0, x0 + 1)) +
+                          fy * ((1 - fx) * px(y0 + 1, x0) + fx * px(y0 + 1, x0 + 1));
+      EXPECT_NEAR(got[0][c][5][7].item<double>(), want, 1e-5) << "seed " << seed << " c " << c;
+    }
+  }
+  EXPECT_GT(offsets.size(), 30u);  // the offsets do vary
+  // resize == resolution: nothing to choose, the view itself.
+  auto tight = make({{"resolution", std::int64_t{32}},
+                     {"resize", std::int64_t{32}},
+                     {"augment", names({"random_crop"})}});
+  EXPECT_TRUE(at::equal(tight->augmentation()->apply(x, {3}), x));
+}
+
+// Scalar RGB -> HSV -> RGB as Python's colorsys computes it, to check the tensor version.
+std::array<double, 3> hue_shifted(double r, double g, double b, double shift) {
+  const double mx = std::max({r, g, b}), mn = std::min({r, g, b});
+  double h = 0, s = 0;
+  const double v = mx;
+  if (mx != mn) {
+    s = (mx - mn) / mx;
+    const double rc = (mx - r) / (mx - mn), gc = (mx - g) / (mx - mn), bc = (mx - b) / (mx - mn);
+    if (r == mx)
+      h = bc - gc;
+    else if (g == mx)
+      h = 2.0 + rc - bc;
+    else
+      h = 4.0 + gc - rc;
+    h = h / 6.0 - std::floor(h / 6.0);
+  }
+  h = h + shift - std::floor(h + shift);
+  const int i = static_cast<int>(h * 6.0) % 6;
+  const double f = h * 6.0 - std::floor(h * 6.0);
+  const double p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
+  switch (i) {
+    case 0:
+      return {v, t, p};
+    case 1:
+      return {q, v, p};
+    case 2:
+      return {p, v, t};
+    case 3:
+      return {p, q, v};
+    case 4:
+      return {t, p, v};
+    default:
+      return {v, p, q};
+  }
+}
+
+// Hue alone (hue 0.5): one enabled adjustment, so no order draw; the shift is
+// -0.5 + uniform(), the first number of nas::Rng(seed).
+TEST_F(ImagenetTree, HueShiftRotatesTheColourCircle) {
+  auto data = make(with(kSmall, {{"augment", names({})}, {"hue", 0.5}}));
+  ASSERT_NE(data->augmentation(), nullptr);
+  EXPECT_EQ(data->augmentation()->name(), "color_jitter(0, 0, 0, 0.5)");
+  const std::vector<std::array<double, 3>> colours = {
+      {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 0.5, 0}, {0.2, 0.6, 0.4}, {0.5, 0.5, 0.5}, {0, 0, 0}};
+  for (std::uint64_t seed = 0; seed < 6; ++seed) {
+    nas::Rng rng(seed);
+    const double shift = -0.5 + rng.uniform();
+    for (const auto& c : colours) {
+      const at::Tensor got = data->augmentation()->apply(solid(c[0], c[1], c[2]), {seed});
+      const auto want = hue_shifted(c[0], c[1], c[2], shift);
+      for (int k = 0; k < 3; ++k) {
+        EXPECT_NEAR(got[0][k][3][4].item<double>(), want[k], 1e-5)
+            << "seed " << seed << " colour " << c[0] << "," << c[1] << "," << c[2];
+        EXPECT_TRUE(at::equal(got[0][k], got[0][k][0][0].expand({8, 8})));
+      }
+    }
+  }
+  // By hand: pure red shifted by -0.5 + u lands at hue u + 0.5 (mod 1); for a hue h in
+  // [1/3, 1/2) that is (0, 1, 6h - 2), in [1/2, 2/3) it is (0, 4 - 6h, 1).
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    nas::Rng rng(seed);
+    const double h = std::fmod(rng.uniform() + 0.5, 1.0);
+    const at::Tensor got = data->augmentation()->apply(solid(1, 0, 0), {seed});
+    std::array<double, 3> want{};
+    if (h >= 1.0 / 3 && h < 0.5) want = {0, 1, 6 * h - 2};
+    if (h >= 0.5 && h < 2.0 / 3) want = {0, 4 - 6 * h, 1};
+    if (h < 1.0 / 3 || h >= 2.0 / 3) continue;  // other sextants: covered by colorsys above
+    for (int k = 0; k < 3; ++k) EXPECT_NEAR(got[0][k][0][0].item<double>(), want[k], 1e-5);
+  }
+}
+
+// Lighting alone (0.1): alpha_k = 0.1 * sqrt(-2 ln(1 - u1)) cos(2 pi u2), k = 0, 1, 2, and
+// channel c moves by sum_k eigvec[c][k] alpha_k eigval[k], the same for every pixel.
+TEST_F(ImagenetTree, LightingAddsThePcaNoiseOfItsDraws) {
+  auto data = make(with(kSmall, {{"augment", names({})}, {"lighting", 0.1}}));
+  ASSERT_NE(data->augmentation(), nullptr);
+  EXPECT_EQ(data->augmentation()->name(), "lighting(0.1)");
+  const double eigval[3] = {0.2175, 0.0188, 0.0045};
+  const double eigvec[3][3] = {
+      {-0.5675, 0.7192, 0.4009}, {-0.5808, -0.0045, -0.8140}, {-0.5836, -0.6948, 0.4203}};
+  const at::Tensor grey = solid(0.5, 0.4, 0.6);
+  double largest = 0;
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    nas::Rng rng(seed);
+    double alpha[3];
+    for (double& a : alpha) {
+      const double u1 = rng.uniform(), u2 = rng.uniform();
+      a = 0.1 * std::sqrt(-2 * std::log(1 - u1)) * std::cos(2 * 3.14159265358979323846 * u2);
+    }
+    const at::Tensor got = data->augmentation()->apply(grey, {seed});
+    for (int c = 0; c < 3; ++c) {
+      double shift = 0;
+      for (int k = 0; k < 3; ++k) shift += eigvec[c][k] * alpha[k] * eigval[k];
+      largest = std::max(largest, std::abs(shift));
+      const double base = grey[0][c][0][0].item<double>();
+      EXPECT_NEAR(got[0][c][2][5].item<double>(), base + shift, 1e-6) << "seed " << seed;
+    }
+  }
+  EXPECT_GT(largest, 1e-3);  // the noise is there
+  // Clamped to [0, 1]: a white image cannot get whiter.
+  const at::Tensor white = data->augmentation()->apply(solid(1, 1, 1), {4});
+  EXPECT_LE(white.max().item<float>(), 1.0f);
+}
+
+// Erasing alone with p 1: the box replayed by hand (torchvision's get_params with nas::Rng,
+// Python's half-even rounding) is filled with the ImageNet mean, which normalisation maps to
+// exactly 0; everything else is untouched.
+TEST_F(ImagenetTree, ErasingFillsABoxInsideTheImageThatNormalisesToZero) {
+  auto data = make(with(kSmall, {{"augment", names({})}, {"erasing", 1.0}}));
+  ASSERT_NE(data->augmentation(), nullptr);
+  EXPECT_EQ(data->augmentation()->name(), "erasing(1)");
+  const at::Tensor x = solid(0.9, 0.1, 0.3, 32, 32);
+  int erased = 0;
+  for (std::uint64_t seed = 0; seed < 30; ++seed) {
+    nas::Rng rng(seed);
+    EXPECT_LT(rng.uniform(), 1.0);  // the p draw
+    std::int64_t top = 0, left = 0, eh = 0, ew = 0;
+    bool found = false;
+    for (int attempt = 0; attempt < 10 && !found; ++attempt) {
+      const double area = 1024.0 * (0.02 + 0.31 * rng.uniform());
+      const double ratio =
+          std::exp(std::log(0.3) + (std::log(3.3) - std::log(0.3)) * rng.uniform());
+      eh = static_cast<std::int64_t>(std::nearbyint(std::sqrt(area * ratio)));
+      ew = static_cast<std::int64_t>(std::nearbyint(std::sqrt(area / ratio)));
+      if (eh < 32 && ew < 32) {
+        top = rng.below(32 - eh + 1);
+        left = rng.below(32 - ew + 1);
+        found = true;
+      }
+    }
+    const at::Tensor got = data->augmentation()->apply(x, {seed});
+    at::Tensor mask = at::zeros({32, 32}, at::kBool);
+    if (found) {
+      ++erased;
+      ASSERT_LE(top + eh, 32);
+      ASSERT_LE(left + ew, 32);
+      mask.narrow(0, top, eh).narrow(1, left, ew).fill_(true);
+    }
+    const at::Tensor normalised = data->normalization()->apply(got, {seed});
+    const at::Tensor plain = data->normalization()->apply(x, {seed});
+    for (int c = 0; c < 3; ++c) {
+      // Exactly 0 inside the box, the input's normalised value outside.
+      EXPECT_TRUE(at::equal(normalised[0][c], at::where(mask, at::zeros({}), plain[0][c])))
+          << "seed " << seed << " box " << top << "," << left << " " << eh << "x" << ew;
+    }
+  }
+  EXPECT_GT(erased, 25);
+  // p 0.5: some samples erased, some not, each always the same way.
+  auto half = make(with(kSmall, {{"augment", names({})}, {"erasing", 0.5}}));
+  int changed = 0;
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    const at::Tensor a = half->augmentation()->apply(x, {seed});
+    EXPECT_TRUE(at::equal(a, half->augmentation()->apply(x, {seed})));
+    changed += at::equal(a, x) ? 0 : 1;
+  }
+  EXPECT_GT(changed, 8);
+  EXPECT_LT(changed, 32);
+  // Without normalisation the box is 0 already.
+  auto raw = make(with(kSmall, {{"augment", names({})}, {"erasing", 1.0}, {"normalize", false}}));
+  EXPECT_EQ(raw->normalization(), nullptr);
+  EXPECT_EQ(raw->augmentation()->apply(x, {1}).min().item<float>(), 0.0f);
+}
+
+// The whole WRCor train chain through nas::EpochLoader: deterministic per (seed, epoch,
+// index), different across seeds, independent of the batch, at the contract's size.
+TEST_F(ImagenetTree, ReferenceChainIsDeterministicPerSeed) {
+  const Overrides reference = with(kSmall, {{"augment", names({"random_crop", "flip"})},
+                                            {"interpolation", std::string("bicubic")},
+                                            {"brightness", 0.4},
+                                            {"contrast", 0.4},
+                                            {"saturation", 0.4},
+                                            {"hue", 0.2},
+                                            {"lighting", 0.1},
+                                            {"erasing", 0.5}});
+  auto data = make(reference);
+  EXPECT_EQ(data->augmentation()->name(),
+            "random_crop(40) > flip > color_jitter(0.4, 0.4, 0.4, 0.2) > lighting(0.1) > "
+            "erasing(0.5)");
+  nas::LoaderOptions options;
+  options.seed = 11;
+  options.epoch.batch_size = 4;
+  nas::EpochLoader loader(data, options);
+  const at::Tensor a = loader.batch(2, 1).inputs;
+  EXPECT_EQ(a.sizes(), (std::vector<std::int64_t>{4, 3, 32, 32}));
+  EXPECT_TRUE(at::equal(a, nas::EpochLoader(make(reference), options).batch(2, 1).inputs));
+  // A sample's augmentation depends on its seed only.
+  const at::Tensor x = data->samples(nas::Split::kTrain, {0, 4, 9}).inputs;
+  const at::Tensor all = data->augmentation()->apply(x, {7, 8, 9});
+  EXPECT_TRUE(at::equal(data->augmentation()->apply(x.narrow(0, 2, 1), {9})[0], all[2]));
+  EXPECT_FALSE(at::equal(data->augmentation()->apply(x.narrow(0, 2, 1), {10})[0], all[2]));
+}
+
+// Bicubic resizing is PIL's filter (Keys' cubic, a = -0.5). Upscaling the 64x32 stripes 2x:
+// output column 32 samples input 15.75, weights 0.203125 on red (columns 14, 15) and 0.796875
+// on green (16, 17); column 33 samples 16.25, weights -0.0703125 on red and 1.0703125 on green
+// (the cubic overshoots; a channel below 0 would be clamped).
+TEST_F(ImagenetTree, BicubicResizeUsesPilsCubic) {
+  write_bytes(root() / "test" / kClasses[0] / "stripes.JPEG", encode_jpeg(64, 32, [](int x, int) {
+                return x < 16 ? kColours[0] : x < 48 ? kColours[1] : kColours[2];
+              }));
+  auto data = make({{"resolution", std::int64_t{64}},
+                    {"resize", std::int64_t{64}},
+                    {"interpolation", std::string("bicubic")}});
+  const at::Tensor z = data->samples(nas::Split::kTest, {0}).inputs;
+  for (int c = 0; c < 3; ++c) {
+    const double red = kColours[0][c] / 255.0, green = kColours[1][c] / 255.0;
+    EXPECT_NEAR(z[0][c][10][0].item<float>(), 0.203125 * red + 0.796875 * green, 5 / 255.0) << c;
+    EXPECT_NEAR(z[0][c][10][1].item<float>(),
+                std::clamp(-0.0703125 * red + 1.0703125 * green, 0.0, 1.0), 5 / 255.0)
+        << c;
+    EXPECT_NEAR(z[0][c][10][20].item<float>(), green, 4 / 255.0) << c;
+  }
+  EXPECT_GE(z.min().item<float>(), 0.0f);
+  EXPECT_LE(z.max().item<float>(), 1.0f);
+}
+
+// Keys' cubic convolution kernel with a = -0.5 (PIL's BICUBIC).
+double keys(double t) {
+  t = std::abs(t);
+  if (t < 1) return 1.5 * t * t * t - 2.5 * t * t + 1;
+  if (t < 2) return -0.5 * t * t * t + 2.5 * t * t - 4 * t + 2;
+  return 0;
+}
+
+// The same filter without JPEG noise: random_crop upscales a hand-made 32 x 32 view of a
+// vertical step (columns 0..15 at `lo`, 16..31 at `hi`) 2x to 64 x 64. Resized column j
+// samples the view at (j + 0.5) / 2 - 0.5 from its four neighbours with Keys' weights;
+// a = -0.75 (torch's plain bicubic) or bilinear weights would miss by 1e-2 or more.
+TEST_F(ImagenetTree, BicubicUpscaleMatchesKeysWeightsExactly) {
+  auto data = make({{"resolution", std::int64_t{32}},
+                    {"resize", std::int64_t{64}},
+                    {"interpolation", std::string("bicubic")},
+                    {"augment", names({"random_crop"})}});
+  for (const auto& [lo, hi] : std::vector<std::pair<double, double>>{{0.2, 0.8}, {0.0, 1.0}}) {
+    at::Tensor x = at::full({1, 3, 32, 32}, lo, at::kFloat);
+    x.narrow(3, 16, 16).fill_(hi);
+    for (std::uint64_t seed = 0; seed < 8; ++seed) {
+      nas::Rng rng(seed);
+      const std::int64_t top = rng.below(33), left = rng.below(33);
+      (void)top;  // the step is vertical: every row is the same
+      const at::Tensor got = data->augmentation()->apply(x, {seed});
+      for (std::int64_t k = 0; k < 32; ++k) {
+        const std::int64_t j = k + left;
+        if (j < 4 || j > 59) continue;  // near the border PIL renormalises a cut kernel
+        const double src = (j + 0.5) / 2 - 0.5;
+        const auto base = static_cast<std::int64_t>(std::floor(src));
+        double want = 0;
+        for (std::int64_t n = base - 1; n <= base + 2; ++n)
+          want += keys(src - static_cast<double>(n)) * (n < 16 ? lo : hi);
+        want = std::clamp(want, 0.0, 1.0);
+        for (int c = 0; c < 3; ++c) {
+          EXPECT_NEAR(got[0][c][7][k].item<double>(), want, 1e-5)
+              << "lo " << lo << " seed " << seed << " column " << j;
+        }
+      }
+    }
+  }
+}
+
+TEST_F(ImagenetTree, BadAugmentationParamsAreRefused) {
+  auto refused = [&](const Overrides& o, const std::vector<std::string>& needles) {
+    SCOPED_TRACE(needles.front());
+    try {
+      make(o)->augmentation();
+      ADD_FAILURE() << "no error";
+    } catch (const nas::UsageError& e) {
+      for (const auto& n : needles)
+        EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
+    }
+  };
+  refused({{"augment", names({"resized_crop", "random_crop"})}},
+          {"resized_crop and random_crop", "name one of them"});
+  refused({{"augment", names({"random_crop", "random_crop"})}}, {"'random_crop' twice"});
+  refused({{"augment", names({"autoaugment"})}}, {"'autoaugment'", "random_crop"});
+  refused({{"hue", 0.6}}, {"hue"});
+  refused({{"lighting", -0.1}}, {"lighting"});
+  refused({{"erasing", 1.5}}, {"erasing"});
+  refused({{"interpolation", std::string("nearest")}}, {"interpolation", "bicubic"});
+  refused({{"resolution", std::int64_t{64}},
+           {"resize", std::int64_t{48}},
+           {"augment", names({"random_crop"})}},
+          {"resize 48"});
 }
 
 TEST_F(ImagenetTree, ErrorsNameTheFileOrFolder) {
