@@ -31,6 +31,7 @@
 #include "nas/search_space.h"
 #include "nas/seed.h"
 #include "test_support.h"
+#include "zen_pooled_check.h"
 
 namespace {
 
@@ -744,21 +745,7 @@ TEST(Nb101Plugin, ShippedConfigRunsOnAFewCells) {
 TEST(Nb101Plugin, ZenScoresThePooledFeatures) {
   // No head tap here (the last module goes straight to the pooling): zen reads the map the global
   // pooling reads.
-  nas::test::TempDir dir;
-  const std::string yaml = dir.write("zen.yaml", "run: {out_dir: '" + dir.file("run") +
-                                                     "', seed: 0, torch_threads: 1}\n"
-                                                     "data: {type: synthetic, batch_size: 4}\n"
-                                                     "search_space: {type: nb101}\n"
-                                                     "proxies: [{type: zen, params: {batch: 4}}]\n"
-                                                     "score: {archs: sample, count: 2}\n");
-  const auto r = nas::test::nas_run(yaml);
-  ASSERT_EQ(r.status, 0) << r.output;
-  const nas::CsvTable scores = nas::read_csv(dir.file("run") + "/scores.csv");
-  ASSERT_EQ(scores.rows.size(), 2u);
-  for (const auto& row : scores.rows) {
-    EXPECT_EQ(row[scores.column("status")], "ok") << row[scores.column("message")];
-    EXPECT_TRUE(std::isfinite(std::stod(row[scores.column("score")])));
-  }
+  nas::test::expect_zen_scores_sampled_archs("{type: nb101}");
 }
 
 TEST(Nb101Plugin, ShipsTheSampleAsABenchmarkTable) {
