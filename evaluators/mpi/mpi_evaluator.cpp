@@ -44,6 +44,7 @@
 #include <thread>
 #include <vector>
 
+#include "nas/distributed.h"
 #include "nas/error.h"
 #include "nas/evaluation_job.h"
 #include "nas/evaluator.h"
@@ -139,6 +140,7 @@ struct WorkerInfo {
   int pid = 0;
   std::string host;
   int capacity = 1;
+  std::string device = "cpu";
   std::map<std::uint64_t, std::string> outstanding;  // id -> architecture being scored
   std::int64_t scored = 0;
   bool stopped = false;
@@ -151,6 +153,7 @@ struct World {
   int rank = 0;
   int size = 1;
   int local_size = 1;  // ranks on this host
+  int local_rank = 0;  // this rank's index among them: picks its GPU (device_for_rank)
   std::string host;
   std::uint64_t next_id = 0;
   std::vector<WorkerInfo> workers;  // rank 0: ranks 1..size-1, once ready
@@ -195,6 +198,7 @@ struct World {
     MPI_Comm local;
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local);
     MPI_Comm_size(local, &local_size);
+    MPI_Comm_rank(local, &local_rank);
     MPI_Comm_free(&local);
     host = hostname();
     std::atexit([] { World::get().finish(); });
@@ -433,8 +437,11 @@ int serve(const Options& options) {
       try {
         nas::EvaluationJob job = nas::EvaluationJob::from_json(text);
         job.workers = options.workers_for(world, job.torch_threads);
+        // Ranks sharing a host score on different GPUs, as distributed training does.
+        job.net.device = nas::device_for_rank(job.net.device, world.local_rank);
         evaluator = local_evaluator(job);
         ready["capacity"] = job.workers;
+        ready["device"] = job.net.device;
       } catch (const std::exception& e) {
         ready["error"] = e.what();
       }
@@ -483,6 +490,7 @@ class MpiEvaluator final : public nas::Evaluator {
     // Built while the workers build theirs.
     nas::EvaluationJob own = job;
     own.workers = options.workers_for(world_, job.torch_threads);
+    own.net.device = nas::device_for_rank(own.net.device, world_.local_rank);
     if (options.coordinator_scores) {
       local_ = local_evaluator(own);
       local_capacity_ = own.workers;
@@ -505,6 +513,7 @@ class MpiEvaluator final : public nas::Evaluator {
         continue;
       }
       w.capacity = j.value("capacity", 1);
+      w.device = j.value("device", std::string("cpu"));
       ready.push_back(std::move(w));
     }
     std::sort(ready.begin(), ready.end(),
@@ -523,6 +532,12 @@ class MpiEvaluator final : public nas::Evaluator {
         "mpi: {} ranks (rank 0 on {}) score {} architectures at once ({}); torch threads {}",
         world_.size, world_.host, slots,
         local_ ? "rank 0 coordinates and scores" : "rank 0 only coordinates", job.torch_threads);
+    if (own.net.device != "cpu") {
+      std::string devices = "rank 0: " + own.net.device;
+      for (const auto& w : world_.workers)
+        devices += ", rank " + std::to_string(w.rank) + ": " + w.device;
+      spdlog::info("mpi: devices ({})", devices);
+    }
   }
 
   ~MpiEvaluator() override {
