@@ -216,7 +216,9 @@ std::vector<std::string> lock_and_compare(Run& run, const std::string& dir) {
 
 }  // namespace
 
-std::unique_ptr<Run> open_follower(const PipelineConfig& cfg, Progress& progress) {
+namespace {
+// What every process of a run builds first: the space, the device and the probe data.
+std::unique_ptr<Run> start_run(const PipelineConfig& cfg, Progress& progress) {
   Registry& reg = Registry::global();
   auto run = std::make_unique<Run>(cfg);
   Run& r = *run;
@@ -227,6 +229,14 @@ std::unique_ptr<Run> open_follower(const PipelineConfig& cfg, Progress& progress
     r.data = create_component(reg.datasets, *cfg.data);
     r.spec = net_spec_for(r.data->shape(), r.spec);
   }
+  return run;
+}
+}  // namespace
+
+std::unique_ptr<Run> open_follower(const PipelineConfig& cfg, Progress& progress) {
+  Registry& reg = Registry::global();
+  auto run = start_run(cfg, progress);
+  Run& r = *run;
   if (cfg.train)
     r.train_data = cfg.train->data ? create_component(reg.datasets, *cfg.train->data) : r.data;
   return run;
@@ -235,19 +245,11 @@ std::unique_ptr<Run> open_follower(const PipelineConfig& cfg, Progress& progress
 std::unique_ptr<Run> open_run(const PipelineConfig& cfg, const RunOptions& options,
                               Progress& progress) {
   Registry& reg = Registry::global();
-  auto run = std::make_unique<Run>(cfg);
-  Run& r = *run;
-  r.progress = &progress;
-
   // Components first: everything that can fail on bad input fails before a file is written.
-  r.space = create_component(reg.spaces, cfg.space);
-  r.spec.device = cfg.run.device;
   // Refuses a misspelt device, and CUDA where this LibTorch or machine has none, by key.
   resolve_device(cfg.run.device, cfg.run.device_where + ": `run.device`");
-  if (cfg.data) {
-    r.data = create_component(reg.datasets, *cfg.data);
-    r.spec = net_spec_for(r.data->shape(), r.spec);
-  }
+  auto run = start_run(cfg, progress);
+  Run& r = *run;
   for (const auto& p : cfg.proxies) {
     ProxySlot slot;
     slot.name = p.name;
