@@ -20,6 +20,8 @@
 #include "nas/registry.h"
 #include "nas/search_space.h"
 #include "nas/seed.h"
+#include "network_oracle_check.h"
+#include "space_plugin.h"
 #include "test_support.h"
 #include "zen_pooled_check.h"
 
@@ -52,34 +54,15 @@ const std::string kPoolsSepSkip =
     "reduce=[('skip_connect',0),('avg_pool_3x3',1),('avg_pool_3x3',0),('avg_pool_3x3',1),"
     "('avg_pool_3x3',0),('avg_pool_3x3',1),('avg_pool_3x3',0),('avg_pool_3x3',1)]";
 
-std::string data_file(const std::string& name) {
-  const char* source = std::getenv("NAS_SOURCE_DIR");
-  if (source == nullptr) throw std::runtime_error("NAS_SOURCE_DIR is not set (run through ctest)");
-  return std::string(source) + "/spaces/darts/data/" + name;
-}
+std::string data_file(const std::string& name) { return nas::test::space_data_file("darts", name); }
 
 const nas::Component<nas::SearchSpace>& space_component() {
-  std::string failures;
-  for (const auto& report : nas::load_plugins()) {
-    if (!report.loaded) failures += "\n  " + report.file + ": " + report.error;
-  }
-  const auto* component = nas::Registry::global().spaces.find("darts");
-  if (component == nullptr) throw std::runtime_error("darts plugin not loaded" + failures);
-  return *component;
+  return nas::test::space_component("darts");
 }
 
 std::shared_ptr<nas::SearchSpace> make_space(
     const std::map<std::string, nas::ParamValue>& set = {}) {
-  const auto& component = space_component();
-  nas::Params params = nas::Params::defaults(component.schema, "darts");
-  for (const auto& [name, value] : set) params.set(name, value);
-  return component.create(params);
-}
-
-std::int64_t real_param_count(nas::Network& net) {
-  std::int64_t count = 0;
-  for (const auto& p : net.parameters()) count += p.numel();
-  return count;
+  return nas::test::make_space("darts", set);
 }
 
 class Darts : public ::testing::Test {
@@ -287,7 +270,7 @@ TEST(DartsOptions, BuiltNetworksHaveTheAnalyticParameterCountAndOutputShape) {
     for (const auto& arch : archs) {
       at::manual_seed(1);
       auto net = space->build(arch, spec);
-      EXPECT_EQ(real_param_count(*net), space->params(arch, spec))
+      EXPECT_EQ(nas::test::param_count(*net), space->params(arch, spec))
           << "case " << i << " " << arch.str();
       net->train();
       const at::Tensor out = net->forward(at::randn(cases[i].input));
@@ -545,18 +528,8 @@ TEST_F(Darts, SwappedEntriesOfANodeAreOneNetworkAtStructureLevel) {
 // Numbers printed by the independent Python model spaces/darts/tools/darts_oracle.py
 // (python3-torch 1.13), which creates its modules in the plugin's order under the reference
 // names: same seed, same weights, same logits (training mode, batch 2 of 3x32x32).
-struct OracleCase {
-  std::string genotype;
-  std::uint64_t build_seed, input_seed;
-  std::int64_t params;
-  std::size_t tensors;
-  std::uint64_t names_hash;
-  double weight_sum, weight_abs_sum;
-  std::vector<float> stem_weight, classifier_weight, logits;
-};
-
 TEST_F(Darts, WeightsAndLogitsMatchThePythonOracle) {
-  const std::vector<OracleCase> cases = {
+  const std::vector<nas::test::NetworkOracleCase> cases = {
       // The sample table's first row (a strided skip, pools, sep and dil convs).
       {"normal=[('max_pool_3x3',0),('dil_conv_3x3',1),('avg_pool_3x3',1),('avg_pool_3x3',0),"
        "('sep_conv_3x3',1),('sep_conv_3x3',0),('sep_conv_3x3',1),('skip_connect',3)];"
@@ -590,36 +563,7 @@ TEST_F(Darts, WeightsAndLogitsMatchThePythonOracle) {
         0.0112447143f,  -0.0854346082f, 0.0778408945f,  -0.0856929421f, 0.0137340743f,
         0.0476262495f,  0.107968338f,   0.0569494292f,  -0.0169054642f, -0.0542151481f}},
   };
-  for (const OracleCase& c : cases) {
-    SCOPED_TRACE(c.genotype);
-    at::manual_seed(c.build_seed);
-    auto net = space().build(space().parse(c.genotype), nas::NetSpec{});
-    const auto named = net->named_parameters();
-    std::string names;
-    std::vector<at::Tensor> flat;
-    for (const auto& item : named) {
-      names += (names.empty() ? "" : " ") + item.key();
-      flat.push_back(item.value().detach().flatten());
-    }
-    EXPECT_EQ(named.size(), c.tensors);
-    EXPECT_EQ(nas::hash_string(names), c.names_hash);
-    const at::Tensor all = at::cat(flat).to(at::kDouble);
-    EXPECT_EQ(all.numel(), c.params);
-    EXPECT_NEAR(all.sum().item<double>(), c.weight_sum, 1e-9 * c.weight_abs_sum);
-    EXPECT_NEAR(all.abs().sum().item<double>(), c.weight_abs_sum, 1e-9 * c.weight_abs_sum);
-    for (std::size_t i = 0; i < 3; ++i) {  // the initial weights are bit-identical
-      EXPECT_EQ(named["stem.0.weight"].flatten()[i].item<float>(), c.stem_weight[i]);
-      EXPECT_EQ(named["classifier.weight"].flatten()[i].item<float>(), c.classifier_weight[i]);
-    }
-    at::manual_seed(c.input_seed);
-    const at::Tensor input = at::randn({2, 3, 32, 32});
-    at::NoGradGuard no_grad;
-    const at::Tensor logits = net->forward(input).flatten();
-    ASSERT_EQ(logits.numel(), static_cast<std::int64_t>(c.logits.size()));
-    for (std::size_t i = 0; i < c.logits.size(); ++i) {
-      EXPECT_NEAR(logits[i].item<float>(), c.logits[i], 1e-5) << "logit " << i;
-    }
-  }
+  for (const auto& c : cases) nas::test::expect_network_matches_oracle(space(), c, 1e-5);
 }
 
 TEST(DartsPlugin, ZenScoresThePooledFeatures) {

@@ -27,26 +27,18 @@
 #include "nas/registry.h"
 #include "nas/search_space.h"
 #include "nas/seed.h"
+#include "network_oracle_check.h"
+#include "space_plugin.h"
+#include "supernet_checks.h"
 #include "test_support.h"
 
 namespace {
 
-using Alive = std::vector<std::vector<bool>>;
+using nas::test::Alive;
 
 std::shared_ptr<nas::SearchSpace> make_space(
     const std::map<std::string, nas::ParamValue>& set = {}) {
-  nas::load_plugins();
-  const auto* component = nas::Registry::global().spaces.find("darts");
-  if (component == nullptr) throw std::runtime_error("darts plugin not loaded");
-  nas::Params params = nas::Params::defaults(component->schema, "darts");
-  for (const auto& [name, value] : set) params.set(name, value);
-  return component->create(params);
-}
-
-std::int64_t tensor_count(nas::Network& net) {
-  std::int64_t n = 0;
-  for (const auto& p : net.parameters()) n += p.numel();
-  return n;
+  return nas::test::make_space("darts", set);
 }
 
 // Supernet op index of each genotype op (TE-NAS's order: none, skip, sep3, sep5, dil3, dil5,
@@ -174,37 +166,9 @@ TEST(DartsSupernet, FullyPrunedSupernetIsTheDiscreteNetwork) {
     const nas::Arch arch = space->representative(sampled, nas::NetworkIdentity::kStructure);
     const Encoded g = space->encode(arch);
     SCOPED_TRACE(arch.str());
-    at::manual_seed(3);
-    auto discrete = space->build(arch, spec);
-    at::manual_seed(3);
-    auto super = space->build_supernet(alive_of(g), spec);
-    EXPECT_EQ(tensor_count(*super), space->params(arch, spec));
-    EXPECT_EQ(tensor_count(*super), tensor_count(*discrete));
-    ASSERT_EQ(super->taps().size(), discrete->taps().size());
-    for (std::size_t i = 0; i < super->taps().size(); ++i) {
-      EXPECT_EQ(super->taps()[i]->block(), discrete->taps()[i]->block()) << "tap " << i;
-    }
-    EXPECT_EQ(super->relu_conv_units().size(), discrete->relu_conv_units().size());
-    EXPECT_EQ(super->num_blocks(), discrete->num_blocks());
-
-    at::NoGradGuard no_grad;
-    auto super_params = super->named_parameters();
-    auto super_buffers = super->named_buffers();
-    ASSERT_EQ(super_params.size(), discrete->named_parameters().size());
-    ASSERT_EQ(super_buffers.size(), discrete->named_buffers().size());
-    for (const auto& item : discrete->named_parameters()) {
-      const std::string name = supernet_name(item.key(), g);
-      ASSERT_TRUE(super_params.contains(name)) << item.key() << " -> " << name;
-      super_params[name].copy_(item.value());
-    }
-    for (const auto& item : discrete->named_buffers()) {
-      const std::string name = supernet_name(item.key(), g);
-      ASSERT_TRUE(super_buffers.contains(name)) << item.key() << " -> " << name;
-      super_buffers[name].copy_(item.value());
-    }
-    at::manual_seed(4);
-    const at::Tensor input = at::randn({2, 3, 16, 16});
-    EXPECT_TRUE(super->forward(input).equal(discrete->forward(input)));
+    nas::test::expect_supernet_is_the_discrete_network(
+        *space, arch, alive_of(g), spec,
+        [&](const std::string& name) { return supernet_name(name, g); }, 3, 4);
   }
 }
 
@@ -223,18 +187,19 @@ TEST(DartsSupernet, FullyPrunedSupernetIsTheDiscreteNetwork) {
 // reduce.n5.i4 (stride 1: 504 fewer): 10,320.
 TEST(DartsSupernet, ParameterCountByHandAtTeNasSize) {
   auto space = make_space();
-  EXPECT_EQ(tensor_count(*space->build_supernet(all_alive(), tenas_spec())), 10824);
+  EXPECT_EQ(nas::test::param_count(*space->build_supernet(all_alive(), tenas_spec())), 10824);
   Alive a = all_alive();
   a[0][3] = false;
-  EXPECT_EQ(tensor_count(*space->build_supernet(a, tenas_spec())), 10716);
+  EXPECT_EQ(nas::test::param_count(*space->build_supernet(a, tenas_spec())), 10716);
   a = all_alive();
   a[27].assign(8, false);
-  EXPECT_EQ(tensor_count(*space->build_supernet(a, tenas_spec())), 10320);
+  EXPECT_EQ(nas::test::param_count(*space->build_supernet(a, tenas_spec())), 10320);
   // The space parameters resize the supernet where the NetSpec leaves a field at 0.
   auto sized = make_space({{"supernet_width", std::int64_t{2}},
                            {"supernet_depth", std::int64_t{1}},
                            {"supernet_cells", std::int64_t{2}}});
-  EXPECT_EQ(tensor_count(*sized->build_supernet(all_alive(), nas::NetSpec{10, 3, 16})), 10824);
+  EXPECT_EQ(nas::test::param_count(*sized->build_supernet(all_alive(), nas::NetSpec{10, 3, 16})),
+            10824);
 }
 
 TEST(DartsSupernet, AgreesWithTheTeNasStylePythonSupernet) {
@@ -273,14 +238,8 @@ TEST(DartsSupernet, AgreesWithTheTeNasStylePythonSupernet) {
   nlohmann::json spec;
   spec["cases"] = nlohmann::json::array();
   for (const Case& c : cases) {
-    nlohmann::json rows = nlohmann::json::array();
-    for (const auto& row : c.alive) {
-      nlohmann::json bits = nlohmann::json::array();
-      for (bool b : row) bits.push_back(b ? 1 : 0);
-      rows.push_back(bits);
-    }
     spec["cases"].push_back({{"name", c.name},
-                             {"alive", rows},
+                             {"alive", nas::test::alive_json(c.alive)},
                              {"C", c.spec.width},
                              {"layers", c.layers},
                              {"max_cells", c.spec.max_cells},
@@ -299,17 +258,12 @@ TEST(DartsSupernet, AgreesWithTheTeNasStylePythonSupernet) {
     SCOPED_TRACE(c.name);
     at::manual_seed(c.build_seed);
     auto net = space->build_supernet(c.alive, c.spec);
-    EXPECT_EQ(tensor_count(*net), answer.at(c.name).at("params").get<std::int64_t>());
+    EXPECT_EQ(nas::test::param_count(*net), answer.at(c.name).at("params").get<std::int64_t>());
     at::manual_seed(c.input_seed);
     const at::Tensor x = at::randn({2, 3, c.spec.input_size, c.spec.input_size});
     at::NoGradGuard no_grad;
-    const at::Tensor logits = net->forward(x).flatten();
-    const auto expected = answer.at(c.name).at("logits").get<std::vector<double>>();
-    ASSERT_EQ(logits.numel(), static_cast<std::int64_t>(expected.size()));
-    for (std::size_t i = 0; i < expected.size(); ++i) {
-      EXPECT_NEAR(logits[static_cast<std::int64_t>(i)].item<double>(), expected[i], 1e-6)
-          << "logit " << i;
-    }
+    nas::test::expect_logits_near(net->forward(x),
+                                  answer.at(c.name).at("logits").get<std::vector<double>>(), 1e-6);
   }
 }
 

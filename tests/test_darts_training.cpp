@@ -24,7 +24,9 @@
 #include "nas/search_space.h"
 #include "nas/seed.h"
 #include "nas/trainer.h"
+#include "space_plugin.h"
 #include "test_support.h"
+#include "training_fixtures.h"
 
 namespace {
 
@@ -52,27 +54,10 @@ const std::string kNormalSkips =
     "reduce=[('max_pool_3x3',0),('max_pool_3x3',1),('skip_connect',2),('max_pool_3x3',1),"
     "('max_pool_3x3',0),('skip_connect',2),('skip_connect',2),('max_pool_3x3',1)]";
 
-const nas::Component<nas::SearchSpace>& space_component() {
-  std::string failures;
-  for (const auto& report : nas::load_plugins()) {
-    if (!report.loaded) failures += "\n  " + report.file + ": " + report.error;
-  }
-  const auto* component = nas::Registry::global().spaces.find("darts");
-  if (component == nullptr) throw std::runtime_error("darts plugin not loaded" + failures);
-  return *component;
-}
-
-std::shared_ptr<nas::SearchSpace> make_space(
-    const std::map<std::string, nas::ParamValue>& set = {}) {
-  const auto& component = space_component();
-  nas::Params params = nas::Params::defaults(component.schema, "darts");
-  for (const auto& [name, value] : set) params.set(name, value);
-  return component.create(params);
-}
-
 // DARTS's training network: affine cell BN, bare pools, the auxiliary head.
 std::shared_ptr<nas::SearchSpace> darts_eval_space(std::int64_t layers, bool auxiliary = true) {
-  return make_space(
+  return nas::test::make_space(
+      "darts",
       {{"layers", layers}, {"cell_affine", true}, {"pool_bn", false}, {"auxiliary", auxiliary}});
 }
 
@@ -80,12 +65,6 @@ nas::NetSpec width_spec(int width) {
   nas::NetSpec spec{10, 3, 32};
   spec.width = width;
   return spec;
-}
-
-std::int64_t real_param_count(nas::Network& net) {
-  std::int64_t count = 0;
-  for (const auto& p : net.parameters()) count += p.numel();
-  return count;
 }
 
 // --- The network against DARTS's own --------------------------------------------------------
@@ -143,7 +122,7 @@ TEST(DartsTraining, DartsV2TrainingNetworkHasDartsParameterCount) {
   const nas::NetSpec spec = width_spec(36);
   EXPECT_EQ(space->params(arch, spec), v2.at("params").get<std::int64_t>());
   auto net = space->build(arch, spec);
-  EXPECT_EQ(real_param_count(*net), v2.at("params").get<std::int64_t>());
+  EXPECT_EQ(nas::test::param_count(*net), v2.at("params").get<std::int64_t>());
   std::int64_t without_head = 0;
   for (const auto& p : net->named_parameters()) {
     if (p.key().find("auxiliary") == std::string::npos) without_head += p.value().numel();
@@ -172,7 +151,7 @@ TEST(DartsTraining, LogitsAndDropPathMatchDartsNetwork) {
     const nas::Arch arch = space->parse(c.genotype);
     at::manual_seed(3);
     auto net = space->build(arch, width_spec(c.width));
-    EXPECT_EQ(real_param_count(*net), oracle.at(c.name).at("params").get<std::int64_t>());
+    EXPECT_EQ(nas::test::param_count(*net), oracle.at(c.name).at("params").get<std::int64_t>());
     net->train();
     net->set_training_progress({c.fraction, c.drop_path, 11});
     at::manual_seed(4);
@@ -238,7 +217,7 @@ TEST_F(DartsTrainingNet, AuxiliaryLogitsOnlyInTrainingMode) {
   EXPECT_EQ(judged.logits.sizes().vec(), (std::vector<std::int64_t>{6, 10}));
 
   // The default network (NB301's) has no head and never gives auxiliary logits.
-  auto plain_space = make_space();
+  auto plain_space = nas::test::make_space("darts");
   auto plain = plain_space->build(plain_space->parse(kMixed), width_spec(4));
   EXPECT_FALSE(plain->has_auxiliary_head());
   EXPECT_FALSE(forward_with(*plain, x_, true, nullptr).aux.defined());
@@ -299,34 +278,9 @@ TEST(DartsTrainingOps, DropPathSparesIdentitiesAndTheSupernetHasNone) {
 
 // 3x32x32 images in 10 classes, the class written into the image: 48 train, 8 validation, 8
 // test.
-class ImageDataset : public nas::Dataset {
- public:
-  ImageDataset() {
-    torch::manual_seed(7);
-    x_ = torch::randn({64, 3, 32, 32});
-    y_ = torch::randint(0, 10, {64}, torch::kLong);
-    x_.add_(y_.to(torch::kFloat).view({64, 1, 1, 1}) * 0.3);
-  }
-  nas::DataShape shape() const override { return {3, 32, 10}; }
-  nas::Batch batch(std::int64_t, std::uint64_t, nas::Split) const override {
-    throw nas::Error("no probe batches");
-  }
-  std::int64_t size(nas::Split split) const override {
-    return split == nas::Split::kTrain ? 48 : 8;
-  }
-  nas::Batch samples(nas::Split split, const std::vector<std::int64_t>& indices) const override {
-    const std::int64_t offset = split == nas::Split::kTrain        ? 0
-                                : split == nas::Split::kValidation ? 48
-                                                                   : 56;
-    std::vector<std::int64_t> at;
-    for (auto i : indices) at.push_back(offset + i);
-    const at::Tensor index = torch::tensor(at, torch::kLong);
-    return {x_.index_select(0, index), y_.index_select(0, index)};
-  }
-
- private:
-  at::Tensor x_, y_;
-};
+std::shared_ptr<nas::test::MemoryDataset> image_dataset() {
+  return std::make_shared<nas::test::MemoryDataset>(nas::DataShape{3, 32, 10}, 48, 8, 0.3);
+}
 
 // A network that records what the trainer tells it.
 class RecordingNet : public nas::Network {
@@ -362,7 +316,7 @@ TEST(DartsTrainer, EveryStepGetsItsEpochFractionAndSeed) {
   RecordingNet net;
   nas::TrainOptions o = quick_options();
   o.drop_path = 0.2;
-  nas::train(net, std::make_shared<ImageDataset>(), o, t.file("run"));
+  nas::train(net, image_dataset(), o, t.file("run"));
   ASSERT_EQ(net.calls.size(), 8u);
   for (std::size_t step = 0; step < 8; ++step) {
     EXPECT_DOUBLE_EQ(net.calls[step].fraction, static_cast<double>(step / 2) / 4.0) << step;
@@ -380,7 +334,7 @@ TEST(DartsTrainer, RefusesPartsTheNetworkLacks) {
   o.auxiliary_weight = 0.4;
   RecordingNet net;  // no auxiliary head
   try {
-    nas::train(net, std::make_shared<ImageDataset>(), o, t.file("a"));
+    nas::train(net, image_dataset(), o, t.file("a"));
     ADD_FAILURE() << "auxiliary_weight accepted without a head";
   } catch (const nas::UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("no auxiliary head"), std::string::npos) << e.what();
@@ -392,8 +346,7 @@ TEST(DartsTrainer, RefusesPartsTheNetworkLacks) {
   auto supernet = space->build_supernet(alive, width_spec(2));
   o = quick_options();
   o.drop_path = 0.2;
-  EXPECT_THROW(nas::train(*supernet, std::make_shared<ImageDataset>(), o, t.file("b")),
-               nas::UsageError);
+  EXPECT_THROW(nas::train(*supernet, image_dataset(), o, t.file("b")), nas::UsageError);
   for (double bad : {1.0, -0.1, std::nan("")}) {
     o.drop_path = bad;
     EXPECT_THROW(nas::validate(o), nas::UsageError) << bad;
@@ -408,7 +361,7 @@ TEST(DartsTrainer, RefusesPartsTheNetworkLacks) {
 // weights; training lowers the loss; a second run gives the same weights bit for bit, and
 // drop-path (active from the second epoch) changes them.
 TEST(DartsTrainer, AuxiliaryLossAndDropPathTrainEndToEnd) {
-  auto data = std::make_shared<ImageDataset>();
+  auto data = image_dataset();
   auto space = darts_eval_space(5);
   const nas::Arch arch = space->parse(kDartsV2);
   auto build = [&] {
@@ -425,12 +378,7 @@ TEST(DartsTrainer, AuxiliaryLossAndDropPathTrainEndToEnd) {
   o.label_smoothing = 0.1;
 
   // The first step's loss by hand.
-  nas::LoaderOptions lo;
-  lo.seed = o.seed;
-  lo.epoch.batch_size = o.batch_size;
-  lo.epoch.shuffle = true;
-  lo.epoch.drop_last = true;
-  nas::EpochLoader loader(data, lo);
+  nas::EpochLoader loader = nas::test::trainer_batches(data, o);
   const nas::Batch first = loader.batch(0, 0);
   double expected_loss = 0;
   {
@@ -480,7 +428,7 @@ TEST(DartsTrainer, AuxiliaryLossAndDropPathTrainEndToEnd) {
 // Under mixup the first step sees the same mixed batch whatever the auxiliary weight, so its
 // logged loss is the main loss plus the weight times a fixed positive auxiliary loss.
 TEST(DartsTrainer, AuxiliaryTermUnderMixupScalesWithItsWeight) {
-  auto data = std::make_shared<ImageDataset>();
+  auto data = image_dataset();
   auto space = darts_eval_space(5);
   const nas::Arch arch = space->parse(kDartsV2);
   TempDir t;

@@ -30,12 +30,15 @@
 #include "nas/network.h"
 #include "nas/trainer.h"
 #include "test_support.h"
+#include "training_fixtures.h"
 
 namespace {
 
+using nas::test::MemoryDataset;
 using nas::test::read_file;
 using nas::test::run_command;
 using nas::test::TempDir;
+using nas::test::TinyConvNet;
 
 // Sets environment variables for one scope, restoring the old values after.
 class EnvScope {
@@ -339,61 +342,6 @@ TEST(GradientReducer, BucketsAreAveragedOverlappingBackward) {
 
 // --- The trainer over two ranks, in threads -----------------------------------------------------
 
-// conv 3x3 (1 -> 4) -> [BatchNorm] -> ReLU -> mean -> Linear(4, 3).
-class SmallNet : public nas::Network {
- public:
-  explicit SmallNet(bool batch_norm) : batch_norm_(batch_norm) {
-    conv_ = register_module(
-        "conv", nas::ProbedConv2d(torch::nn::Conv2dOptions(1, 4, 3).padding(1).bias(false)));
-    if (batch_norm_) bn_ = register_module("bn", torch::nn::BatchNorm2d(4));
-    relu_ = make_tap(*this, "relu", 0);
-    head_ = register_module("head", nas::ProbedLinear(4, 3));
-    set_num_blocks(1);
-  }
-  at::Tensor forward(const at::Tensor& x) override {
-    at::Tensor h = conv_->forward(x);
-    if (batch_norm_) h = bn_->forward(h);
-    return head_->forward(relu_->forward(h).mean({2, 3}));
-  }
-
- private:
-  bool batch_norm_;
-  nas::ProbedConv2d conv_{nullptr};
-  torch::nn::BatchNorm2d bn_{nullptr};
-  nas::Tap relu_{nullptr};
-  nas::ProbedLinear head_{nullptr};
-};
-
-// 64 one-channel 8x8 images in three classes: 40 train, 12 validation, 12 test.
-class MemoryDataset : public nas::Dataset {
- public:
-  MemoryDataset() {
-    torch::manual_seed(7);
-    x_ = torch::randn({64, 1, 8, 8});
-    y_ = torch::randint(0, 3, {64}, torch::kLong);
-    x_.add_(y_.to(torch::kFloat).view({64, 1, 1, 1}) * 0.5);
-  }
-  nas::DataShape shape() const override { return {1, 8, 3}; }
-  nas::Batch batch(std::int64_t, std::uint64_t, nas::Split) const override {
-    throw nas::Error("no probe batches");
-  }
-  std::int64_t size(nas::Split split) const override {
-    return split == nas::Split::kTrain ? 40 : 12;
-  }
-  nas::Batch samples(nas::Split split, const std::vector<std::int64_t>& indices) const override {
-    const std::int64_t offset = split == nas::Split::kTrain        ? 0
-                                : split == nas::Split::kValidation ? 40
-                                                                   : 52;
-    std::vector<std::int64_t> at;
-    for (auto i : indices) at.push_back(offset + i);
-    const at::Tensor index = torch::tensor(at, torch::kLong);
-    return {x_.index_select(0, index), y_.index_select(0, index)};
-  }
-
- private:
-  at::Tensor x_, y_;
-};
-
 std::map<std::string, at::Tensor> weights_of(nas::Network& net) {
   std::map<std::string, at::Tensor> d;
   for (const auto& p : net.named_parameters(true)) d[p.key()] = p.value().detach().clone();
@@ -418,7 +366,7 @@ struct RankRun {
   nas::TrainMetrics metrics;
 };
 
-// Trains SmallNet on `world` ranks (threads); rank 0 writes into `dir`.
+// Trains TinyConvNet on `world` ranks (threads); rank 0 writes into `dir`.
 std::vector<RankRun> train_on_ranks(int world, bool batch_norm, const std::string& dir) {
   auto data = std::make_shared<MemoryDataset>();
   std::vector<RankRun> out(static_cast<std::size_t>(world));
@@ -428,7 +376,7 @@ std::vector<RankRun> train_on_ranks(int world, bool batch_norm, const std::strin
   const auto errors = on_ranks(envs, [&](const nas::DistributedEnv& e) {
     auto comm = nas::Communicator::connect(e);
     torch::manual_seed(11);
-    SmallNet net(batch_norm);
+    TinyConvNet net(batch_norm);
     out[e.rank].metrics =
         nas::train(net, data, small_options(), e.rank == 0 ? dir : "", 0, {}, comm.get());
     out[e.rank].weights = weights_of(net);
@@ -449,7 +397,7 @@ std::vector<double> train_losses(const std::string& log) {
 TEST(DataParallelTrainer, RanksEndIdenticalAndMatchOneProcessWithoutBatchNorm) {
   TempDir t;
   torch::manual_seed(11);
-  SmallNet single(false);
+  TinyConvNet single(false);
   nas::train(single, std::make_shared<MemoryDataset>(), small_options(), t.file("one"));
   const auto ranks = train_on_ranks(2, false, t.file("two"));
   ASSERT_EQ(ranks.size(), 2u);
@@ -486,7 +434,7 @@ TEST(DataParallelTrainer, WithBatchNormRanksHoldIdenticalWeightsAndStatistics) {
   const auto errors =
       on_ranks({local_env(0, 2, port), local_env(1, 2, port)}, [&](const nas::DistributedEnv& e) {
         auto comm = nas::Communicator::connect(e);
-        SmallNet net(true);
+        TinyConvNet net(true);
         nas::TrainOptions o = small_options();
         o.batch_size = 7;
         nas::train(net, data, o, e.rank == 0 ? t.file("odd") : "", 0, {}, comm.get());
@@ -516,7 +464,7 @@ TEST(DataParallelTrainer, MoreRanksThanEvaluatedSamplesJudgeEachSampleOnce) {
   nas::EvalResult alone;
   const auto errors = on_ranks(envs, [&](const nas::DistributedEnv& e) {
     auto comm = nas::Communicator::connect(e);
-    SmallNet net(false);
+    TinyConvNet net(false);
     metrics[e.rank] =
         nas::train(net, data, o, e.rank == 0 ? t.file("three") : "", 0, {}, comm.get());
     if (e.rank == 0) alone = nas::evaluate(net, *data, nas::Split::kTest, 2, 1, "cpu");
@@ -538,7 +486,7 @@ TEST(DataParallelTrainer, ACudaDeviceWithoutCudaIsRefusedOnEveryRank) {
   const auto errors =
       on_ranks({local_env(0, 2, port), local_env(1, 2, port)}, [&](const nas::DistributedEnv& e) {
         auto comm = nas::Communicator::connect(e);
-        SmallNet net(false);
+        TinyConvNet net(false);
         nas::TrainOptions o = small_options();
         o.device = "cuda:0";
         nas::train(net, data, o, e.rank == 0 ? t.file("cuda") : "", 0, {}, comm.get());

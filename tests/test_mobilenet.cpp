@@ -20,6 +20,7 @@
 #include "nas/registry.h"
 #include "nas/search_space.h"
 #include "nas/seed.h"
+#include "space_plugin.h"
 #include "test_support.h"
 
 namespace {
@@ -59,13 +60,7 @@ const std::string kTiny =
     "SuperConvK1BNRELU(128,128,1,1)";
 
 const nas::Component<nas::SearchSpace>& space_component() {
-  std::string failures;
-  for (const auto& report : nas::load_plugins()) {
-    if (!report.loaded) failures += "\n  " + report.file + ": " + report.error;
-  }
-  const auto* component = nas::Registry::global().spaces.find("mobilenet");
-  if (component == nullptr) throw std::runtime_error("mobilenet plugin not loaded" + failures);
-  return *component;
+  return nas::test::space_component("mobilenet");
 }
 
 std::shared_ptr<nas::SearchSpace> make_space(
@@ -85,12 +80,6 @@ class MobileNet : public ::testing::Test {
   static std::shared_ptr<nas::SearchSpace> space_;
 };
 std::shared_ptr<nas::SearchSpace> MobileNet::space_;
-
-std::int64_t count_parameters(const nas::Network& net) {
-  std::int64_t n = 0;
-  for (const auto& p : net.parameters()) n += p.numel();
-  return n;
-}
 
 // Multiply-accumulates of one forward pass, counted from the layers' recorded outputs: a conv
 // does (C_in / groups) * k * k MACs per output element, a linear layer in MACs per output.
@@ -179,7 +168,7 @@ TEST_F(MobileNet, ParamsAndMacsOfTheTinyNetworkByHand) {
   small.input_size = 32;
   EXPECT_EQ(space().flops(tiny, small), 13539904);
   auto net = space().build(tiny, small);
-  EXPECT_EQ(count_parameters(*net), 129978);
+  EXPECT_EQ(nas::test::param_count(*net), 129978);
   EXPECT_EQ(counted_macs(*net, at::randn({2, 3, 32, 32})), 13539904);
 }
 
@@ -193,7 +182,7 @@ TEST_F(MobileNet, BuiltNetworksMatchTheAnalyticCounts) {
   for (const auto& text : archs) {
     const nas::Arch arch = space().parse(text);
     auto net = space().build(arch, spec);
-    EXPECT_EQ(count_parameters(*net), space().params(arch, spec)) << text;
+    EXPECT_EQ(nas::test::param_count(*net), space().params(arch, spec)) << text;
     net->eval();
     at::NoGradGuard no_grad;
     const at::Tensor input = at::randn({1, 3, 24, 24});
@@ -537,7 +526,7 @@ TEST_F(MobileNet, NetSpecFieldsAreHonouredOrRefused) {
   auto net = space().build(tiny, gray);
   EXPECT_EQ(net->forward(at::randn({2, 1, 28, 28})).sizes().vec(),
             (std::vector<std::int64_t>{2, 3}));
-  EXPECT_EQ(count_parameters(*net), space().params(tiny, gray));
+  EXPECT_EQ(nas::test::param_count(*net), space().params(tiny, gray));
   EXPECT_EQ(space().params(tiny, gray), 129978 - 2 * 16 * 9 - 7 * 128 - 7);
 
   // width_multiplier: every width (and bottleneck) to the nearest multiple of 8, ties to
@@ -546,7 +535,7 @@ TEST_F(MobileNet, NetSpecFieldsAreHonouredOrRefused) {
   nas::NetSpec half;
   half.width_multiplier = 0.5;
   auto thin = space().build(tiny, half);
-  EXPECT_EQ(count_parameters(*thin), space().params(tiny, half));
+  EXPECT_EQ(nas::test::param_count(*thin), space().params(tiny, half));
   EXPECT_EQ(thin->named_parameters()["stem.conv.weight"].size(0), 8);
   EXPECT_EQ(thin->named_parameters()["head.conv.weight"].size(0), 64);
   EXPECT_EQ(counted_macs(*thin, at::randn({2, 3, 32, 32})), space().flops(tiny, half));
@@ -554,7 +543,7 @@ TEST_F(MobileNet, NetSpecFieldsAreHonouredOrRefused) {
   wide.width_multiplier = 1.25;
   auto w = space().build(space().parse(kEA600 + "@224"), wide);
   EXPECT_EQ(w->named_parameters()["stem.conv.weight"].size(0), 64);  // 48 * 1.25 = 60 -> 64
-  EXPECT_EQ(count_parameters(*w), space().params(space().parse(kEA600 + "@224"), wide));
+  EXPECT_EQ(nas::test::param_count(*w), space().params(space().parse(kEA600 + "@224"), wide));
 
   auto expect_refused = [&](nas::NetSpec spec, const std::string& field) {
     try {
@@ -596,7 +585,7 @@ TEST_F(MobileNet, ProbeResolutionShrinksTheNetworkNotTheBudget) {
   auto probe = make_space({{"probe_resolution", std::int64_t{64}}});
   const nas::Arch tiny = probe->parse(kTiny + "@192");
   auto net = probe->build(tiny, nas::NetSpec{});
-  EXPECT_EQ(count_parameters(*net), space().params(tiny, nas::NetSpec{}));
+  EXPECT_EQ(nas::test::param_count(*net), space().params(tiny, nas::NetSpec{}));
   EXPECT_EQ(counted_macs(*net, at::randn({2, 3, 32, 32})), probe->flops(tiny, nas::NetSpec{}));
   EXPECT_LT(probe->flops(tiny, nas::NetSpec{}), space().flops(tiny, nas::NetSpec{}) / 8);
   {

@@ -30,6 +30,7 @@
 #include "nas/registry.h"
 #include "nas/search_space.h"
 #include "nas/seed.h"
+#include "space_plugin.h"
 #include "test_support.h"
 #include "zen_pooled_check.h"
 
@@ -65,13 +66,7 @@ std::string data_file(const std::string& name) {
 }
 
 const nas::Component<nas::SearchSpace>& space_component() {
-  std::string failures;
-  for (const auto& report : nas::load_plugins()) {
-    if (!report.loaded) failures += "\n  " + report.file + ": " + report.error;
-  }
-  const auto* component = nas::Registry::global().spaces.find("nb101");
-  if (component == nullptr) throw std::runtime_error("nb101 plugin not loaded" + failures);
-  return *component;
+  return nas::test::space_component("nb101");
 }
 
 class Nb101 : public ::testing::Test {
@@ -111,12 +106,6 @@ std::vector<Row> table_rows() {
         {row[m] + " " + row[o], row[m], row[o], row[p], nas::parse_double(row[v], "val_accuracy")});
   }
   return rows;
-}
-
-std::int64_t tensor_count(const torch::nn::Module& net) {
-  std::int64_t n = 0;
-  for (const auto& p : net.parameters()) n += p.numel();
-  return n;
 }
 
 // ---- strings ----
@@ -268,7 +257,7 @@ TEST_F(Nb101, BuiltNetworksHoldTheAnalyticParameterCount) {
       SCOPED_TRACE(archs[k].str() + " width " + std::to_string(spec.width));
       at::manual_seed(static_cast<std::uint64_t>(k));
       auto net = space().build(archs[k], spec);
-      EXPECT_EQ(tensor_count(*net), space().params(archs[k], spec));
+      EXPECT_EQ(nas::test::param_count(*net), space().params(archs[k], spec));
       // Small inputs only where the full network is checked, to keep the test quick.
       const std::int64_t size = spec.width == 0 ? 8 : spec.input_size;
       net->eval();
@@ -452,7 +441,7 @@ TEST_F(Nb101, WeightsAndLogitsMatchThePythonOracle) {
     auto net = space().build(space().parse(c.arch), c.spec);
     const auto named = net->named_parameters();
     EXPECT_EQ(named.keys(), want.at("names").get<std::vector<std::string>>());
-    EXPECT_EQ(tensor_count(*net), want.at("params").get<std::int64_t>());
+    EXPECT_EQ(nas::test::param_count(*net), want.at("params").get<std::int64_t>());
     EXPECT_EQ(space().params(space().parse(c.arch), c.spec), want.at("params").get<std::int64_t>());
     double sum = 0, abs_sum = 0;
     for (const auto& item : named) {

@@ -25,6 +25,9 @@
 #include "nas/registry.h"
 #include "nas/search_space.h"
 #include "nas/seed.h"
+#include "network_oracle_check.h"
+#include "space_plugin.h"
+#include "supernet_checks.h"
 #include "test_support.h"
 
 namespace {
@@ -42,20 +45,10 @@ const std::vector<std::string> kOps = {"none", "skip_connect", "nor_conv_1x1", "
                                        "avg_pool_3x3"};
 
 // The tables the plugin ships, read from the source tree (NAS_SOURCE_DIR is set by ctest).
-std::string data_file(const std::string& name) {
-  const char* source = std::getenv("NAS_SOURCE_DIR");
-  if (source == nullptr) throw std::runtime_error("NAS_SOURCE_DIR is not set (run through ctest)");
-  return std::string(source) + "/spaces/nb201/data/" + name;
-}
+std::string data_file(const std::string& name) { return nas::test::space_data_file("nb201", name); }
 
 const nas::Component<nas::SearchSpace>& space_component() {
-  std::string failures;
-  for (const auto& report : nas::load_plugins()) {
-    if (!report.loaded) failures += "\n  " + report.file + ": " + report.error;
-  }
-  const auto* component = nas::Registry::global().spaces.find("nb201");
-  if (component == nullptr) throw std::runtime_error("nb201 plugin not loaded" + failures);
-  return *component;
+  return nas::test::space_component("nb201");
 }
 
 std::shared_ptr<nas::SearchSpace> make_space(const std::string& index_file = "") {
@@ -217,12 +210,6 @@ TEST_F(Nb201, BuiltNetworksHaveTheAnalyticParameterCountAndOutputShape) {
 
 using nas::test::thin_spec;
 
-std::int64_t real_param_count(nas::Network& net) {
-  std::int64_t count = 0;
-  for (const auto& p : net.parameters()) count += p.numel();
-  return count;
-}
-
 TEST_F(Nb201, ThinNetworksHaveTheAnalyticParameterCountAndOutputShape) {
   at::NoGradGuard no_grad;
   const nas::NetSpec thin = thin_spec();
@@ -234,7 +221,7 @@ TEST_F(Nb201, ThinNetworksHaveTheAnalyticParameterCountAndOutputShape) {
   for (const nas::Arch& arch : archs) {
     SCOPED_TRACE(arch.str());
     auto net = space().build(arch, thin);
-    EXPECT_EQ(real_param_count(*net), space().params(arch, thin));
+    EXPECT_EQ(nas::test::param_count(*net), space().params(arch, thin));
     const at::Tensor out = net->forward(at::randn({5, 1, 3, 3}));
     EXPECT_EQ(out.sizes().vec(), (std::vector<std::int64_t>{5, 10}));
     EXPECT_TRUE(out.isfinite().all().item<bool>());
@@ -273,7 +260,7 @@ TEST_F(Nb201, ThinNetworksHaveTheAnalyticParameterCountAndOutputShape) {
     for (const nas::Arch& arch : archs) {
       SCOPED_TRACE(arch.str());
       auto built = space().build(arch, spec);
-      EXPECT_EQ(real_param_count(*built), space().params(arch, spec));
+      EXPECT_EQ(nas::test::param_count(*built), space().params(arch, spec));
       const at::Tensor out =
           built->forward(at::randn({2, spec.in_channels, spec.input_size, spec.input_size}));
       EXPECT_EQ(out.sizes().vec(), (std::vector<std::int64_t>{2, classes}));
@@ -367,18 +354,8 @@ TEST_F(Nb201, ParameterNamesFollowTheReferenceModel) {
 // Numbers printed by the independent Python model spaces/nb201/tools/nb201_oracle.py
 // (python3-torch 1.13), which creates its modules in the reference order: same seed, same
 // weights, same logits.
-struct OracleCase {
-  std::string arch;
-  std::uint64_t build_seed, input_seed;
-  std::int64_t params;
-  std::size_t tensors;
-  std::uint64_t names_hash;
-  double weight_sum, weight_abs_sum;
-  std::vector<float> stem_weight, classifier_weight, logits;
-};
-
 TEST_F(Nb201, WeightsAndLogitsMatchThePythonOracle) {
-  const std::vector<OracleCase> cases = {
+  const std::vector<nas::test::NetworkOracleCase> cases = {
       {"|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|skip_connect~0|none~1|nor_conv_3x3~2|",
        0,
        1,
@@ -408,37 +385,8 @@ TEST_F(Nb201, WeightsAndLogitsMatchThePythonOracle) {
         0.149885684f,    -0.0100643262f, 0.213934034f,  0.220729917f,  0.493780732f,
         -0.151845425f,   0.0177839696f,  -0.162866414f, -0.382590473f, -0.132160425f}},
   };
-  for (const OracleCase& c : cases) {
-    SCOPED_TRACE(c.arch);
-    at::manual_seed(c.build_seed);
-    auto net = space().build(space().parse(c.arch), nas::NetSpec{});
-    const auto named = net->named_parameters();
-    std::string names;
-    std::vector<at::Tensor> flat;
-    for (const auto& item : named) {
-      names += (names.empty() ? "" : " ") + item.key();
-      flat.push_back(item.value().detach().flatten());
-    }
-    EXPECT_EQ(named.size(), c.tensors);
-    EXPECT_EQ(nas::hash_string(names), c.names_hash);
-    const at::Tensor all = at::cat(flat).to(at::kDouble);
-    EXPECT_EQ(all.numel(), c.params);
-    EXPECT_NEAR(all.sum().item<double>(), c.weight_sum, 1e-9 * c.weight_abs_sum);
-    EXPECT_NEAR(all.abs().sum().item<double>(), c.weight_abs_sum, 1e-9 * c.weight_abs_sum);
-    for (std::size_t i = 0; i < 3; ++i) {  // the initial weights are bit-identical
-      EXPECT_EQ(named["stem.0.weight"].flatten()[i].item<float>(), c.stem_weight[i]);
-      EXPECT_EQ(named["classifier.weight"].flatten()[i].item<float>(), c.classifier_weight[i]);
-    }
-    at::manual_seed(c.input_seed);
-    const at::Tensor input = at::randn({2, 3, 32, 32});
-    at::NoGradGuard no_grad;
-    const at::Tensor logits = net->forward(input).flatten();
-    ASSERT_EQ(logits.numel(), static_cast<std::int64_t>(c.logits.size()));
-    for (std::size_t i = 0; i < c.logits.size(); ++i) {
-      // Float kernels may sum in another order on another thread count: allow a few ulps.
-      EXPECT_NEAR(logits[i].item<float>(), c.logits[i], 1e-6) << "logit " << i;
-    }
-  }
+  // Float kernels may sum in another order on another thread count: allow a few ulps.
+  for (const auto& c : cases) nas::test::expect_network_matches_oracle(space(), c, 1e-6);
 }
 
 TEST_F(Nb201, FlopsMatchAHandCount) {
@@ -562,7 +510,7 @@ TEST_F(Nb201, DecisionViewAndEncodeDecode) {
 // Supernet (TE-NAS's pruning view)
 // ---------------------------------------------------------------------------------------
 
-using Alive = std::vector<std::vector<bool>>;
+using nas::test::Alive;
 
 // The message of the nas::Error that `f` throws, or "(no error)".
 template <typename F>
@@ -599,8 +547,6 @@ std::string supernet_name(const std::string& name, const std::vector<int>& choic
   return name.substr(0, edge_end) + "." + std::to_string(choices.at(edge)) + name.substr(edge_end);
 }
 
-std::int64_t tensor_count(nas::Network& net) { return real_param_count(net); }
-
 TEST_F(Nb201, SupernetWithOneSurvivorPerEdgeIsTheDiscreteNetworkGivenItsWeights) {
   // By design the supernet creates every op of every edge (so that an op's weights do not
   // depend on what else survives), so under one seed its weights are not build()'s: the two
@@ -614,40 +560,9 @@ TEST_F(Nb201, SupernetWithOneSurvivorPerEdgeIsTheDiscreteNetworkGivenItsWeights)
     for (const nas::Arch& arch : archs) {
       SCOPED_TRACE(arch.str() + (spec.default_shape() ? " (full)" : " (thin)"));
       const std::vector<int> choices = space().encode(arch);
-      at::manual_seed(21);
-      auto discrete = space().build(arch, spec);
-      at::manual_seed(21);
-      auto super = space().build_supernet(one_survivor(space(), arch), spec);
-
-      // The same modules, renamed, with the same taps and units.
-      EXPECT_EQ(tensor_count(*super), space().params(arch, spec));
-      ASSERT_EQ(super->taps().size(), discrete->taps().size());
-      for (std::size_t i = 0; i < super->taps().size(); ++i) {
-        EXPECT_EQ(super->taps()[i]->block(), discrete->taps()[i]->block()) << "tap " << i;
-        EXPECT_EQ(super->taps()[i]->is_head(), discrete->taps()[i]->is_head()) << "tap " << i;
-      }
-      EXPECT_EQ(super->relu_conv_units().size(), discrete->relu_conv_units().size());
-      EXPECT_EQ(super->num_blocks(), discrete->num_blocks());
-
-      at::NoGradGuard no_grad;
-      auto super_params = super->named_parameters();
-      auto super_buffers = super->named_buffers();
-      ASSERT_EQ(super_params.size(), discrete->named_parameters().size());
-      ASSERT_EQ(super_buffers.size(), discrete->named_buffers().size());
-      for (const auto& item : discrete->named_parameters()) {
-        const std::string name = supernet_name(item.key(), choices);
-        ASSERT_TRUE(super_params.contains(name)) << item.key() << " -> " << name;
-        super_params[name].copy_(item.value());
-      }
-      for (const auto& item : discrete->named_buffers()) {
-        const std::string name = supernet_name(item.key(), choices);
-        ASSERT_TRUE(super_buffers.contains(name)) << item.key() << " -> " << name;
-        super_buffers[name].copy_(item.value());
-      }
-      at::manual_seed(22);
-      const at::Tensor input = at::randn({2, spec.in_channels, spec.input_size, spec.input_size});
-      // Train mode (batch statistics), as proxies probe: bit-identical logits.
-      EXPECT_TRUE(super->forward(input).equal(discrete->forward(input)));
+      nas::test::expect_supernet_is_the_discrete_network(
+          space(), arch, one_survivor(space(), arch), spec,
+          [&](const std::string& name) { return supernet_name(name, choices); }, 21, 22);
     }
   }
   // Where the two draw different weights: the first 3x3 conv of the supernet comes after a
@@ -681,7 +596,7 @@ TEST_F(Nb201, SupernetWeightsDoNotDependOnWhatSurvives) {
   // Per normal cell: edge 2 loses its 3x3 conv, edge 4 its 3x3 conv (the none ops own nothing).
   std::int64_t removed = 0;
   for (std::int64_t c : {16, 32, 64}) removed += 5 * 2 * (c * c * 9 + 2 * c);
-  EXPECT_EQ(tensor_count(*full) - tensor_count(*less), removed);
+  EXPECT_EQ(nas::test::param_count(*full) - nas::test::param_count(*less), removed);
   EXPECT_FALSE(less->named_parameters().contains("cells.0.layers.4.3.op.1.weight"));
   EXPECT_TRUE(less->named_parameters().contains("cells.0.layers.4.2.op.1.weight"));
   // Taps: survivors only, in forward order; pruned ops have none.
@@ -705,7 +620,7 @@ TEST_F(Nb201, AllAliveSupernetParameterCountByHand) {
   //   total                                     = 1,699,546
   at::manual_seed(0);
   auto net = space().build_supernet(all_alive(), nas::NetSpec{10, 3, 32});
-  EXPECT_EQ(tensor_count(*net), 1699546);
+  EXPECT_EQ(nas::test::param_count(*net), 1699546);
   // The all-3x3 network (the benchmark's 1,531,546) plus six 1x1 convs per cell.
   EXPECT_EQ(space().params(space().parse(kAllConv3x3), nas::NetSpec{}), 1531546);
   EXPECT_EQ(1531546 + 5 * 6 * ((16 * 16 + 32) + (32 * 32 + 64) + (64 * 64 + 128)), 1699546);
@@ -719,9 +634,9 @@ TEST_F(Nb201, AllAliveSupernetParameterCountByHand) {
   nas::NetSpec tenas{10, 3, 32};
   tenas.width = 3;
   tenas.depth = 1;
-  EXPECT_EQ(tensor_count(*space().build_supernet(all_alive(false), tenas)), 14677);
+  EXPECT_EQ(nas::test::param_count(*space().build_supernet(all_alive(false), tenas)), 14677);
   // TE-NAS's thin network (one cell on one channel): 6 x (1 + 2 + 9 + 2) + 2 + 20 = 106.
-  EXPECT_EQ(tensor_count(*space().build_supernet(all_alive(), thin_spec())), 106);
+  EXPECT_EQ(nas::test::param_count(*space().build_supernet(all_alive(), thin_spec())), 106);
 }
 
 TEST_F(Nb201, SupernetEdgeIsTheMeanOfItsSurvivors) {
@@ -818,14 +733,8 @@ TEST_F(Nb201, SupernetAgreesWithTheTeNasStylePythonSupernet) {
   nlohmann::json spec;
   spec["cases"] = nlohmann::json::array();
   for (const Case& c : cases) {
-    nlohmann::json rows = nlohmann::json::array();
-    for (const auto& row : c.alive) {
-      nlohmann::json bits = nlohmann::json::array();
-      for (bool a : row) bits.push_back(a ? 1 : 0);
-      rows.push_back(bits);
-    }
     spec["cases"].push_back({{"name", c.name},
-                             {"alive", rows},
+                             {"alive", nas::test::alive_json(c.alive)},
                              {"C", c.spec.width == 0 ? 16 : c.spec.width},
                              {"N", c.spec.depth == 0 ? 5 : c.spec.depth},
                              {"max_cells", c.spec.max_cells},
@@ -850,7 +759,7 @@ TEST_F(Nb201, SupernetAgreesWithTheTeNasStylePythonSupernet) {
     auto net = space().build_supernet(c.alive, c.spec);
     const auto named = net->named_parameters();
     EXPECT_EQ(named.keys(), want.at("names").get<std::vector<std::string>>());
-    EXPECT_EQ(tensor_count(*net), want.at("params").get<std::int64_t>());
+    EXPECT_EQ(nas::test::param_count(*net), want.at("params").get<std::int64_t>());
     double sum = 0, abs_sum = 0;
     for (const auto& item : named) {
       sum += item.value().to(at::kDouble).sum().item<double>();
@@ -861,12 +770,8 @@ TEST_F(Nb201, SupernetAgreesWithTheTeNasStylePythonSupernet) {
     const at::Tensor input =
         at::randn({2, c.spec.in_channels, c.spec.input_size, c.spec.input_size});
     at::NoGradGuard no_grad;
-    const at::Tensor logits = net->forward(input).flatten();
-    const auto expected = want.at("logits").get<std::vector<double>>();
-    ASSERT_EQ(logits.numel(), static_cast<std::int64_t>(expected.size()));
-    for (std::size_t i = 0; i < expected.size(); ++i) {
-      EXPECT_NEAR(logits[i].item<float>(), expected[i], 1e-6) << "logit " << i;
-    }
+    nas::test::expect_logits_near(net->forward(input), want.at("logits").get<std::vector<double>>(),
+                                  1e-6);
   }
 }
 
@@ -891,7 +796,7 @@ TEST_F(Nb201, WidthMultiplierScalesTheBaseWidth) {
     at::manual_seed(12);
     auto b = space().build(arch, plain);
     EXPECT_EQ(a->named_parameters()["stem.0.weight"].size(0), channels);
-    EXPECT_EQ(real_param_count(*a), space().params(arch, plain));
+    EXPECT_EQ(nas::test::param_count(*a), space().params(arch, plain));
     EXPECT_TRUE(a->named_parameters()["classifier.weight"].equal(
         b->named_parameters()["classifier.weight"]));
   }

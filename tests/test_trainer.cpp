@@ -22,64 +22,15 @@
 #include "nas/teacher.h"
 #include "nas/trainer.h"
 #include "test_support.h"
+#include "training_fixtures.h"
 
 namespace {
 
+using nas::test::MemoryDataset;
 using nas::test::read_file;
 using nas::test::run_command;
 using nas::test::TempDir;
-
-// The oracle's TinyNet: conv 3x3 (1 -> 4, no bias) -> BN -> ReLU (a tap) -> mean -> Linear(4, 3).
-class TinyNet : public nas::Network {
- public:
-  TinyNet() {
-    conv_ = register_module(
-        "conv", nas::ProbedConv2d(torch::nn::Conv2dOptions(1, 4, 3).padding(1).bias(false)));
-    bn_ = register_module("bn", torch::nn::BatchNorm2d(4));
-    relu_ = make_tap(*this, "relu", 0);
-    head_ = register_module("head", nas::ProbedLinear(4, 3));
-    set_num_blocks(1);
-  }
-  at::Tensor forward(const at::Tensor& x) override {
-    return head_->forward(relu_->forward(bn_->forward(conv_->forward(x))).mean({2, 3}));
-  }
-
- private:
-  nas::ProbedConv2d conv_{nullptr};
-  torch::nn::BatchNorm2d bn_{nullptr};
-  nas::Tap relu_{nullptr};
-  nas::ProbedLinear head_{nullptr};
-};
-
-// 64 one-channel 8x8 images in three classes: 40 train, 12 validation, 12 test.
-class MemoryDataset : public nas::Dataset {
- public:
-  MemoryDataset() {
-    torch::manual_seed(7);
-    x_ = torch::randn({64, 1, 8, 8});
-    y_ = torch::randint(0, 3, {64}, torch::kLong);
-    x_.narrow(0, 0, 64).add_(y_.to(torch::kFloat).view({64, 1, 1, 1}) * 0.5);
-  }
-  nas::DataShape shape() const override { return {1, 8, 3}; }
-  nas::Batch batch(std::int64_t, std::uint64_t, nas::Split) const override {
-    throw nas::Error("no probe batches");
-  }
-  std::int64_t size(nas::Split split) const override {
-    return split == nas::Split::kTrain ? 40 : 12;
-  }
-  nas::Batch samples(nas::Split split, const std::vector<std::int64_t>& indices) const override {
-    const std::int64_t offset = split == nas::Split::kTrain        ? 0
-                                : split == nas::Split::kValidation ? 40
-                                                                   : 52;
-    std::vector<std::int64_t> at;
-    for (auto i : indices) at.push_back(offset + i);
-    const at::Tensor index = torch::tensor(at, torch::kLong);
-    return {x_.index_select(0, index), y_.index_select(0, index)};
-  }
-
- private:
-  at::Tensor x_, y_;
-};
+using nas::test::TinyConvNet;
 
 c10::Dict<std::string, at::Tensor> state_of(nas::Network& net) {
   c10::Dict<std::string, at::Tensor> d;
@@ -150,7 +101,7 @@ TEST(Trainer, StepsMatchTorchOptimSgd) {
   TempDir t;
   auto data = std::make_shared<MemoryDataset>();
   torch::manual_seed(3);
-  TinyNet net;
+  TinyConvNet net;
   nas::TrainOptions o;
   o.epochs = 3;
   o.batch_size = 8;
@@ -166,12 +117,7 @@ TEST(Trainer, StepsMatchTorchOptimSgd) {
   o.log_every = 2;
 
   // The batches the trainer reads, in its order, for the oracle.
-  nas::LoaderOptions lo;
-  lo.seed = o.seed;
-  lo.epoch.batch_size = o.batch_size;
-  lo.epoch.shuffle = true;
-  lo.epoch.drop_last = true;
-  nas::EpochLoader loader(data, lo);
+  nas::EpochLoader loader = nas::test::trainer_batches(data, o);
   ASSERT_EQ(loader.num_batches(), 5);
   c10::impl::GenericList xs(c10::TensorType::get()), ys(c10::TensorType::get());
   for (std::uint64_t e = 0; e < 3; ++e) {
@@ -216,7 +162,7 @@ TEST(Trainer, StepsMatchTorchOptimSgd) {
   }
   // The weights moved: the comparison is not between two untrained networks.
   torch::manual_seed(3);
-  TinyNet initial;  // the same seed: the network before training
+  TinyConvNet initial;  // the same seed: the network before training
   EXPECT_FALSE(torch::equal(trained.at("conv.weight"), state_of(initial).at("conv.weight")));
 
   // The log: a train row every 2 steps and at each epoch's end, a validation row per epoch,
@@ -258,7 +204,7 @@ TEST(Trainer, PythonReadsTheSavedWeights) {
   TempDir t;
   auto data = std::make_shared<MemoryDataset>();
   torch::manual_seed(5);
-  TinyNet net;
+  TinyConvNet net;
   nas::TrainOptions o;
   o.epochs = 1;
   o.batch_size = 10;
@@ -281,7 +227,7 @@ TEST(Trainer, PythonReadsTheSavedWeights) {
 
   // nas loads them back into a fresh network.
   torch::manual_seed(99);
-  TinyNet fresh;
+  TinyConvNet fresh;
   nas::load_weights(fresh, t.file("run/model.pt"));
   EXPECT_TRUE(torch::equal(state_of(fresh).at("conv.weight"), state_of(net).at("conv.weight")));
   EXPECT_THROW(nas::load_weights(fresh, t.file("run/train_log.csv")), nas::Error);
@@ -320,9 +266,9 @@ TEST(Distillation, UniformTeacherEqualsLabelSmoothingOfOneHalfAtTwiceTheLoss) {
   smoothed.label_smoothing = 0.5;
 
   torch::manual_seed(3);
-  TinyNet a;
+  TinyConvNet a;
   torch::manual_seed(3);
-  TinyNet b;
+  TinyConvNet b;
   nas::train(a, data, distilled, t.file("distilled"));
   nas::train(b, data, smoothed, t.file("smoothed"));
   const auto wa = state_of(a), wb = state_of(b);
@@ -349,7 +295,7 @@ TEST(Distillation, TeachersThatDoNotFitTheStudentAreRefusedByName) {
   auto data = std::make_shared<MemoryDataset>();
   nas::TrainOptions o;
   o.teacher = save_uniform_teacher(t, "five.pt", 5);
-  TinyNet net;
+  TinyConvNet net;
   try {
     nas::train(net, data, o, t.file("run"));
     FAIL() << "a teacher of 5 classes was accepted for a 3-class student";

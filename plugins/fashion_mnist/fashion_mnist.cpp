@@ -62,6 +62,7 @@
 #include "nas/plugin.h"
 #include "nas/seed.h"
 #include "nas/transform.h"
+#include "tail_split.h"
 
 namespace {
 
@@ -177,13 +178,6 @@ std::string default_dir() {
   return env && *env ? std::string(env) : std::string(kDebianDir);
 }
 
-// A contiguous run of images of one file: a split, or the probe pool of one.
-struct Pool {
-  std::shared_ptr<const FileData> file;
-  std::int64_t begin = 0;
-  std::int64_t count = 0;
-};
-
 class FashionMnist final : public nas::Dataset {
  public:
   explicit FashionMnist(const nas::Params& params)
@@ -193,7 +187,9 @@ class FashionMnist final : public nas::Dataset {
         channels_(params.get_int("channels")),
         normalize_(params.get_bool("normalize")),
         max_images_(params.get_int("max_images")),
-        validation_size_(params.get_int("validation_size")) {
+        validation_size_(params.get_int("validation_size")),
+        splits_({std::string(kName), "training file", max_images_ > 0}, validation_size_,
+                [this](bool test_file) { return load(test_file); }) {
     const std::string where = std::string(kName) + ": params.";
     if (dir_.empty()) dir_ = default_dir();
     if (resize_ == 0) resize_ = kSide;
@@ -220,55 +216,18 @@ class FashionMnist final : public nas::Dataset {
   }
 
   nas::Batch batch(std::int64_t size, std::uint64_t seed, nas::Split split) const override {
-    // Probe batches of kTrain sample the whole training file (nas/dataset.h).
-    Pool pool;
-    if (split == nas::Split::kTrain) {
-      pool.file = load(false);
-      pool.count = pool.file->count;
-    } else {
-      pool = split_pool(split);
-    }
-    const std::int64_t count = pool.count;
-    if (size <= 0 || size > count) {
-      const std::string what = split == nas::Split::kTrain  ? "training file"
-                               : split == nas::Split::kTest ? "test split"
-                                                            : "validation split";
-      throw nas::Error(std::string(kName) + ": cannot draw a batch of " + std::to_string(size) +
-                       " from the " + std::to_string(count) + " images of the " + what +
-                       (split == nas::Split::kValidation ? " (params.validation_size)" : "") +
-                       (max_images_ > 0 ? " (params.max_images)" : ""));
-    }
-
-    // Partial Fisher–Yates: the first `size` slots end up a uniform sample without
-    // replacement, in random order.
-    nas::Rng rng(seed);
-    std::vector<std::int64_t> order(static_cast<std::size_t>(count));
-    std::iota(order.begin(), order.end(), pool.begin);
-    for (std::int64_t i = 0; i < size; ++i) {
-      std::swap(order[i], order[i + rng.below(count - i)]);
-    }
-    order.resize(static_cast<std::size_t>(size));
-
-    nas::Batch out = gather(*pool.file, order);
+    const auto [file, rows] = splits_.batch_rows(size, seed, split);
+    nas::Batch out = gather(*file, rows);
     if (normalize_) out.inputs.sub_(kMean).div_(kStd);
     out.inputs = replicate(out.inputs);
     return out;
   }
 
-  std::int64_t size(nas::Split split) const override { return split_pool(split).count; }
+  std::int64_t size(nas::Split split) const override { return splits_.pool(split).count; }
 
   nas::Batch samples(nas::Split split, const std::vector<std::int64_t>& indices) const override {
-    const Pool pool = split_pool(split);
-    std::vector<std::int64_t> rows(indices.size());
-    for (std::size_t i = 0; i < indices.size(); ++i) {
-      if (indices[i] < 0 || indices[i] >= pool.count) {
-        throw nas::Error(std::string(kName) + ": sample index " + std::to_string(indices[i]) +
-                         " is outside the " + std::to_string(pool.count) + " images of the " +
-                         nas::to_string(split) + " split");
-      }
-      rows[i] = pool.begin + indices[i];
-    }
-    nas::Batch out = gather(*pool.file, rows);
+    const auto [file, rows] = splits_.sample_rows(split, indices);
+    nas::Batch out = gather(*file, rows);
     out.inputs = replicate(out.inputs);
     return out;
   }
@@ -305,26 +264,6 @@ class FashionMnist final : public nas::Dataset {
     return x.expand({x.size(0), 3, resize_, resize_}).contiguous();
   }
 
-  // The images of a split: validation is the tail of the training file, train the rest.
-  Pool split_pool(nas::Split split) const {
-    if (split == nas::Split::kTest) {
-      std::shared_ptr<const FileData> file = load(true);
-      return {file, 0, file->count};
-    }
-    std::shared_ptr<const FileData> file = load(false);
-    if (validation_size_ >= file->count) {
-      throw nas::UsageError(std::string(kName) + ": params.validation_size " +
-                            std::to_string(validation_size_) +
-                            " leaves no training images: the training file" +
-                            (max_images_ > 0 ? " (cut to params.max_images)" : "") + " holds " +
-                            std::to_string(file->count) + "; choose validation_size in [0, " +
-                            std::to_string(file->count - 1) + "]");
-    }
-    const std::int64_t train = file->count - validation_size_;
-    if (split == nas::Split::kTrain) return {file, 0, train};
-    return {file, train, validation_size_};
-  }
-
   std::shared_ptr<const FileData> load(bool test_file) const {
     const std::size_t s = test_file ? 1 : 0;
     std::lock_guard<std::mutex> lock(mutex_[s]);
@@ -341,6 +280,7 @@ class FashionMnist final : public nas::Dataset {
   bool normalize_;
   std::int64_t max_images_;
   std::int64_t validation_size_;
+  nas_splits::TailSplits<FileData> splits_;
   std::shared_ptr<const nas::Transform> augmentation_;
   std::shared_ptr<const nas::Transform> normalization_;
   mutable std::array<std::mutex, 2> mutex_;

@@ -90,6 +90,7 @@
 #include "nas/error.h"
 #include "nas/network.h"
 #include "nas/seed.h"
+#include "nas/supernet_mix.h"
 
 namespace darts {
 namespace {
@@ -184,22 +185,11 @@ class ZeroImpl : public OpImpl {
   int stride_;
 };
 
-// A supernet edge: the mean of its surviving ops, as TE-NAS's MixedOp computes
-// sum(w * op(x) for ops with w > 0.01), w = softmax(alpha) = 1/k for each of k survivors (the
-// float32 1/k), summed in op order. One survivor is the op alone (w = 1 exactly).
+// A supernet edge: its surviving ops mixed as TE-NAS's MixedOp mixes them (nas/supernet_mix.h).
 class MixedEdgeImpl : public OpImpl {
  public:
   MixedEdgeImpl() : OpImpl("MixedOp") {}
-  at::Tensor forward(const at::Tensor& x) override {
-    if (ops.size() == 1) return ops.front()->forward(x);
-    const double weight = static_cast<float>(1.0 / static_cast<double>(ops.size()));
-    at::Tensor sum;
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-      at::Tensor term = ops[i]->forward(x).mul(weight);
-      sum = i == 0 ? term : sum + term;
-    }
-    return sum;
-  }
+  at::Tensor forward(const at::Tensor& x) override { return nas::mix_survivors(ops, x); }
   std::vector<std::shared_ptr<OpImpl>> ops;  // survivors in supernet op order
 };
 

@@ -65,6 +65,7 @@
 
 #include "nas/error.h"
 #include "nas/network.h"
+#include "nas/supernet_mix.h"
 #include "nb201_space.h"
 
 namespace nb201 {
@@ -114,25 +115,12 @@ class OpImpl : public EdgeImpl {
   nn::AvgPool2d pool{nullptr};
 };
 
-// A supernet edge: the mean of its surviving ops, as TE-NAS computes
-// sum(op(x) * w for ops with w > 0.01), w = softmax(alpha) = 1/k for each of the k survivors:
-// each output times the float 1/k, summed in op order. One survivor is the op alone (TE-NAS
-// multiplies by exactly 1.0 there, which changes nothing).
+// A supernet edge: its surviving ops mixed as TE-NAS mixes them (nas/supernet_mix.h).
 class MixedEdgeImpl : public EdgeImpl {
  public:
   MixedEdgeImpl() : EdgeImpl("MixedEdge") {}
 
-  at::Tensor forward(const at::Tensor& x) override {
-    if (ops.size() == 1) return ops.front()->forward(x);
-    // The float weight, as TE-NAS's float32 softmax gives it.
-    const double weight = static_cast<float>(1.0 / static_cast<double>(ops.size()));
-    at::Tensor sum;
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-      at::Tensor term = ops[i]->forward(x).mul(weight);
-      sum = i == 0 ? term : sum + term;
-    }
-    return sum;
-  }
+  at::Tensor forward(const at::Tensor& x) override { return nas::mix_survivors(ops, x); }
 
   std::vector<std::shared_ptr<OpImpl>> ops;  // the survivors in op order; registered as <op>
 };

@@ -8,8 +8,9 @@ IN.pt (written by test_trainer with torch::pickle_save) is a dict with
   x, y:   the training batches in the order the trainer reads them (lists of tensors)
   epochs, lr, min_lr, momentum, nesterov, weight_decay, decay_norm_and_bias,
   warmup_steps, label_smoothing, schedule
-The network is the test's TinyNet: conv 3x3 (1 -> 4, no bias, padding 1), BatchNorm2d(4),
-ReLU, global average pool, Linear(4, 3). OUT.pt receives the trained tensors by name.
+The network is TinyConvNet of tests/training_fixtures.h: conv 3x3 (1 -> 4, no bias,
+padding 1), BatchNorm2d(4), ReLU, global average pool, Linear(4, 3). OUT.pt receives the
+trained tensors by name.
 The learning rate of every step is computed here from the schedule's definition, not taken
 from the trainer.
 """
