@@ -16,7 +16,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev zlib1g-dev libturbojpeg0-dev
   libopenmpi-dev openmpi-bin libgloo-dev
   dataset-fashion-mnist gnuplot-nox
-  python3-torch python3-numpy
+  python3-torch python3-numpy python3-pil
 )
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}

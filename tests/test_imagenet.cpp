@@ -1,7 +1,8 @@
 // Dataset plugin `imagenet` on a small class-folder tree of JPEGs written here with TurboJPEG:
 // class indexing, split sizes, decoded colours within JPEG tolerance, the eval view's size and
 // centre, the train augmentation's determinism per seed, the WRCor reference's stages
-// (random_crop, hue, lighting, erasing, bicubic resizing) against hand replays, each error,
+// (random_crop, hue, lighting, AutoAugment, erasing, bicubic resizing) against hand replays,
+// each error,
 // and a decode rate (printed, not asserted).
 #include <algorithm>
 #include <array>
@@ -21,6 +22,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "autoaugment.h"
 #include "nas/dataset.h"
 #include "nas/epoch_loader.h"
 #include "nas/error.h"
@@ -548,11 +550,12 @@ TEST_F(ImagenetTree, ReferenceChainIsDeterministicPerSeed) {
                                             {"saturation", 0.4},
                                             {"hue", 0.2},
                                             {"lighting", 0.1},
+                                            {"auto_augment", std::string("imagenet")},
                                             {"erasing", 0.5}});
   auto data = make(reference);
   EXPECT_EQ(data->augmentation()->name(),
             "random_crop(40) > flip > color_jitter(0.4, 0.4, 0.4, 0.2) > lighting(0.1) > "
-            "erasing(0.5)");
+            "auto_augment(imagenet) > erasing(0.5)");
   nas::LoaderOptions options;
   options.seed = 11;
   options.epoch.batch_size = 4;
@@ -565,6 +568,37 @@ TEST_F(ImagenetTree, ReferenceChainIsDeterministicPerSeed) {
   const at::Tensor all = data->augmentation()->apply(x, {7, 8, 9});
   EXPECT_TRUE(at::equal(data->augmentation()->apply(x.narrow(0, 2, 1), {9})[0], all[2]));
   EXPECT_FALSE(at::equal(data->augmentation()->apply(x.narrow(0, 2, 1), {10})[0], all[2]));
+}
+
+// AutoAugment alone: the train view rounded to bytes, the policy drawn from nas::Rng(seed) as
+// autoaugment.h replays it, back to floats when an operation ran; untouched otherwise.
+TEST_F(ImagenetTree, AutoAugmentRunsThePolicyOnTheImageInBytes) {
+  EXPECT_EQ(make()->augmentation()->name(), "resized_crop(0.08, 1) > flip");  // off by default
+  auto data =
+      make(with(kSmall, {{"augment", names({})}, {"auto_augment", std::string("imagenet")}}));
+  ASSERT_NE(data->augmentation(), nullptr);
+  EXPECT_EQ(data->augmentation()->name(), "auto_augment(imagenet)");
+  const at::Tensor x = data->samples(nas::Split::kTrain, {0}).inputs;  // the gradient image
+  const at::Tensor bytes =
+      x[0].permute({1, 2, 0}).mul(255).round().clamp(0, 255).to(at::kByte).contiguous();
+  int ran = 0;
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    nas::autoaugment::Image image(32, 32);
+    std::copy_n(bytes.data_ptr<std::uint8_t>(), image.rgb.size(), image.rgb.begin());
+    nas::Rng rng(seed);
+    const at::Tensor got = data->augmentation()->apply(x, {seed});
+    if (!nas::autoaugment::apply_imagenet_policy(rng, image)) {
+      EXPECT_TRUE(at::equal(got, x)) << "seed " << seed;
+      continue;
+    }
+    ++ran;
+    at::Tensor hwc = at::empty({32, 32, 3}, at::kByte);
+    std::copy(image.rgb.begin(), image.rgb.end(), hwc.data_ptr<std::uint8_t>());
+    const at::Tensor want = hwc.permute({2, 0, 1}).unsqueeze(0).to(at::kFloat).div(255.0);
+    EXPECT_TRUE(at::allclose(got, want, 0, 1e-7)) << "seed " << seed;
+  }
+  EXPECT_GT(ran, 10);
+  EXPECT_LT(ran, 40);
 }
 
 // Bicubic resizing is PIL's filter (Keys' cubic, a = -0.5). Upscaling the 64x32 stripes 2x:
@@ -648,7 +682,8 @@ TEST_F(ImagenetTree, BadAugmentationParamsAreRefused) {
   refused({{"augment", names({"resized_crop", "random_crop"})}},
           {"resized_crop and random_crop", "name one of them"});
   refused({{"augment", names({"random_crop", "random_crop"})}}, {"'random_crop' twice"});
-  refused({{"augment", names({"autoaugment"})}}, {"'autoaugment'", "random_crop"});
+  refused({{"augment", names({"autoaugment"})}}, {"'autoaugment'", "random_crop", "auto_augment"});
+  refused({{"auto_augment", std::string("cifar10")}}, {"auto_augment", "imagenet"});
   refused({{"hue", 0.6}}, {"hue"});
   refused({{"lighting", -0.1}}, {"lighting"});
   refused({{"erasing", 1.5}}, {"erasing"});

@@ -43,7 +43,14 @@
 //      (Box-Muller, two uniforms each: sqrt(-2 ln(1 - u1)) cos(2 pi u2)), channel c gains
 //      sum_k eigvec[c][k] * alpha_k * eigval[k] with the ImageNet eigenvalues (0.2175, 0.0188,
 //      0.0045) and eigenvectors of fb.resnet.torch and the WRCor reference; clamped to [0, 1];
-//   5. erasing when > 0: torchvision's RandomErasing(p = erasing, scale (0.02, 0.33), ratio
+//   5. auto_augment: imagenet: AutoAugment's ImageNet policy, the ImageNetPolicy of Zen-NAS and
+//      the WRCor reference (autoaugment.h: 25 sub-policies of two PIL operations each, computed
+//      as PIL 9 does on 8-bit images): the image rounded to bytes (round(255 x)), one
+//      sub-policy drawn uniformly (Rng::below(25)), each of its operations run when uniform()
+//      < its probability, a sign below(2) drawn when a signed one runs; back to floats (/ 255)
+//      when an operation ran, else the image untouched. The reference's place: after Lighting,
+//      before ToTensor (and so before normalisation and erasing);
+//   6. erasing when > 0: torchvision's RandomErasing(p = erasing, scale (0.02, 0.33), ratio
 //      (0.3, 3.3), value 0): erase when uniform() < p; up to 10 attempts of an area fraction
 //      uniform in the scale range and a log-uniform ratio, box height round(sqrt(area *
 //      ratio)) and width round(sqrt(area / ratio)) (half to even, as Python), the first box
@@ -60,11 +67,12 @@
 //   by resize / resolution before the crop, and (b) never reaches the ends of the longer side
 //   (its column or row offset along that side spans resize - resolution + 1 positions, not
 //   int(resize * long / short) - resolution + 1). On a square image (b) vanishes.
-//   Not reproduced from the WRCor recipe: AutoAugment's ImageNet policy (PIL operations on 8-bit
-//   images). The reference's Lighting runs on 8-bit PIL images with eigenvalues for [0, 1]
-//   pixels, so there it moves a channel by a few hundredths of a grey level and the cast back
-//   to uint8 truncates that to 0 or -1; `lighting` is the intended noise on [0, 1] images.
-//   ColorJitter's hue on PIL images quantises hue to 8 bits; here it is computed in floats.
+//   The reference's Lighting runs on 8-bit PIL images with eigenvalues for [0, 1] pixels, so
+//   there it moves a channel by a few hundredths of a grey level and the cast back to uint8
+//   truncates that to 0 or -1; `lighting` is the intended noise on [0, 1] images.
+//   ColorJitter's hue on PIL images quantises hue to 8 bits; here it is computed in floats. So
+//   AutoAugment starts from the float image rounded to bytes, where the reference's image has
+//   been 8-bit all along (after each colour jitter step and after Lighting's truncation).
 // * Resizing, `interpolation`: bilinear (default; at::upsample_bilinear2d, align_corners false,
 //   not antialiased, so large downscales alias where torchvision's PIL path would not), or
 //   bicubic (at::_upsample_bicubic2d_aa: Keys' cubic with a = -0.5, widened by the scale factor
@@ -108,6 +116,7 @@
 #include <ATen/ops/where.h>
 #include <ATen/ops/zeros_like.h>
 
+#include "autoaugment.h"
 #include "nas/dataset.h"
 #include "nas/error.h"
 #include "nas/params.h"
@@ -296,6 +305,7 @@ struct AugmentOptions {
   bool flip = false;
   std::array<double, 4> jitter{};  // brightness, contrast, saturation, hue
   double lighting = 0;             // alphastd
+  bool auto_augment = false;       // the ImageNet policy
   double erasing = 0;              // probability
   std::array<float, 3> erase_fill{};
   Interp interp = Interp::kBilinear;
@@ -304,7 +314,8 @@ struct AugmentOptions {
     return jitter[0] > 0 || jitter[1] > 0 || jitter[2] > 0 || jitter[3] > 0;
   }
   bool any() const {
-    return crop != Crop::kNone || flip || jittering() || lighting > 0 || erasing > 0;
+    return crop != Crop::kNone || flip || jittering() || lighting > 0 || auto_augment ||
+           erasing > 0;
   }
 };
 
@@ -327,6 +338,7 @@ class ImagenetAugment final : public nas::Transform {
       add("color_jitter(" + f + ")");
     }
     if (o_.lighting > 0) add("lighting(" + trim(o_.lighting) + ")");
+    if (o_.auto_augment) add("auto_augment(imagenet)");
     if (o_.erasing > 0) add("erasing(" + trim(o_.erasing) + ")");
     return text.empty() ? "identity" : text;
   }
@@ -359,6 +371,7 @@ class ImagenetAugment final : public nas::Transform {
       if (o_.flip && rng.below(2) == 1) x = at::flip(x, {3});
       if (o_.jittering()) x = jitter(rng, x);
       if (o_.lighting > 0) x = light(rng, x);
+      if (o_.auto_augment) x = auto_augment(rng, x);
       if (o_.erasing > 0) x = erase(rng, x);
       out.narrow(0, n, 1).copy_(x);
     }
@@ -430,6 +443,20 @@ class ImagenetAugment final : public nas::Transform {
       y.select(1, c).add_(shift);
     }
     return y.clamp_(0, 1);
+  }
+
+  // AutoAugment's ImageNet policy (autoaugment.h) on the image rounded to 8 bits, as PIL
+  // holds it; back to floats only when an operation ran, so a draw that runs none leaves the
+  // image as it was.
+  static at::Tensor auto_augment(nas::Rng& rng, const at::Tensor& x) {
+    const at::Tensor bytes =
+        x.select(0, 0).permute({1, 2, 0}).mul(255).round().clamp(0, 255).to(at::kByte).contiguous();
+    nas::autoaugment::Image image(static_cast<int>(bytes.size(0)), static_cast<int>(bytes.size(1)));
+    std::copy_n(bytes.data_ptr<std::uint8_t>(), image.rgb.size(), image.rgb.begin());
+    if (!nas::autoaugment::apply_imagenet_policy(rng, image)) return x;
+    at::Tensor hwc = at::empty({image.height, image.width, 3}, at::kByte);
+    std::copy(image.rgb.begin(), image.rgb.end(), hwc.data_ptr<std::uint8_t>());
+    return hwc.permute({2, 0, 1}).unsqueeze(0).to(at::kFloat).div_(255.0);
   }
 
   // torchvision's RandomErasing with its defaults (scale 0.02..0.33, ratio 0.3..3.3): with
@@ -507,7 +534,8 @@ class Imagenet final : public nas::Dataset {
         o.flip = true;
       } else {
         throw nas::UsageError(where + "augment: unknown augmentation '" + name +
-                              "' (valid: resized_crop, random_crop, flip)");
+                              "' (valid: resized_crop, random_crop, flip; AutoAugment is the "
+                              "auto_augment parameter)");
       }
     }
     o.scale_min = params.get_double("scale_min");
@@ -515,6 +543,7 @@ class Imagenet final : public nas::Dataset {
     o.jitter = {params.get_double("brightness"), params.get_double("contrast"),
                 params.get_double("saturation"), params.get_double("hue")};
     o.lighting = params.get_double("lighting");
+    o.auto_augment = params.get_string("auto_augment") == "imagenet";
     o.erasing = params.get_double("erasing");
     // Erased pixels end up 0 after normalisation (torchvision erases normalised tensors with
     // value 0): before it, that is the mean, in the float the normalisation subtracts.
@@ -746,6 +775,10 @@ void register_imagenet(nas::PluginRegistrar& registrar) {
                     "standard deviation of AlexNet's PCA lighting noise (0: off; the WRCor "
                     "recipe: 0.1)",
                     nas::between(0, 1));
+  schema.add_string("auto_augment", "none",
+                    "AutoAugment policy after lighting: none, or imagenet (the ImageNetPolicy of "
+                    "Zen-NAS and the WRCor recipe, PIL's operations on 8-bit images)",
+                    {"none", "imagenet"});
   schema.add_double("erasing", 0,
                     "probability of torchvision's RandomErasing (0: off; the WRCor recipe: 0.5)",
                     nas::between(0, 1));
