@@ -316,11 +316,53 @@ TEST(PipelineRun, ChangedSearchIsRefusedNamingTheKeys) {
   expect_usage_error(nas_run(path, "strategy.budget=30"), {out, "strategy.budget: 20 -> 30"});
   expect_usage_error(nas_run(path, "strategy.type=regularized_evolution"),
                      {"strategy.type: random -> regularized_evolution"});
+  expect_usage_error(nas_run(path, "strategy.seed=7"), {"strategy.seed: (unset) -> 7"});
   EXPECT_EQ(nas::test::read_file(out + "/scores.csv"), scores);
   EXPECT_EQ(nas::test::rows_without_seconds(out + "/search_trace.csv"), trace);
   // The same search resumes; a re-run without the search only reports.
   EXPECT_EQ(nas_run(path).status, 0);
   EXPECT_EQ(nas::test::rows_without_seconds(out + "/search_trace.csv"), trace);
+}
+
+// strategy.seed drives the strategy's random choices and nothing else: params and FLOPs do not
+// depend on the run seed, so a search under run.seed 5 and one under run.seed 0 with
+// strategy.seed 5 visit the same cells in the same order; another strategy seed visits others.
+TEST(PipelineRun, StrategySeedSteersTheSearchAlone) {
+  TempDir t;
+  auto search = [&](const std::string& name, const std::string& seeds) {
+    const std::string out = t.file(name);
+    auto path =
+        t.write(name + ".yaml", "run: {out_dir: '" + out + "', " + seeds +
+                                    "}\n"
+                                    "search_space: {type: nb201}\nproxies: [params, flops]\n"
+                                    "strategy: {type: random, budget: 20}\n");
+    auto r = nas_run(path);
+    EXPECT_EQ(r.status, 0) << r.output;
+    nas::CsvTable trace = nas::read_csv(out + "/search_trace.csv");
+    std::vector<std::string> archs;
+    for (const auto& row : trace.rows) archs.push_back(row[trace.column("arch")]);
+    const auto result = nlohmann::json::parse(nas::test::read_file(out + "/search_result.json"));
+    return std::make_pair(archs, result["seed"].get<int>());
+  };
+  const auto by_run_seed = search("a", "seed: 5");
+  const auto by_strategy_seed = search("b", "seed: 0");
+  ASSERT_EQ(by_run_seed.first.size(), 20u);
+  EXPECT_EQ(by_run_seed.second, 5);
+  EXPECT_EQ(by_strategy_seed.second, 0);
+  const std::string out = t.file("c");
+  auto path = t.write("c.yaml", "run: {out_dir: '" + out +
+                                    "', seed: 0}\n"
+                                    "search_space: {type: nb201}\nproxies: [params, flops]\n"
+                                    "strategy: {type: random, budget: 20, seed: 5}\n");
+  ASSERT_EQ(nas_run(path).status, 0);
+  nas::CsvTable trace = nas::read_csv(out + "/search_trace.csv");
+  std::vector<std::string> archs;
+  for (const auto& row : trace.rows) archs.push_back(row[trace.column("arch")]);
+  EXPECT_EQ(archs, by_run_seed.first);
+  EXPECT_NE(archs, by_strategy_seed.first);
+  const auto result = nlohmann::json::parse(nas::test::read_file(out + "/search_result.json"));
+  EXPECT_EQ(result["seed"].get<int>(), 5);
+  EXPECT_NE(nas::test::read_file(out + "/config.resolved.yaml").find("seed: 5"), std::string::npos);
 }
 
 TEST(PipelineRun, RerunResumesWithoutRecomputingOrDuplicating) {

@@ -15,6 +15,8 @@ COLUMNS = ["cifar10_valid_test", "cifar10_test", "cifar100_test", "imagenet16_te
 PUBLISHED = {
     "synflow": "zc: 0.737 / – / 0.763 / 0.751; eps: – / 0.74 / – / –",
     "jacov": "zc: 0.731 / – / 0.704 / 0.701; eps: – / 0.73 / – / –",
+    # WRCor paper via third-party notes (unverified; split not stated).
+    "wrcor": "paper notes: C10 0.812",
 }
 
 

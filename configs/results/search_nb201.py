@@ -13,7 +13,10 @@ configs/te_nas_nb201.yaml with the seed and out_dir overridden, so a killed benc
 where it stopped (finished searches are skipped; a cut one resumes from its scores). With
 --reuse the three SJW searches answer from a whole-space scores table instead of computing
 (the same scores: a class's score depends only on its key and the run seed); their wall times
-then measure the search alone, not the scoring.
+then measure the search alone, not the scoring. The table holds the scores of one run seed
+(configs/nb201_sjw_full.yaml: seed 0), so with --reuse the seeds vary `strategy.seed` (the
+search's own random choices) over run seed 0; without it they vary `run.seed` (the networks'
+initialisation too), and every search scores live.
 """
 import argparse
 import json
@@ -53,12 +56,14 @@ def run_one(args, key, seed, budget=None):
     if os.path.exists(result_path(args.runs, key, seed)):
         return
     out = os.path.dirname(result_path(args.runs, key, seed))
-    cmd = [args.nas, "-q", "run", os.path.join(CONFIGS, SEARCHES[key][1]),
-           "run.seed=%d" % seed, "run.out_dir=%s" % os.path.abspath(out),
+    reuse = args.reuse and key != "pruning"
+    seeds = ["run.seed=0", "strategy.seed=%d" % seed] if reuse else ["run.seed=%d" % seed]
+    cmd = [args.nas, "-q", "run", os.path.join(CONFIGS, SEARCHES[key][1])] + seeds + [
+           "run.out_dir=%s" % os.path.abspath(out),
            "ground_truth.benchmark=nb201", "ground_truth.column=[%s]" % ",".join(COLUMNS)]
     if budget is not None:
         cmd.append("strategy.budget=%d" % budget)
-    if args.reuse and key != "pruning":
+    if reuse:
         cmd.append("run.reuse_scores=[%s]" % os.path.abspath(args.reuse))
     print(" ".join(cmd), file=sys.stderr, flush=True)
     subprocess.run(cmd, check=True)

@@ -167,6 +167,7 @@ YAML::Node PipelineConfig::resolved() const {
   if (search) {
     YAML::Node s = component(search->strategy);
     s["budget"] = search->budget;
+    if (search->seed) s["seed"] = *search->seed;
     out["strategy"] = s;
   }
   if (train) {
@@ -395,8 +396,12 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
 
   if (const YAML::Node s = root["strategy"]) {
     SearchStage stage;
-    stage.strategy = read_component(f, s, "strategy", reg.strategies, {"budget"});
+    stage.strategy = read_component(f, s, "strategy", reg.strategies, {"budget", "seed"});
     stage.budget = get_bounded(f, s, "budget", "strategy", 100, 1, 1'000'000'000);
+    if (s["seed"]) {
+      stage.seed = static_cast<std::uint64_t>(
+          get_bounded(f, s, "seed", "strategy", 0, 0, std::numeric_limits<std::int64_t>::max()));
+    }
     cfg->search = stage;
   }
   if (const YAML::Node t = root["train"]) {

@@ -24,9 +24,9 @@ namespace nas {
 
 struct ComponentConfig {
   std::string type;
-  std::string name;  // how results refer to it (defaults to type)
-  Params params;     // resolved: every schema key, defaults filled in
-  std::string where; // "file:line" where it was configured, for messages
+  std::string name;   // how results refer to it (defaults to type)
+  Params params;      // resolved: every schema key, defaults filled in
+  std::string where;  // "file:line" where it was configured, for messages
 };
 
 // run.dedup: how far architectures that are one network share a score. kAuto: each proxy at
@@ -60,6 +60,9 @@ struct ScoreStage {
 struct SearchStage {
   ComponentConfig strategy;
   std::int64_t budget = 100;
+  // strategy.seed: the seed of the strategy's random choices alone; unset: run.seed. The scores
+  // still follow run.seed, so several search seeds can share one scored table.
+  std::optional<std::uint64_t> seed;
 };
 
 struct GroundTruthSection {
@@ -72,8 +75,8 @@ struct GroundTruthSection {
 // The train stage: trains one architecture (train.arch, or the search's best) after the
 // other stages, into DIR/train/.
 struct TrainStage {
-  TrainOptions options;  // seed, threads and device come from the run section
-  std::string arch;      // empty: the search stage's best architecture
+  TrainOptions options;                 // seed, threads and device come from the run section
+  std::string arch;                     // empty: the search stage's best architecture
   std::optional<ComponentConfig> data;  // train.data; unset: the pipeline's data section
   int width = 0;  // NetSpec overrides for a reduced network; 0: the space's published one
   int depth = 0;
@@ -88,8 +91,8 @@ struct PipelineConfig {
   std::int64_t batch_size = 64;
   ComponentConfig space;
   std::vector<ComponentConfig> proxies;
-  std::optional<std::size_t> vote;    // index into votes of the strategy's vote
-  std::vector<ComponentConfig> votes; // every vote reported: `vote` first, then `votes`
+  std::optional<std::size_t> vote;     // index into votes of the strategy's vote
+  std::vector<ComponentConfig> votes;  // every vote reported: `vote` first, then `votes`
   std::optional<ScoreStage> score;
   std::optional<SearchStage> search;
   std::optional<GroundTruthSection> ground_truth;

@@ -61,7 +61,6 @@ std::optional<int> serve_if_worker(const PipelineConfig& cfg) {
   return backend->serve_if_worker();
 }
 
-
 std::string pipeline_out_dir(const PipelineConfig& cfg) { return cfg.run.out_dir; }
 
 Shard parse_shard(const std::string& text) {
@@ -89,7 +88,8 @@ namespace {
 std::string run_shard(const PipelineConfig& cfg, const RunOptions& options) {
   const Shard shard = *options.shard;
   if (!cfg.score) {
-    throw UsageError(cfg.path + ": --shard splits the score stage, and the pipeline has no "
+    throw UsageError(cfg.path +
+                     ": --shard splits the score stage, and the pipeline has no "
                      "`score` section (a search cannot be sharded: it decides one step from "
                      "the last)");
   }
@@ -108,13 +108,14 @@ std::string run_shard(const PipelineConfig& cfg, const RunOptions& options) {
   if (cfg.train) later.push_back("train");
   for (const auto& note : run->notes) progress.message(note);
   std::string next = "shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) +
-                     " scored into " + run->dir + "; when every shard has, join them with `nas "
-                     "merge OUT_DIR " + cfg.run.out_dir + "-shard-*-of-" +
-                     std::to_string(shard.count) + "`";
+                     " scored into " + run->dir +
+                     "; when every shard has, join them with `nas "
+                     "merge OUT_DIR " +
+                     cfg.run.out_dir + "-shard-*-of-" + std::to_string(shard.count) + "`";
   if (cfg.ground_truth) next += " (it writes the report)";
   if (!later.empty()) {
-    next += ", then `nas run " + cfg.path + " run.out_dir=OUT_DIR` runs the " + join(later, " and ") +
-            " stage on the merged scores";
+    next += ", then `nas run " + cfg.path + " run.out_dir=OUT_DIR` runs the " +
+            join(later, " and ") + " stage on the merged scores";
   }
   progress.message(next);
   return run->dir;
@@ -192,6 +193,7 @@ score:                    # score stage (optional)
 strategy:                 # search stage (optional)
   type: random
   budget: 200             # distinct architectures evaluated
+  # seed: 3               # the search's own random choices (default run.seed; scores keep run.seed)
 ground_truth:             # optional: correlation report
   benchmark: nb201        # or path: table.csv (with an `arch` column; relative to this file)
   column: cifar10_valid_test

@@ -68,6 +68,7 @@ std::string RunManifest::to_json() const {
   }
   if (strategy) {
     j["search"] = {{"strategy", component_json(*strategy)}, {"budget", budget}};
+    if (search_seed) j["search"]["seed"] = *search_seed;
   } else {
     j["search"] = nullptr;
   }
@@ -118,6 +119,7 @@ RunManifest RunManifest::read(const std::string& path) {
     if (const auto it = j.find("search"); it != j.end() && !it->is_null()) {
       m.strategy = component_from(it->at("strategy"), "search.strategy");
       m.budget = it->at("budget").get<std::int64_t>();
+      if (const auto s = it->find("seed"); s != it->end()) m.search_seed = s->get<std::uint64_t>();
     }
     m.rows_file = j.at("rows_file").get<std::string>();
   } catch (const json::exception& e) {
@@ -154,6 +156,7 @@ std::map<std::string, std::string> RunManifest::search_key() const {
   if (!strategy) return out;
   add_component_keys(out, "strategy", *strategy);
   out["strategy.budget"] = std::to_string(budget);
+  if (search_seed) out["strategy.seed"] = std::to_string(*search_seed);
   std::string guide = "(first proxy)";
   for (const auto& v : votes) {
     if (!v.guides_search) continue;

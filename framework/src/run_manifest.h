@@ -51,6 +51,7 @@ struct RunManifest {
   // The search stage, when there is one: the strategy with its resolved parameters and budget.
   std::optional<ComponentSpec> strategy;
   std::int64_t budget = 0;
+  std::optional<std::uint64_t> search_seed;  // strategy.seed, when set
   std::string rows_file;  // "" until the run has finished writing its table order
   std::string nas_version;
 

@@ -190,6 +190,7 @@ RunManifest make_manifest(const Run& run) {
   if (cfg.search) {
     m.strategy = spec_of(cfg.search->strategy);
     m.budget = cfg.search->budget;
+    m.search_seed = cfg.search->seed;
   }
   if (cfg.ground_truth) {
     m.gt_benchmark = cfg.ground_truth->benchmark;
@@ -537,7 +538,7 @@ void search_stage(Run& r) {
   r.progress->start("search", s.budget);
   SearchSettings settings;
   settings.budget = s.budget;
-  settings.seed = r.cfg.run.seed;
+  settings.seed = s.seed.value_or(r.cfg.run.seed);
   settings.trace_path = r.dir + "/search_trace.csv";
   if (r.cfg.vote) settings.vote = r.votes[*r.cfg.vote].get();
   settings.first_proxy = r.slots.front().name;
@@ -563,6 +564,7 @@ void search_stage(Run& r) {
   nlohmann::json result;
   result["strategy"] = s.strategy.type;
   result["budget"] = s.budget;
+  result["seed"] = s.seed.value_or(r.cfg.run.seed);
   result["evaluated"] = context.used();
   result["networks_computed"] = r.evaluator->networks_computed();
   result["seconds"] = context.seconds();
