@@ -329,40 +329,38 @@ TEST(PipelineRun, ChangedSearchIsRefusedNamingTheKeys) {
 // strategy.seed 5 visit the same cells in the same order; another strategy seed visits others.
 TEST(PipelineRun, StrategySeedSteersTheSearchAlone) {
   TempDir t;
-  auto search = [&](const std::string& name, const std::string& seeds) {
+  struct Search {
+    std::vector<std::string> archs;
+    int seed;
+    std::string resolved;
+  };
+  auto search = [&](const std::string& name, int run_seed, const std::string& strategy_seed) {
     const std::string out = t.file(name);
     auto path =
-        t.write(name + ".yaml", "run: {out_dir: '" + out + "', " + seeds +
-                                    "}\n"
-                                    "search_space: {type: nb201}\nproxies: [params, flops]\n"
-                                    "strategy: {type: random, budget: 20}\n");
+        t.write(name + ".yaml", "run: {out_dir: '" + out + "', seed: " + std::to_string(run_seed) +
+                                    "}\nsearch_space: {type: nb201}\n"
+                                    "proxies: [params, flops]\n"
+                                    "strategy: {type: random, budget: 20" +
+                                    strategy_seed + "}\n");
     auto r = nas_run(path);
     EXPECT_EQ(r.status, 0) << r.output;
+    Search s;
     nas::CsvTable trace = nas::read_csv(out + "/search_trace.csv");
-    std::vector<std::string> archs;
-    for (const auto& row : trace.rows) archs.push_back(row[trace.column("arch")]);
-    const auto result = nlohmann::json::parse(nas::test::read_file(out + "/search_result.json"));
-    return std::make_pair(archs, result["seed"].get<int>());
+    for (const auto& row : trace.rows) s.archs.push_back(row[trace.column("arch")]);
+    s.seed = nlohmann::json::parse(nas::test::read_file(out + "/search_result.json"))["seed"];
+    s.resolved = nas::test::read_file(out + "/config.resolved.yaml");
+    return s;
   };
-  const auto by_run_seed = search("a", "seed: 5");
-  const auto by_strategy_seed = search("b", "seed: 0");
-  ASSERT_EQ(by_run_seed.first.size(), 20u);
-  EXPECT_EQ(by_run_seed.second, 5);
-  EXPECT_EQ(by_strategy_seed.second, 0);
-  const std::string out = t.file("c");
-  auto path = t.write("c.yaml", "run: {out_dir: '" + out +
-                                    "', seed: 0}\n"
-                                    "search_space: {type: nb201}\nproxies: [params, flops]\n"
-                                    "strategy: {type: random, budget: 20, seed: 5}\n");
-  ASSERT_EQ(nas_run(path).status, 0);
-  nas::CsvTable trace = nas::read_csv(out + "/search_trace.csv");
-  std::vector<std::string> archs;
-  for (const auto& row : trace.rows) archs.push_back(row[trace.column("arch")]);
-  EXPECT_EQ(archs, by_run_seed.first);
-  EXPECT_NE(archs, by_strategy_seed.first);
-  const auto result = nlohmann::json::parse(nas::test::read_file(out + "/search_result.json"));
-  EXPECT_EQ(result["seed"].get<int>(), 5);
-  EXPECT_NE(nas::test::read_file(out + "/config.resolved.yaml").find("seed: 5"), std::string::npos);
+  const Search by_run_seed = search("a", 5, "");
+  const Search other = search("b", 0, "");
+  const Search by_strategy_seed = search("c", 0, ", seed: 5");
+  ASSERT_EQ(by_run_seed.archs.size(), 20u);
+  EXPECT_EQ(by_run_seed.seed, 5);
+  EXPECT_EQ(other.seed, 0);
+  EXPECT_EQ(by_strategy_seed.archs, by_run_seed.archs);
+  EXPECT_NE(by_strategy_seed.archs, other.archs);
+  EXPECT_EQ(by_strategy_seed.seed, 5);
+  EXPECT_NE(by_strategy_seed.resolved.find("seed: 5"), std::string::npos);
 }
 
 TEST(PipelineRun, RerunResumesWithoutRecomputingOrDuplicating) {
