@@ -363,6 +363,37 @@ TEST(PipelineRun, StrategySeedSteersTheSearchAlone) {
   EXPECT_NE(by_strategy_seed.resolved.find("seed: 5"), std::string::npos);
 }
 
+// search_space.width/depth size every scored network. Counted by hand for NB201 at C = 3, N = 1
+// (TE-NAS's NTK network; the same sum gives the published C = 16, N = 5 fixed part, 73,306):
+// stem conv 3x3 3->3 + BN = 87; residual blocks 3->6 and 6->12 (two conv-BN, a 1x1 shortcut)
+// = 528 and 2,064; last BN 24; classifier 12x10 + 10 = 130; total 2,833 with every edge
+// `none`. One nor_conv_3x3 edge adds a conv-BN per cell: 87 + 336 + 1,320 = 1,743.
+TEST(PipelineRun, SearchSpaceWidthAndDepthSizeTheScoredNetworks) {
+  TempDir t;
+  const std::string out = t.file("w");
+  t.write("archs.txt",
+          "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|\n"
+          "|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|\n");
+  auto path = t.write("p.yaml", "run: {out_dir: '" + out +
+                                    "'}\n"
+                                    "search_space: {type: nb201, width: 3, depth: 1}\n"
+                                    "proxies: [params]\n"
+                                    "score: {archs: file, file: archs.txt}\n");
+  auto r = nas_run(path);
+  ASSERT_EQ(r.status, 0) << r.output;
+  nas::CsvTable scores = nas::read_csv(out + "/scores.csv");
+  ASSERT_EQ(scores.rows.size(), 2u);
+  std::map<std::string, double> params;
+  for (const auto& row : scores.rows)
+    params[row[scores.column("arch")]] = std::stod(row[scores.column("score")]);
+  EXPECT_EQ(params.at("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"), 2833);
+  EXPECT_EQ(params.at("|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|"), 2833 + 1743);
+  const std::string resolved = nas::test::read_file(out + "/config.resolved.yaml");
+  EXPECT_NE(resolved.find("width: 3"), std::string::npos);
+  // Scores of another size are other numbers: a resume under it is refused by key.
+  expect_usage_error(nas_run(path, "search_space.width=4"), {"search_space.width: 3 -> 4"});
+}
+
 TEST(PipelineRun, RerunResumesWithoutRecomputingOrDuplicating) {
   TempDir t;
   const std::string out = t.file("r");

@@ -147,6 +147,8 @@ YAML::Node PipelineConfig::resolved() const {
     out["data"] = d;
   }
   out["search_space"] = component(space);
+  if (net_width) out["search_space"]["width"] = net_width;
+  if (net_depth) out["search_space"]["depth"] = net_depth;
   for (const auto& p : proxies) out["proxies"].push_back(component(p));
   for (std::size_t v = 0; v < votes.size(); ++v) {
     if (vote && *vote == v) {
@@ -309,7 +311,12 @@ std::shared_ptr<PipelineConfig> load_pipeline(const std::string& path,
     throw UsageError(path + ": the pipeline needs a `search_space` section; valid search spaces: " +
                      join(reg.spaces.names()) + refused_plugins_note());
   }
-  cfg->space = read_component(f, root["search_space"], "search_space", reg.spaces);
+  cfg->space =
+      read_component(f, root["search_space"], "search_space", reg.spaces, {"width", "depth"});
+  cfg->net_width = static_cast<int>(
+      get_bounded(f, root["search_space"], "width", "search_space", 0, 0, 1 << 16));
+  cfg->net_depth = static_cast<int>(
+      get_bounded(f, root["search_space"], "depth", "search_space", 0, 0, 1 << 16));
 
   if (root["data"]) {
     cfg->data = read_component(f, root["data"], "data", reg.datasets, {"batch_size"});

@@ -90,6 +90,11 @@ struct PipelineConfig {
   std::optional<ComponentConfig> data;
   std::int64_t batch_size = 64;
   ComponentConfig space;
+  // search_space.width and .depth: the base channels and cells per stage of every network the
+  // run scores (NetSpec width/depth; TE-NAS measures a C = 3, N = 1 NB201 supernet). 0: the
+  // space's published network. Training keeps its own (train.width/depth).
+  int net_width = 0;
+  int net_depth = 0;
   std::vector<ComponentConfig> proxies;
   std::optional<std::size_t> vote;     // index into votes of the strategy's vote
   std::vector<ComponentConfig> votes;  // every vote reported: `vote` first, then `votes`

@@ -181,6 +181,8 @@ data:
   params: {resize: 32, channels: 3}
 search_space:
   type: nb201
+  # width: 3              # every scored network's base channels and cells per stage
+  # depth: 1              #   (default: the space's published network; TE-NAS: 3 and 1)
 proxies:                  # each: {type: NAME, name: ALIAS (optional), params: {...}}
   - type: params
   - type: flops

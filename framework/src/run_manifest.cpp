@@ -40,6 +40,8 @@ std::string RunManifest::to_json() const {
   j["seed"] = seed;
   j["seed_scheme"] = seed_scheme;
   j["space"] = component_json(space);
+  if (net_width) j["net_width"] = net_width;
+  if (net_depth) j["net_depth"] = net_depth;
   j["data"] = data ? component_json(*data) : json(nullptr);
   j["batch_size"] = batch_size;
   j["proxies"] = json::array();
@@ -91,6 +93,8 @@ RunManifest RunManifest::read(const std::string& path) {
     m.seed = j.at("seed").get<std::uint64_t>();
     m.seed_scheme = j.at("seed_scheme").get<int>();
     m.space = component_from(j.at("space"), "space");
+    m.net_width = j.value("net_width", 0);
+    m.net_depth = j.value("net_depth", 0);
     if (!j.at("data").is_null()) m.data = component_from(j.at("data"), "data");
     m.batch_size = j.at("batch_size").get<std::int64_t>();
     for (const auto& e : j.at("proxies")) {
@@ -137,6 +141,8 @@ std::map<std::string, std::string> RunManifest::scores_key() const {
   out["run.seed"] = std::to_string(seed);
   out["seed scheme"] = std::to_string(seed_scheme);
   add_component_keys(out, "search_space", space);
+  if (net_width) out["search_space.width"] = std::to_string(net_width);
+  if (net_depth) out["search_space.depth"] = std::to_string(net_depth);
   if (data) {
     add_component_keys(out, "data", *data);
     out["data.batch_size"] = std::to_string(batch_size);

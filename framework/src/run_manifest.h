@@ -44,6 +44,7 @@ struct RunManifest {
   ComponentSpec space;
   std::optional<ComponentSpec> data;
   std::int64_t batch_size = 64;
+  int net_width = 0, net_depth = 0;  // search_space.width/depth; 0: the published network
   std::vector<ManifestProxy> proxies;
   std::vector<ManifestVote> votes;
   std::string gt_benchmark, gt_path, gt_arch_column = "arch";

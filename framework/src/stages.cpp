@@ -159,6 +159,8 @@ RunManifest make_manifest(const Run& run) {
   m.seed = cfg.run.seed;
   m.seed_scheme = kSeedSchemeVersion;
   m.space = spec_of(cfg.space);
+  m.net_width = cfg.net_width;
+  m.net_depth = cfg.net_depth;
   if (cfg.data) m.data = spec_of(*cfg.data);
   m.batch_size = cfg.batch_size;
   // What every score depends on besides its own proxy: the config hash covers all of it.
@@ -166,7 +168,11 @@ RunManifest make_manifest(const Run& run) {
       cfg.space.type + params_fingerprint(cfg.space.params) + "|" +
       (cfg.data ? cfg.data->type + params_fingerprint(cfg.data->params) : std::string()) + "|" +
       std::to_string(cfg.batch_size) + "|" + std::to_string(cfg.run.seed) + "|scheme" +
-      std::to_string(kSeedSchemeVersion);
+      std::to_string(kSeedSchemeVersion) +
+      // Only when set, so that the scores of the published networks keep their hashes.
+      (cfg.net_width || cfg.net_depth
+           ? "|net:" + std::to_string(cfg.net_width) + "x" + std::to_string(cfg.net_depth)
+           : std::string());
   for (std::size_t i = 0; i < cfg.proxies.size(); ++i) {
     const ComponentConfig& p = cfg.proxies[i];
     ManifestProxy mp;
@@ -226,6 +232,8 @@ std::unique_ptr<Run> start_run(const PipelineConfig& cfg, Progress& progress) {
   r.progress = &progress;
   r.space = create_component(reg.spaces, cfg.space);
   r.spec.device = cfg.run.device;
+  r.spec.width = cfg.net_width;
+  r.spec.depth = cfg.net_depth;
   if (cfg.data) {
     r.data = create_component(reg.datasets, *cfg.data);
     r.spec = net_spec_for(r.data->shape(), r.spec);

@@ -48,14 +48,14 @@
 // * Repeated measurement is the proxies' own `repeats` (ntk_cond, linear_regions): the change
 //   is taken between repeat-averaged scores and rounded once. The reference rounds each
 //   repeat's change and averages the rounded changes.
-// * The networks are the pipeline's: ntk_cond measures the space's published network as a
-//   supernet (NB201: C = 16, N = 5, the data's input size), where the reference's NTK
-//   supernet has C = 3, N = 1; linear_regions builds its thin one-cell network as the
-//   reference does. Both re-initialise Kaiming-normal (fan-in) before each repeat; the
-//   reference meant fan-out for the NTK and fan-in for the regions, but its init_model call
-//   matches no method and keeps PyTorch's default init (each proxy's file says more). Any
-//   proxy the pipeline computes may be used, each in its declared direction; the reference
-//   has exactly these two.
+// * The networks are the pipeline's: ntk_cond measures the space's network as a supernet at
+//   the pipeline's size (search_space width/depth; configs/te_nas_nb201.yaml sets the
+//   reference's C = 3, N = 1, and darts has its own supernet_* parameters); linear_regions
+//   builds its thin one-cell network as the reference does. Both re-initialise Kaiming-normal
+//   (fan-in) before each repeat; the reference meant fan-out for the NTK and fan-in for the
+//   regions, but its init_model call matches no method and keeps PyTorch's default init (each
+//   proxy's file says more). Any proxy the pipeline computes may be used, each in its declared
+//   direction; the reference has exactly these two.
 // * Every non-finite score becomes `nan_score`, because the context reports NaN for any score
 //   that is not a finite number; the reference maps only a NaN condition number to 100000
 //   (numpy's nan_to_num: infinities to +-1.8e308) and its region counts are always finite. A
