@@ -92,7 +92,8 @@ TEST(MpiRun, SameResultsAsLocalForOneTwoAndThreeRanks) {
     EXPECT_EQ(without_seconds(out + "/search_trace.csv"), trace) << ranks << " ranks";
     EXPECT_EQ(nas::test::read_file(out + "/best_arch.txt"), best) << ranks << " ranks";
     if (ranks > 1) {
-      EXPECT_NE(r.output.find("mpi: " + std::to_string(ranks) + " ranks (rank 0 on"), std::string::npos)
+      EXPECT_NE(r.output.find("mpi: " + std::to_string(ranks) + " ranks (rank 0 on"),
+                std::string::npos)
           << r.output;
     }
   }
@@ -262,6 +263,23 @@ std::pair<std::string, std::string> kill_rank_when_recorded(const TempDir& t,
   return {killed.output, nas::test::read_file(log)};
 }
 
+// What both kill tests start from: the uninterrupted run of 40 cells with the local evaluator,
+// and the pipeline and command of the same run over 3 MPI ranks.
+struct KillSetup {
+  std::string local, out, yaml, cmd;
+  int local_status = -1;
+};
+KillSetup kill_setup(TempDir& t) {
+  const int count = 40;
+  KillSetup k;
+  k.local = t.file("local");
+  k.local_status = nas_run(t.write("l.yaml", pipeline(k.local, "local", count, false)), 0).status;
+  k.out = t.file("o");
+  k.yaml = t.write("p.yaml", pipeline(k.out, "mpi", count, false));
+  k.cmd = mpirun(3) + "'" + nas::test::cli() + "' -q run '" + k.yaml + "'";
+  return k;
+}
+
 }  // namespace
 
 // kill -9 of worker rank 1 once a few architectures are recorded: the coordinator names the
@@ -270,12 +288,9 @@ std::pair<std::string, std::string> kill_rank_when_recorded(const TempDir& t,
 TEST(MpiFaults, KilledRankIsNamedAndRerunResumes) {
   REQUIRE_MPIRUN();
   TempDir t;
-  const int count = 40;
-  const std::string local = t.file("local");
-  ASSERT_EQ(nas_run(t.write("l.yaml", pipeline(local, "local", count, false)), 0).status, 0);
-  const std::string out = t.file("o");
-  const std::string yaml = t.write("p.yaml", pipeline(out, "mpi", count, false));
-  const std::string cmd = mpirun(3) + "'" + nas::test::cli() + "' -q run '" + yaml + "'";
+  const KillSetup k = kill_setup(t);
+  ASSERT_EQ(k.local_status, 0);
+  const std::string &local = k.local, &out = k.out, &yaml = k.yaml, &cmd = k.cmd;
   const auto [killed, log] = kill_rank_when_recorded(t, cmd, yaml, out, 1);
   ASSERT_NE(killed.find("killed"), std::string::npos) << killed << log;
   EXPECT_EQ(killed.find("job status 0"), std::string::npos) << killed << log;
@@ -300,12 +315,9 @@ TEST(MpiFaults, KilledRankIsNamedAndRerunResumes) {
 TEST(MpiFaults, KilledCoordinatorLeavesAResumableRun) {
   REQUIRE_MPIRUN();
   TempDir t;
-  const int count = 40;
-  const std::string local = t.file("local");
-  ASSERT_EQ(nas_run(t.write("l.yaml", pipeline(local, "local", count, false)), 0).status, 0);
-  const std::string out = t.file("o");
-  const std::string yaml = t.write("p.yaml", pipeline(out, "mpi", count, false));
-  const std::string cmd = mpirun(3) + "'" + nas::test::cli() + "' -q run '" + yaml + "'";
+  const KillSetup k = kill_setup(t);
+  ASSERT_EQ(k.local_status, 0);
+  const std::string &local = k.local, &out = k.out, &yaml = k.yaml, &cmd = k.cmd;
   const auto start = std::chrono::steady_clock::now();
   const auto [killed, log] = kill_rank_when_recorded(t, cmd, yaml, out, 0);
   EXPECT_LT(seconds_since(start), 140.0) << "mpirun's timeout ended it:\n" << log;
