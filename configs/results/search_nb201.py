@@ -7,6 +7,7 @@ wall time, beside the published anchors.
   search_nb201.py run   [--nas build/bin/nas] [--seeds 0 1 2 3 4] [--only re,random,...]
                         [--reuse configs/results/nb201_sjw_full] [--runs runs/search-nb201]
   search_nb201.py table [--runs runs/search-nb201] > configs/results/search_nb201.md
+  search_nb201.py seeds [--runs runs/search-nb201] > configs/results/search_nb201_seeds.csv
 
 Each search is an ordinary `nas run` of configs/{re,random,reinforce}_sjw_nb201.yaml or
 configs/te_nas_nb201.yaml with the seed and out_dir overridden, so a killed benchmark resumes
@@ -110,9 +111,31 @@ def table(args):
         print("| %s | | %s | | | |" % (name, " | ".join(values)))
 
 
+def seeds(args):
+    """One CSV row per finished search: the found cell, its accuracy and rank per column."""
+    import csv
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    head = ["search", "seed", "best_arch"]
+    for c in COLUMNS:
+        head += [c, c + "_rank"]
+    out.writerow(head + ["evaluated", "networks_computed", "seconds"])
+    for key in SEARCHES:
+        for seed in args.seeds:
+            p = result_path(args.runs, key, seed)
+            if not os.path.exists(p):
+                continue
+            with open(p) as f:
+                r = json.load(f)
+            row = [key, seed, r["best_arch"]]
+            for c in COLUMNS:
+                g = r["ground_truth"].get(c) or {}
+                row += [g.get("value", ""), g.get("rank", "")]
+            out.writerow(row + [r["evaluated"], r["networks_computed"], "%.1f" % r["seconds"]])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["run", "table"])
+    ap.add_argument("what", choices=["run", "table", "seeds"])
     ap.add_argument("--nas", default="build/bin/nas")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--only", default="re,random,reinforce,pruning")
@@ -123,7 +146,7 @@ def main():
     for k in args.only:
         if k not in SEARCHES:
             ap.error("--only: unknown search '%s' (valid: %s)" % (k, ", ".join(SEARCHES)))
-    run(args) if args.what == "run" else table(args)
+    {"run": run, "table": table, "seeds": seeds}[args.what](args)
 
 
 if __name__ == "__main__":
