@@ -20,6 +20,7 @@ search's own random choices) over run seed 0; without it they vary `run.seed` (t
 initialisation too), and every search scores live.
 """
 import argparse
+import csv
 import json
 import math
 import os
@@ -113,7 +114,6 @@ def table(args):
 
 def seeds(args):
     """One CSV row per finished search: the found cell, its accuracy and rank per column."""
-    import csv
     out = csv.writer(sys.stdout, lineterminator="\n")
     head = ["search", "seed", "best_arch"]
     for c in COLUMNS:
