@@ -115,6 +115,13 @@ TEST(RegularizedEvolution, ImpossibleSettingsAreClearErrors) {
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("population (30) is larger than the budget (20)"), std::string::npos)
       << r.output;
+  // A budget of 0 is refused where it is read, before anything is scored or written.
+  r = nas_run(t.write("c.yaml", evolution_pipeline(t.file("c"), "population: 4, sample: 2", 20)),
+              "strategy.budget=0");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("`strategy.budget` is 0; valid range: 1 to"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(t.file("c") + "/scores.csv"));
 }
 
 }  // namespace

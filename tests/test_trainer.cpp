@@ -497,6 +497,13 @@ TEST(TrainStage, BadSettingsAreClearErrors) {
            "train: {epochs: 1}\n",
        "give `train.arch` or add a `strategy` section"},
   };
+  // epochs: 0 (a command-line override of a valid file) is refused before anything is written.
+  const auto zero =
+      nas::test::nas_run(t.write("zero.yaml", train_pipeline(t.file("z"))), "train.epochs=0");
+  EXPECT_EQ(zero.status, 2) << zero.output;
+  EXPECT_NE(zero.output.find("`train.epochs` is 0; valid range: 1 to 100000"), std::string::npos)
+      << zero.output;
+  EXPECT_FALSE(std::filesystem::exists(t.file("z") + "/train"));
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const auto r = nas::test::nas_run(t.write("bad" + std::to_string(i) + ".yaml", cases[i].yaml));
     EXPECT_EQ(r.status, 2) << cases[i].yaml << r.output;
